@@ -1,0 +1,94 @@
+/**
+ * The one seeded generator of a run. Weight initialisation, shuffling, noise and random
+ * projections all draw from it, so the same seed gives the same run on the same backend.
+ *
+ * It wraps seedrandom's Alea generator (the one TF.js itself uses), whose state can be saved
+ * and restored: checkpoints store {@link Random.state} and resume the exact stream.
+ */
+import seedrandom from 'seedrandom';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Serialisable generator state (stored in checkpoints). */
+export interface RandomState {
+  alea: object;
+  /** Second Box–Muller normal, kept so that a restored stream continues exactly. */
+  spareNormal: number | null;
+}
+
+export class Random {
+  private alea: seedrandom.PRNG;
+  private spareNormal: number | null = null;
+
+  /** @param seed any integer or string; the same seed gives the same stream. */
+  constructor(seed: number | string | RandomState = 0) {
+    if (typeof seed === 'object') {
+      this.alea = seedrandom.alea('', { state: seed.alea as seedrandom.State });
+      this.spareNormal = seed.spareNormal;
+    } else {
+      this.alea = seedrandom.alea(String(seed), { state: true });
+    }
+  }
+
+  /** Uniform float in [0, 1). */
+  uniform(): number {
+    return this.alea.double();
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.alea.double() * n);
+  }
+
+  /** Standard normal draw (Box–Muller, both values used). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const value = this.spareNormal;
+      this.spareNormal = null;
+      return value;
+    }
+    let u = 0;
+    while (u === 0) u = this.alea.double();
+    const v = this.alea.double();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = radius * Math.sin(2 * Math.PI * v);
+    return radius * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A fresh 31-bit seed for an op that takes its own seed (TF.js initialisers, random ops). */
+  seed(): number {
+    return this.alea.int32() >>> 1;
+  }
+
+  /** A random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = order[i];
+      order[i] = order[j];
+      order[j] = tmp;
+    }
+    return order;
+  }
+
+  /** An independent child generator, e.g. one per worker or per data set. */
+  fork(label: string | number): Random {
+    return new Random(`${this.seed()}:${label}`);
+  }
+
+  /** Standard normal tensor, drawn with a seed taken from this generator. */
+  normalTensor(shape: number[]): tf.Tensor {
+    return tf.randomNormal(shape, 0, 1, 'float32', this.seed());
+  }
+
+  /** Uniform tensor on [min, max), drawn with a seed taken from this generator. */
+  uniformTensor(shape: number[], min = 0, max = 1): tf.Tensor {
+    return tf.randomUniform(shape, min, max, 'float32', this.seed());
+  }
+
+  /** The generator's state, for checkpoints. */
+  state(): RandomState {
+    return { alea: this.alea.state(), spareNormal: this.spareNormal };
+  }
+}

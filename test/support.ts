@@ -1,0 +1,44 @@
+/**
+ * Shared test helpers: backend set-up, tolerance checks and the tensor-leak guard.
+ * Every test file calls `await useBackend()` (cpu by default, or REGLAB_TEST_BACKEND).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import assert from 'node:assert/strict';
+
+/** Selects the backend for a test file (default `cpu`; `REGLAB_TEST_BACKEND=wasm` to switch). */
+export async function useBackend(name = process.env.REGLAB_TEST_BACKEND ?? 'cpu'): Promise<void> {
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  const ok = await tf.setBackend(name);
+  assert.ok(ok, `backend ${name} could not be initialised`);
+  await tf.ready();
+}
+
+/** Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise. */
+export function assertClose(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  { atol = 1e-6, rtol = 1e-5, message = '' } = {},
+): void {
+  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
+  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
+  assert.equal(a.length, e.length, `${message} length ${a.length} vs ${e.length}`);
+  for (let i = 0; i < a.length; i++) {
+    const tol = atol + rtol * Math.abs(e[i]);
+    assert.ok(Math.abs(a[i] - e[i]) <= tol, `${message} [${i}]: ${a[i]} vs ${e[i]} (tol ${tol})`);
+  }
+}
+
+/**
+ * Runs `body` `repeats` times after one warm-up and asserts the number of live tensors is the
+ * same after every repeat (a leak grows it by at least one per repeat).
+ */
+export async function assertNoLeak(body: () => unknown | Promise<unknown>, repeats = 3): Promise<void> {
+  await body();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < repeats; i++) {
+    await body();
+    assert.equal(tf.memory().numTensors, before, `tensor count grew on repeat ${i + 1}`);
+  }
+}
