@@ -1,0 +1,278 @@
+/**
+ * The training loop: task loss plus any number of weighted regularization terms, computed
+ * from one forward trace per batch, minimised by any `tf.Optimizer`.
+ *
+ *   total = task(trace, batch) + Σ_k weight_k · term_k(trace, batch, model)
+ *
+ * The trainer reports every term separately, validates on a held-out set, stops on a
+ * non-finite loss, writes atomic checkpoints and frees every intermediate tensor.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ReglabError } from '../core/errors.js';
+import { Random } from '../core/random.js';
+import { batchIndices, datasetSize, disposeBatch, makeBatch, type Batch, type Dataset } from '../data/dataset.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { accuracy, softmaxCrossEntropy } from './losses.js';
+import type { Monitor, RegularizationTerm, TaskLoss, TermContext } from './term.js';
+import { forwardTrace } from './trace.js';
+
+/** Numbers of one training step. */
+export interface StepResult {
+  /** Total loss (task + weighted terms). */
+  loss: number;
+  task: number;
+  accuracy: number;
+  /** Unweighted value of every term, by name. */
+  terms: Record<string, number>;
+}
+
+/** Numbers of one epoch, also written as one line of `metrics.jsonl`. */
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  task: number;
+  accuracy: number;
+  terms: Record<string, number>;
+  valLoss?: number;
+  valAccuracy?: number;
+  /** Monitor outputs, `monitorName/key` → value. */
+  monitors: Record<string, number>;
+  seconds: number;
+}
+
+/** Hooks called during {@link Trainer.fit}. Returning `false` from `onEpochEnd` stops training. */
+export interface TrainerCallbacks {
+  onBatchEnd?(step: number, result: StepResult): void | Promise<void>;
+  onEpochEnd?(metrics: EpochMetrics): void | boolean | Promise<void | boolean>;
+}
+
+export interface TrainerOptions {
+  model: tfl.LayersModel;
+  optimizer: tf.Optimizer;
+  /** Regularization terms added to the task loss. */
+  terms?: RegularizationTerm[];
+  /** Per-epoch measurements on a held-out batch (never part of the loss). */
+  monitors?: Monitor[];
+  /** Task loss; default softmax cross-entropy on the logits. */
+  loss?: TaskLoss;
+  /** The run's generator (shuffling and every term's random draws). */
+  rng?: Random;
+  callbacks?: TrainerCallbacks;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  /** Held-out set evaluated after every epoch. */
+  validation?: Dataset;
+  /** Shuffle every epoch with the run's generator (default true). */
+  shuffle?: boolean;
+  /** Folder for checkpoints; when it holds one, training resumes from it. */
+  checkpointDir?: string;
+  /** Samples of the validation (else training) set that monitors see (default 512). */
+  monitorSamples?: number;
+  /** Extra fields stored in each checkpoint (e.g. the history so far). */
+  checkpointExtra?: () => Record<string, unknown>;
+}
+
+/** Trains a tfjs-layers model with regularization terms. See the file comment. */
+export class Trainer {
+  readonly model: tfl.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  readonly terms: readonly RegularizationTerm[];
+  readonly monitors: readonly Monitor[];
+  readonly loss: TaskLoss;
+  rng: Random;
+  /** Global step counter (batches trained so far). */
+  step = 0;
+  /** Finished epochs. */
+  epoch = 0;
+  readonly history: EpochMetrics[] = [];
+  private readonly callbacks: TrainerCallbacks;
+
+  constructor(options: TrainerOptions) {
+    this.model = options.model;
+    this.optimizer = options.optimizer;
+    this.terms = options.terms ?? [];
+    this.monitors = options.monitors ?? [];
+    this.loss = options.loss ?? softmaxCrossEntropy;
+    this.rng = options.rng ?? new Random(0);
+    this.callbacks = options.callbacks ?? {};
+    checkTermNames(this.terms);
+    for (const term of this.terms) term.prepare?.(this.model);
+  }
+
+  /** The variables the optimizer updates: the model's trainable weights and the terms' own. */
+  trainableVariables(): tf.Variable[] {
+    const modelVariables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    return [...modelVariables, ...this.terms.flatMap((term) => term.variables ?? [])];
+  }
+
+  /** One optimisation step on `batch`. */
+  trainStep(batch: Batch): StepResult {
+    const kept: tf.Scalar[] = [];
+    const totalLoss = this.optimizer.minimize(
+      () => {
+        const trace = forwardTrace(this.model, batch.x, true);
+        const task = this.loss(trace, batch);
+        const context: TermContext = { trace, batch, model: this.model, rng: this.rng, step: this.step };
+        const values = this.terms.map((term) => term.compute(context));
+        kept.push(...[task, ...values, accuracy(trace.output, batch.y)].map((t) => tf.keep(t)));
+        return values.reduce((total, value, k) => tf.add(total, tf.mul(value, this.terms[k].weight)), task) as tf.Scalar;
+      },
+      true,
+      this.trainableVariables(),
+    ) as tf.Scalar;
+    const numbers = tf.tidy(() => tf.stack([totalLoss, ...kept]).dataSync());
+    tf.dispose([totalLoss, ...kept]);
+    const result = this.stepResult(numbers);
+    if (!Number.isFinite(result.loss)) throw this.nonFiniteError(result);
+    this.step += 1;
+    return result;
+  }
+
+  private stepResult(numbers: ArrayLike<number>): StepResult {
+    const terms: Record<string, number> = {};
+    this.terms.forEach((term, k) => (terms[term.name] = numbers[2 + k]));
+    return { loss: numbers[0], task: numbers[1], accuracy: numbers[2 + this.terms.length], terms };
+  }
+
+  private nonFiniteError(result: StepResult): ReglabError {
+    const parts = Object.entries(result.terms).map(([name, value]) => `${name}=${value}`);
+    return new ReglabError(
+      `loss became ${result.loss} at step ${this.step} of epoch ${this.epoch + 1} (task=${result.task}${parts.length ? ', ' + parts.join(', ') : ''})`,
+      'lower the learning rate or the regularization weight, or check the inputs for NaN; the last checkpoint is intact',
+    );
+  }
+
+  /** Mean loss and accuracy of the model on `data` (inference mode, no terms). */
+  evaluate(data: Dataset, batchSize = 512): { loss: number; accuracy: number } {
+    let lossSum = 0;
+    let correctSum = 0;
+    for (const indices of batchIndices(datasetSize(data), batchSize)) {
+      const batch = makeBatch(data, indices);
+      const [loss, acc] = tf.tidy(() => {
+        const trace = forwardTrace(this.model, batch.x, false);
+        return tf.stack([this.loss(trace, batch), accuracy(trace.output, batch.y)]).dataSync();
+      });
+      disposeBatch(batch);
+      lossSum += loss * indices.length;
+      correctSum += acc * indices.length;
+    }
+    const n = datasetSize(data);
+    return { loss: lossSum / n, accuracy: correctSum / n };
+  }
+
+  /** Runs every monitor on the first `samples` samples of `data`, in inference mode. */
+  runMonitors(data: Dataset, samples = 512): Record<string, number> {
+    if (this.monitors.length === 0) return {};
+    const count = Math.min(samples, datasetSize(data));
+    const batch = makeBatch(data, Int32Array.from({ length: count }, (_, i) => i));
+    const out: Record<string, number> = {};
+    tf.tidy(() => {
+      const trace = forwardTrace(this.model, batch.x, false);
+      const context: TermContext = { trace, batch, model: this.model, rng: this.rng, step: this.step };
+      for (const monitor of this.monitors) {
+        for (const [key, value] of Object.entries(monitor.compute(context))) out[`${monitor.name}/${key}`] = value;
+      }
+    });
+    disposeBatch(batch);
+    return out;
+  }
+
+  /** Trains one epoch over `train` and returns the mean step numbers. */
+  async trainEpoch(train: Dataset, batchSize: number, shuffle = true): Promise<StepResult> {
+    const sums = { loss: 0, task: 0, accuracy: 0, terms: {} as Record<string, number> };
+    const order = batchIndices(datasetSize(train), batchSize, shuffle ? this.rng : undefined);
+    for (const indices of order) {
+      const batch = makeBatch(train, indices);
+      let result: StepResult;
+      try {
+        result = this.trainStep(batch);
+      } finally {
+        disposeBatch(batch);
+      }
+      addWeighted(sums, result, indices.length);
+      await this.callbacks.onBatchEnd?.(this.step, result);
+    }
+    return scaleResult(sums, 1 / datasetSize(train));
+  }
+
+  /**
+   * Trains for `epochs` epochs (counting those a resumed checkpoint already finished) and
+   * returns the history of epoch metrics.
+   */
+  async fit(train: Dataset, options: FitOptions): Promise<EpochMetrics[]> {
+    const { checkpointDir } = options;
+    if (checkpointDir && (await hasCheckpoint(checkpointDir))) await this.resume(checkpointDir);
+    while (this.epoch < options.epochs) {
+      const started = performance.now();
+      const means = await this.trainEpoch(train, options.batchSize, options.shuffle ?? true);
+      this.epoch += 1;
+      const metrics = this.epochMetrics(means, options, train, (performance.now() - started) / 1000);
+      this.history.push(metrics);
+      if (checkpointDir) await this.checkpoint(checkpointDir, options.checkpointExtra?.());
+      if ((await this.callbacks.onEpochEnd?.(metrics)) === false) break;
+    }
+    return this.history;
+  }
+
+  private epochMetrics(means: StepResult, options: FitOptions, train: Dataset, seconds: number): EpochMetrics {
+    const validation = options.validation ? this.evaluate(options.validation) : undefined;
+    const monitors = this.runMonitors(options.validation ?? train, options.monitorSamples);
+    return {
+      epoch: this.epoch,
+      ...means,
+      valLoss: validation?.loss,
+      valAccuracy: validation?.accuracy,
+      monitors,
+      seconds,
+    };
+  }
+
+  /** Writes a checkpoint of the current state into `dir`. */
+  async checkpoint(dir: string, extra?: Record<string, unknown>): Promise<void> {
+    await saveCheckpoint(dir, this.model, this.optimizer, {
+      epoch: this.epoch,
+      step: this.step,
+      rng: this.rng.state(),
+      extra: { history: this.history, ...extra },
+    });
+  }
+
+  /** Restores the state saved in `dir` (model, optimizer, generator, counters, history). */
+  async resume(dir: string): Promise<void> {
+    const state = await loadCheckpoint(dir, this.model, this.optimizer);
+    this.epoch = state.epoch;
+    this.step = state.step;
+    this.rng = new Random(state.rng);
+    const history = (state.extra?.history ?? []) as EpochMetrics[];
+    this.history.splice(0, this.history.length, ...history);
+  }
+}
+
+function checkTermNames(terms: readonly RegularizationTerm[]): void {
+  const seen = new Set<string>();
+  for (const term of terms) {
+    if (seen.has(term.name)) {
+      throw new ReglabError(`two regularization terms are named "${term.name}"`, 'give each term a distinct name');
+    }
+    if (!Number.isFinite(term.weight)) {
+      throw new ReglabError(`term "${term.name}" has weight ${term.weight}`, 'weights must be finite numbers');
+    }
+    seen.add(term.name);
+  }
+}
+
+function addWeighted(sums: StepResult, result: StepResult, weight: number): void {
+  sums.loss += result.loss * weight;
+  sums.task += result.task * weight;
+  sums.accuracy += result.accuracy * weight;
+  for (const [name, value] of Object.entries(result.terms)) sums.terms[name] = (sums.terms[name] ?? 0) + value * weight;
+}
+
+function scaleResult(sums: StepResult, factor: number): StepResult {
+  const terms = Object.fromEntries(Object.entries(sums.terms).map(([name, value]) => [name, value * factor]));
+  return { loss: sums.loss * factor, task: sums.task * factor, accuracy: sums.accuracy * factor, terms };
+}
