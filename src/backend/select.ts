@@ -1,0 +1,158 @@
+/**
+ * Backend selection for Node: loads the backend's package on demand, initialises it, installs
+ * reglab's wasm kernel fixes, and logs one line saying what was chosen.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ReglabError } from '../core/errors.js';
+import { installWasmKernelFixes } from './wasm-kernels.js';
+
+/** Backends {@link selectBackend} accepts. */
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+
+/** A backend name {@link selectBackend} accepts. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /** Receives the one-line summary (default `console.log`); `false` silences it. */
+  log?: ((line: string) => void) | false;
+  /** Install reglab's wasm kernel fixes when wasm is chosen (default true; false for A/B runs). */
+  wasmFixes?: boolean;
+}
+
+/** Loads and activates one concrete backend; returns its description for the log line. */
+type Loader = (opts: SelectBackendOptions) => Promise<string>;
+
+// A variable (not a literal) so that tsc does not try to resolve the optional, uninstalled package.
+const TFJS_NODE = '@tensorflow/tfjs-node';
+const WEBGPU = 'webgpu';
+
+/** Switches TF.js to `name`, turning tfjs's silent `false` into an error. */
+async function activate(name: string): Promise<void> {
+  if (!tf.findBackendFactory(name)) {
+    throw new ReglabError(
+      `backend ${name} was loaded but did not register with reglab's @tensorflow/tfjs-core`,
+      'two copies of @tensorflow/tfjs-core are installed: use one version for all @tensorflow packages (npm dedupe)',
+    );
+  }
+  if (!(await tf.setBackend(name))) {
+    throw new ReglabError(`backend ${name} failed to initialise`, 'see the warning TF.js printed above');
+  }
+  await tf.ready();
+}
+
+async function loadCpu(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  await activate('cpu');
+  return 'cpu (plain JavaScript, slow: for reference and tests)';
+}
+
+async function loadWasm({ wasmFixes = true }: SelectBackendOptions): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  await activate('wasm');
+  if (wasmFixes) installWasmKernelFixes();
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
+  const threads = wasm.getThreadsCount();
+  // Threads are forced off in Node by tfjs-backend-wasm 4.22; say so, users expect more cores used.
+  return `wasm (${simd}, ${threads} thread${threads === 1 ? '' : 's'}, ${wasmFixes ? 'reglab kernel fixes' : 'stock kernels'})`;
+}
+
+/** Installs the Dawn `navigator.gpu` and returns an adapter, or throws a ReglabError saying why not. */
+async function webgpuAdapter(): Promise<{ info?: { vendor?: string; description?: string } }> {
+  let dawn: { create(flags: string[]): GPU; globals: object };
+  try {
+    dawn = await import(WEBGPU);
+  } catch (err) {
+    throw new ReglabError(
+      `the webgpu backend needs the 'webgpu' package (Dawn for Node), which failed to load: ${(err as Error).message}`,
+      'npm install webgpu',
+    );
+  }
+  Object.assign(globalThis, dawn.globals);
+  const g = globalThis as { navigator?: { gpu?: GPU } };
+  g.navigator ??= {};
+  g.navigator.gpu ??= dawn.create([]);
+  const adapter = await g.navigator.gpu.requestAdapter();
+  if (!adapter) {
+    throw new ReglabError(
+      'no WebGPU adapter was found (Dawn found no Vulkan GPU)',
+      'install the GPU vendor Vulkan driver and the Vulkan loader (libvulkan1); if the driver ICD json ' +
+        '(e.g. nvidia_icd.json) is outside the loader search path, set VK_DRIVER_FILES to it',
+    );
+  }
+  return adapter as { info?: { vendor?: string; description?: string } };
+}
+
+async function loadWebgpu(): Promise<string> {
+  const adapter = await webgpuAdapter();
+  // Imported only now: the package registers its backend only if navigator.gpu exists.
+  await import('@tensorflow/tfjs-backend-webgpu');
+  await activate('webgpu');
+  const what = [adapter.info?.vendor, adapter.info?.description].filter(Boolean).join(' ');
+  return `webgpu (${what || 'Dawn adapter'})`;
+}
+
+async function loadTensorflow(): Promise<string> {
+  try {
+    await import(TFJS_NODE);
+  } catch (err) {
+    throw new ReglabError(
+      `the tensorflow backend needs @tensorflow/tfjs-node, which failed to load: ${(err as Error).message}`,
+      'npm install @tensorflow/tfjs-node (same version as @tensorflow/tfjs-core; its install downloads libtensorflow)',
+    );
+  }
+  await activate('tensorflow');
+  return 'tensorflow (libtensorflow via @tensorflow/tfjs-node)';
+}
+
+const LOADERS: Record<Exclude<BackendName, 'auto'>, Loader> = {
+  tensorflow: loadTensorflow,
+  webgpu: loadWebgpu,
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
+
+/** Tries the concrete backends in order of speed; returns the first that works and what was skipped. */
+async function loadAuto(opts: SelectBackendOptions): Promise<{ name: string; line: string }> {
+  const skipped: string[] = [];
+  for (const name of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
+    try {
+      const line = await LOADERS[name](opts);
+      return { name, line: skipped.length ? `${line}; auto skipped ${skipped.join(', ')}` : line };
+    } catch (err) {
+      skipped.push(`${name}: ${err instanceof ReglabError ? err.message.split(' — ')[0] : String(err)}`);
+    }
+  }
+  throw new ReglabError(`no backend could be initialised (${skipped.join('; ')})`, "try selectBackend('cpu')");
+}
+
+/**
+ * Chooses, loads and activates a TF.js backend, and logs one line such as
+ * `backend: wasm (SIMD, 1 thread, reglab kernel fixes)`.
+ *
+ * - `'wasm'` (the Node default): XNNPACK kernels, single-threaded in Node; reglab's kernel fixes
+ *   (fast transposed matmul, conv filter gradient, segment sum) are installed.
+ * - `'cpu'`: plain JavaScript, 10–20× slower than wasm; the reference for tests.
+ * - `'webgpu'`: a GPU through the optional `webgpu` package (Dawn, Vulkan on Linux).
+ * - `'tensorflow'`: native libtensorflow through `@tensorflow/tfjs-node`, if the user installed it.
+ * - `'auto'`: the first of tensorflow, webgpu (an adapter exists), wasm, cpu that works.
+ *
+ * ```js
+ * const name = await selectBackend('auto');               // e.g. 'wasm'
+ * await selectBackend('cpu', {log: false});
+ * ```
+ *
+ * @param name Backend to use (default `'auto'`).
+ * @param options `log` receives the summary line; `wasmFixes: false` keeps stock wasm kernels.
+ * @returns The TF.js name of the active backend (`tf.getBackend()`).
+ * @throws ReglabError for an unknown name, or a backend that cannot load, with the fix as hint.
+ */
+export async function selectBackend(name: BackendName = 'auto', options: SelectBackendOptions = {}): Promise<string> {
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
+    throw new ReglabError(`unknown backend '${name}'`, `use one of ${BACKEND_NAMES.join(', ')}`);
+  }
+  const { name: chosen, line } =
+    name === 'auto' ? await loadAuto(options) : { name, line: await LOADERS[name](options) };
+  if (options.log !== false) (options.log ?? console.log)(`backend: ${line}`);
+  return chosen;
+}
