@@ -1,0 +1,163 @@
+/**
+ * The shared last mile of every file-based loader: decoded 8-bit images (as the files store
+ * them) → subset → Float32 {@link Dataset}. Loaders keep the full 8-bit arrays (¼ the memory
+ * of Float32) and convert only the samples actually used, so `trainSize: 1000` on MNIST costs
+ * 1000 conversions, not 60 000.
+ */
+import { check } from '../core/errors.js';
+import { Random } from '../core/random.js';
+import { makeDataset, type DataSplit, type Dataset } from './dataset.js';
+
+/** Decoded images as stored on disk: one byte per value, channels-last. */
+export interface RawImages {
+  /** `count × prod(sampleShape)` bytes, channels-last. */
+  readonly pixels: Uint8Array;
+  /** One class index per image. */
+  readonly labels: Uint8Array | Int32Array;
+  /** `[H, W, C]`. */
+  readonly sampleShape: readonly number[];
+}
+
+/**
+ * How a loader picks `trainSize`/`testSize` samples out of a larger set:
+ * - `first`: the first N in file order (the default: reproducible across tools and papers);
+ * - `random`: a seeded uniform subset;
+ * - `stratified`: a seeded subset with (nearly) equal counts per class.
+ */
+export type Sampling = 'first' | 'random' | 'stratified';
+
+/** The sampling names, for CLI validation. */
+export const SAMPLINGS: readonly Sampling[] = ['first', 'random', 'stratified'];
+
+/** Options every loader shares. */
+export interface LoadOptions {
+  /** Number of training samples (default: all). */
+  trainSize?: number;
+  /** Number of test samples (default: all). */
+  testSize?: number;
+  /** Keep pixel values in 0–255 instead of scaling to [0, 1] (racecar's MNIST toy uses raw). */
+  rawPixels?: boolean;
+  /** How subsets are chosen (default `first`). */
+  sampling?: Sampling;
+  /** Generator for `random`/`stratified` subsets and seeded splits (default `new Random(0)`). */
+  rng?: Random;
+}
+
+/**
+ * Indices of `count` samples out of `labels.length`, ascending (so a subset keeps file order).
+ * Stratified sampling deals classes round-robin, so a class with too few samples just gives
+ * its share to the others instead of failing.
+ */
+export function pickIndices(
+  labels: ArrayLike<number>,
+  count: number,
+  sampling: Sampling = 'first',
+  rng: Random = new Random(0),
+): Int32Array {
+  check(
+    Number.isInteger(count) && count > 0,
+    `subset size ${count} is not a positive integer`,
+    'pass a whole number of samples ≥ 1, or leave the size out to use all samples',
+  );
+  check(SAMPLINGS.includes(sampling), `unknown sampling "${sampling}"`, `use one of ${SAMPLINGS.join(', ')}`);
+  const n = labels.length;
+  if (count >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  if (sampling === 'first') return Int32Array.from({ length: count }, (_, i) => i);
+  const order = rng.permutation(n);
+  const picked = sampling === 'random' ? order.subarray(0, count) : roundRobin(labels, order, count);
+  return Int32Array.from(picked).sort();
+}
+
+/** Takes the next sample of each class in turn (in `order`) until `count` are taken. */
+function roundRobin(labels: ArrayLike<number>, order: Int32Array, count: number): Int32Array {
+  const byClass = new Map<number, number[]>();
+  for (const i of order) {
+    const list = byClass.get(labels[i]) ?? [];
+    list.push(i);
+    byClass.set(labels[i], list);
+  }
+  const queues = [...byClass.keys()].sort((a, b) => a - b).map((k) => byClass.get(k)!);
+  const out = new Int32Array(count);
+  let taken = 0;
+  for (let round = 0; taken < count; round++) {
+    for (const queue of queues) if (round < queue.length && taken < count) out[taken++] = queue[round];
+  }
+  return out;
+}
+
+/**
+ * Converts the samples `indices` of `raw` to Float32, scaled by 1/255 unless `rawPixels`.
+ * A typed-array copy plus one multiply pass: no per-element function calls.
+ */
+export function rawToFloat(raw: RawImages, indices: ArrayLike<number>, rawPixels = false): Float32Array {
+  const per = raw.sampleShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(indices.length * per);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    x.set(raw.pixels.subarray(i * per, (i + 1) * per), k * per);
+  }
+  if (!rawPixels) for (let j = 0; j < x.length; j++) x[j] *= 1 / 255;
+  return x;
+}
+
+/** Everything {@link rawToDataset} needs besides the images. */
+export interface RawDatasetOptions {
+  name: string;
+  numClasses: number;
+  classNames?: readonly string[];
+  /** Number of samples to keep (default: all). */
+  size?: number;
+  sampling?: Sampling;
+  rng?: Random;
+  rawPixels?: boolean;
+}
+
+/** Subsets and converts `raw` into a validated {@link Dataset}. */
+export function rawToDataset(raw: RawImages, options: RawDatasetOptions): Dataset {
+  const n = raw.labels.length;
+  const indices = pickIndices(raw.labels, options.size ?? n, options.sampling, options.rng);
+  return makeDataset({
+    name: indices.length < n ? `${options.name}[${indices.length}]` : options.name,
+    x: rawToFloat(raw, indices, options.rawPixels),
+    labels: Int32Array.from(indices, (i) => raw.labels[i]),
+    sampleShape: raw.sampleShape,
+    numClasses: options.numClasses,
+    ...(options.classNames ? { classNames: options.classNames } : {}),
+  });
+}
+
+/** Decoded train and test images, as a file loader produces them. */
+export interface RawSplit {
+  train: RawImages;
+  test: RawImages;
+}
+
+/** Converts both halves of a raw split, applying `trainSize`/`testSize` and the shared options. */
+export function rawSplitToDataSplit(
+  raw: RawSplit,
+  name: string,
+  options: LoadOptions,
+  classes: { numClasses: number; classNames?: readonly string[] },
+): DataSplit {
+  const common = { ...classes, sampling: options.sampling, rng: options.rng, rawPixels: options.rawPixels };
+  return {
+    train: rawToDataset(raw.train, { ...common, name: `${name}/train`, size: options.trainSize }),
+    test: rawToDataset(raw.test, { ...common, name: `${name}/test`, size: options.testSize }),
+  };
+}
+
+const cache = new Map<string, unknown>();
+
+/**
+ * `load()` once per `key` per process: parsing MNIST takes ~0.2 s, and experiments and tests
+ * load it many times. Failed loads are not cached, so a fixed file is picked up on retry.
+ */
+export function cached<T>(key: string, load: () => T): T {
+  if (!cache.has(key)) cache.set(key, load());
+  return cache.get(key) as T;
+}
+
+/** Forgets every cached file (frees the memory; the next load re-reads the files). */
+export function clearDataCache(): void {
+  cache.clear();
+}
