@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ReglabError } from '../core/errors.js';
-import { installWasmKernelFixes } from './wasm-kernels.js';
+import { installWasmKernelFixes, uninstallWasmKernelFixes } from './wasm-kernels.js';
 
 /** Backends {@link selectBackend} accepts. */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -16,7 +16,10 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export interface SelectBackendOptions {
   /** Receives the one-line summary (default `console.log`); `false` silences it. */
   log?: ((line: string) => void) | false;
-  /** Install reglab's wasm kernel fixes when wasm is chosen (default true; false for A/B runs). */
+  /**
+   * Install reglab's wasm kernel fixes when wasm is chosen (default true); false removes them
+   * again, leaving the stock kernels (for A/B benchmarks).
+   */
   wasmFixes?: boolean;
 }
 
@@ -26,6 +29,17 @@ type Loader = (opts: SelectBackendOptions) => Promise<string>;
 // A variable (not a literal) so that tsc does not try to resolve the optional, uninstalled package.
 const TFJS_NODE = '@tensorflow/tfjs-node';
 const WEBGPU = 'webgpu';
+
+/** Imports a package reglab does not depend on; a ReglabError says whether it is missing or broken. */
+async function importOptional(pkg: string, needer: string, hint: string): Promise<unknown> {
+  try {
+    return await import(pkg);
+  } catch (err) {
+    const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(pkg);
+    const why = missing ? 'is not installed' : `failed to load (${(err as Error).message})`;
+    throw new ReglabError(`${needer} needs ${pkg}, which ${why}`, hint);
+  }
+}
 
 /** Switches TF.js to `name`, turning tfjs's silent `false` into an error. */
 async function activate(name: string): Promise<void> {
@@ -51,6 +65,7 @@ async function loadWasm({ wasmFixes = true }: SelectBackendOptions): Promise<str
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   await activate('wasm');
   if (wasmFixes) installWasmKernelFixes();
+  else uninstallWasmKernelFixes();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
   const threads = wasm.getThreadsCount();
   // Threads are forced off in Node by tfjs-backend-wasm 4.22; say so, users expect more cores used.
@@ -59,21 +74,20 @@ async function loadWasm({ wasmFixes = true }: SelectBackendOptions): Promise<str
 
 /** Installs the Dawn `navigator.gpu` and returns an adapter, or throws a ReglabError saying why not. */
 async function webgpuAdapter(): Promise<{ info?: { vendor?: string; description?: string } }> {
-  let dawn: { create(flags: string[]): GPU; globals: object };
-  try {
-    dawn = await import(WEBGPU);
-  } catch (err) {
-    throw new ReglabError(
-      `the webgpu backend needs the 'webgpu' package (Dawn for Node), which failed to load: ${(err as Error).message}`,
-      'npm install webgpu',
-    );
-  }
+  const dawn = (await importOptional(WEBGPU, 'the webgpu backend', 'npm install webgpu')) as {
+    create(flags: string[]): GPU;
+    globals: object;
+  };
   Object.assign(globalThis, dawn.globals);
   const g = globalThis as { navigator?: { gpu?: GPU } };
   g.navigator ??= {};
+  const ours = !g.navigator.gpu;
   g.navigator.gpu ??= dawn.create([]);
   const adapter = await g.navigator.gpu.requestAdapter();
   if (!adapter) {
+    // Leave no navigator.gpu behind: tfjs-backend-webgpu, if imported later, would register a
+    // backend that crashes on the missing adapter.
+    if (ours) delete g.navigator.gpu;
     throw new ReglabError(
       'no WebGPU adapter was found (Dawn found no Vulkan GPU)',
       'install the GPU vendor Vulkan driver and the Vulkan loader (libvulkan1); if the driver ICD json ' +
@@ -93,14 +107,11 @@ async function loadWebgpu(): Promise<string> {
 }
 
 async function loadTensorflow(): Promise<string> {
-  try {
-    await import(TFJS_NODE);
-  } catch (err) {
-    throw new ReglabError(
-      `the tensorflow backend needs @tensorflow/tfjs-node, which failed to load: ${(err as Error).message}`,
-      'npm install @tensorflow/tfjs-node (same version as @tensorflow/tfjs-core; its install downloads libtensorflow)',
-    );
-  }
+  await importOptional(
+    TFJS_NODE,
+    'the tensorflow backend',
+    'npm install @tensorflow/tfjs-node (same version as @tensorflow/tfjs-core; its install downloads libtensorflow)',
+  );
   await activate('tensorflow');
   return 'tensorflow (libtensorflow via @tensorflow/tfjs-node)';
 }
@@ -120,7 +131,7 @@ async function loadAuto(opts: SelectBackendOptions): Promise<{ name: string; lin
       const line = await LOADERS[name](opts);
       return { name, line: skipped.length ? `${line}; auto skipped ${skipped.join(', ')}` : line };
     } catch (err) {
-      skipped.push(`${name}: ${err instanceof ReglabError ? err.message.split(' — ')[0] : String(err)}`);
+      skipped.push(`${name} (${err instanceof ReglabError ? err.message.split(' — ')[0] : String(err)})`);
     }
   }
   throw new ReglabError(`no backend could be initialised (${skipped.join('; ')})`, "try selectBackend('cpu')");
