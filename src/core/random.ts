@@ -10,19 +10,19 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** Serialisable generator state (stored in checkpoints). */
 export interface RandomState {
-  alea: object;
+  alea: seedrandom.State.Alea;
   /** Second Box–Muller normal, kept so that a restored stream continues exactly. */
   spareNormal: number | null;
 }
 
 export class Random {
-  private alea: seedrandom.PRNG;
+  private alea: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private spareNormal: number | null = null;
 
   /** @param seed any integer or string; the same seed gives the same stream. */
   constructor(seed: number | string | RandomState = 0) {
     if (typeof seed === 'object') {
-      this.alea = seedrandom.alea('', { state: seed.alea as seedrandom.State });
+      this.alea = seedrandom.alea('', { state: seed.alea });
       this.spareNormal = seed.spareNormal;
     } else {
       this.alea = seedrandom.alea(String(seed), { state: true });

@@ -95,7 +95,7 @@ export function subset(data: Dataset, count: number, rng?: Random): Dataset {
 export function makeBatch(data: Dataset, indices: ArrayLike<number>): Batch {
   const picked = selectSamples(data, indices);
   const x = tf.tensor(picked.x, [indices.length, ...data.sampleShape]);
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(picked.labels, 'int32'), data.numClasses).toFloat()) as tf.Tensor2D;
+  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(picked.labels, 'int32'), data.numClasses), 'float32')) as tf.Tensor2D;
   return { x, y, labels: picked.labels };
 }
 

@@ -89,7 +89,7 @@ export class Trainer {
   /** Finished epochs. */
   epoch = 0;
   readonly history: EpochMetrics[] = [];
-  private readonly callbacks: TrainerCallbacks;
+  private readonly callbacks: TrainerCallbacks[] = [];
 
   constructor(options: TrainerOptions) {
     this.model = options.model;
@@ -98,9 +98,14 @@ export class Trainer {
     this.monitors = options.monitors ?? [];
     this.loss = options.loss ?? softmaxCrossEntropy;
     this.rng = options.rng ?? new Random(0);
-    this.callbacks = options.callbacks ?? {};
+    if (options.callbacks) this.callbacks.push(options.callbacks);
     checkTermNames(this.terms);
     for (const term of this.terms) term.prepare?.(this.model);
+  }
+
+  /** Adds callbacks; they run after those already registered. */
+  addCallbacks(callbacks: TrainerCallbacks): void {
+    this.callbacks.push(callbacks);
   }
 
   /** The variables the optimizer updates: the model's trainable weights and the terms' own. */
@@ -194,7 +199,7 @@ export class Trainer {
         disposeBatch(batch);
       }
       addWeighted(sums, result, indices.length);
-      await this.callbacks.onBatchEnd?.(this.step, result);
+      for (const callbacks of this.callbacks) await callbacks.onBatchEnd?.(this.step, result);
     }
     return scaleResult(sums, 1 / datasetSize(train));
   }
@@ -213,9 +218,16 @@ export class Trainer {
       const metrics = this.epochMetrics(means, options, train, (performance.now() - started) / 1000);
       this.history.push(metrics);
       if (checkpointDir) await this.checkpoint(checkpointDir, options.checkpointExtra?.());
-      if ((await this.callbacks.onEpochEnd?.(metrics)) === false) break;
+      if (!(await this.notifyEpochEnd(metrics))) break;
     }
     return this.history;
+  }
+
+  /** Runs every `onEpochEnd`; false when one of them asks to stop. */
+  private async notifyEpochEnd(metrics: EpochMetrics): Promise<boolean> {
+    let goOn = true;
+    for (const callbacks of this.callbacks) if ((await callbacks.onEpochEnd?.(metrics)) === false) goOn = false;
+    return goOn;
   }
 
   private epochMetrics(means: StepResult, options: FitOptions, train: Dataset, seconds: number): EpochMetrics {
