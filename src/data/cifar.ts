@@ -12,7 +12,16 @@ import { cached, rawSplitToDataSplit, type LoadOptions, type RawImages } from '.
 
 /** The standard class names, used when `batches.meta.txt` is absent. */
 export const CIFAR10_CLASSES = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
 ] as const;
 
 /** Training batch files, in order. */
@@ -42,7 +51,11 @@ export function readCifarBatches(files: readonly string[], numClasses = 10): Raw
   buffers.forEach((bytes, f) => {
     for (let r = 0; r < bytes.length / RECORD; r++, n++) {
       const record = bytes.subarray(r * RECORD, (r + 1) * RECORD);
-      check(record[0] < numClasses, `${files[f]} record ${r} has label ${record[0]} ≥ ${numClasses}`, 'the file is corrupt or not CIFAR-10 (CIFAR-100 binaries have 2 label bytes): download CIFAR-10 again');
+      check(
+        record[0] < numClasses,
+        `${files[f]} record ${r} has label ${record[0]} ≥ ${numClasses}`,
+        'the file is corrupt or not CIFAR-10 (CIFAR-100 binaries have 2 label bytes): download CIFAR-10 again',
+      );
       labels[n] = record[0];
       planesToHwc(record.subarray(1), pixels.subarray(n * 3 * PLANE, (n + 1) * 3 * PLANE));
     }
@@ -71,8 +84,15 @@ function batchDir(dir: string): string {
 function classNames(dir: string): readonly string[] {
   const meta = join(dir, 'batches.meta.txt');
   if (!existsSync(meta)) return CIFAR10_CLASSES;
-  const names = readFileSync(meta, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
-  check(names.length === 10, `${meta} lists ${names.length} class names, not 10`, 'fix or delete the file (the standard names are used without it)');
+  const names = readFileSync(meta, 'utf8')
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  check(
+    names.length === 10,
+    `${meta} lists ${names.length} class names, not 10`,
+    'fix or delete the file (the standard names are used without it)',
+  );
   return names;
 }
 
@@ -96,5 +116,8 @@ export function loadCifar10(dir: string, options: LoadOptions = {}): DataSplit {
       classNames: classNames(path),
     };
   });
-  return rawSplitToDataSplit(raw, 'cifar10', options, { numClasses: 10, classNames: raw.classNames });
+  return rawSplitToDataSplit(raw, 'cifar10', options, {
+    numClasses: 10,
+    classNames: raw.classNames,
+  });
 }

@@ -60,7 +60,10 @@ function decodePng(path: string): { png: PNG; gray: boolean } {
     const png = PNG.sync.read(readFileSync(path));
     return { png, gray: (png.colorType & 2) === 0 };
   } catch (error) {
-    throw new ReglabError(`${path} is not a readable PNG (${(error as Error).message})`, 'replace or delete the file');
+    throw new ReglabError(
+      `${path} is not a readable PNG (${(error as Error).message})`,
+      'replace or delete the file',
+    );
   }
 }
 
@@ -68,7 +71,11 @@ function decodePng(path: string): { png: PNG; gray: boolean } {
  * Decodes `files` into one channels-last set. Alpha is dropped (as Keras does), so drawings
  * on a transparent background keep their colours. Every image must match the first's size.
  */
-function decodeImages(files: readonly ImageFile[], channels: 1 | 3, shape: readonly number[]): RawImages {
+function decodeImages(
+  files: readonly ImageFile[],
+  channels: 1 | 3,
+  shape: readonly number[],
+): RawImages {
   const [height, width] = shape;
   const per = height * width * channels;
   const pixels = new Uint8Array(files.length * per);
@@ -86,12 +93,24 @@ function decodeImages(files: readonly ImageFile[], channels: 1 | 3, shape: reado
       else out.set([r, g, b], 3 * p);
     }
   });
-  return { pixels, labels: Int32Array.from(files, (f) => f.label), sampleShape: [height, width, channels] };
+  return {
+    pixels,
+    labels: Int32Array.from(files, (f) => f.label),
+    sampleShape: [height, width, channels],
+  };
 }
 
 /** Splits `files` per class into train and a held-out `fraction` (at least one per class of ≥ 2). */
-function holdOut(files: readonly ImageFile[], fraction: number, rng: Random): { train: ImageFile[]; test: ImageFile[] } {
-  check(fraction > 0 && fraction < 1, `test fraction ${fraction} is outside (0, 1)`, 'pass e.g. 0.2, or add a test/ folder');
+function holdOut(
+  files: readonly ImageFile[],
+  fraction: number,
+  rng: Random,
+): { train: ImageFile[]; test: ImageFile[] } {
+  check(
+    fraction > 0 && fraction < 1,
+    `test fraction ${fraction} is outside (0, 1)`,
+    'pass e.g. 0.2, or add a test/ folder',
+  );
   const train: ImageFile[] = [];
   const test: ImageFile[] = [];
   const labels = [...new Set(files.map((f) => f.label))];
@@ -101,14 +120,26 @@ function holdOut(files: readonly ImageFile[], fraction: number, rng: Random): { 
     const held = members.length < 2 ? 0 : Math.max(1, Math.round(fraction * members.length));
     order.forEach((j, k) => (k < held ? test : train).push(members[j]));
   }
-  check(test.length > 0, `holding out ${fraction} of ${files.length} images leaves no test images`, 'add images (classes need ≥ 2 images) or a test/ folder');
+  check(
+    test.length > 0,
+    `holding out ${fraction} of ${files.length} images leaves no test images`,
+    'add images (classes need ≥ 2 images) or a test/ folder',
+  );
   const byPath = (a: ImageFile, b: ImageFile): number => (a.path < b.path ? -1 : 1);
   return { train: train.sort(byPath), test: test.sort(byPath) };
 }
 
 /** Lists the files of both splits and the class names, checking the layout. */
-function scanFolder(root: string, testFraction: number, rng: Random): { train: ImageFile[]; test: ImageFile[]; classes: string[] } {
-  check(isDir(root), `image folder ${root} does not exist`, 'pass --data-dir pointing at DIR/<class>/*.png or DIR/train/<class>/*.png');
+function scanFolder(
+  root: string,
+  testFraction: number,
+  rng: Random,
+): { train: ImageFile[]; test: ImageFile[]; classes: string[] } {
+  check(
+    isDir(root),
+    `image folder ${root} does not exist`,
+    'pass --data-dir pointing at DIR/<class>/*.png or DIR/train/<class>/*.png',
+  );
   const split = isDir(join(root, 'train'));
   const trainDir = split ? join(root, 'train') : root;
   const classes = subfolders(trainDir);
@@ -118,12 +149,24 @@ function scanFolder(root: string, testFraction: number, rng: Random): { train: I
     'put the images in one sub-folder per class: DIR/<class>/*.png or DIR/train/<class>/*.png',
   );
   const all = listImages(trainDir, classes);
-  check(all.length > 0, `no .png files in the class folders of ${trainDir} (${classes.join(', ')})`, 'add PNG images to DIR/<class>/');
+  check(
+    all.length > 0,
+    `no .png files in the class folders of ${trainDir} (${classes.join(', ')})`,
+    'add PNG images to DIR/<class>/',
+  );
   if (split && isDir(join(root, 'test'))) {
     const extra = subfolders(join(root, 'test')).filter((c) => !classes.includes(c));
-    check(extra.length === 0, `${join(root, 'test')} has classes ${extra.join(', ')} that train/ lacks`, 'the test classes must be a subset of the train classes');
+    check(
+      extra.length === 0,
+      `${join(root, 'test')} has classes ${extra.join(', ')} that train/ lacks`,
+      'the test classes must be a subset of the train classes',
+    );
     const test = listImages(join(root, 'test'), classes);
-    check(test.length > 0, `no .png files in ${join(root, 'test')}`, 'add test images or delete the empty test/ folder');
+    check(
+      test.length > 0,
+      `no .png files in ${join(root, 'test')}`,
+      'add test images or delete the empty test/ folder',
+    );
     return { train: all, test, classes };
   }
   return { ...holdOut(all, testFraction, rng), classes };
@@ -139,9 +182,21 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
   const files = scanFolder(root, options.testFraction ?? 0.2, rng.fork('folder/holdout'));
   const first = decodePng(files.train[0].path);
   const channels = options.channels ?? (first.gray ? 1 : 3);
-  check(channels === 1 || channels === 3, `channels ${channels} is not 1 or 3`, 'pass 1 (grayscale) or 3 (RGB)');
+  check(
+    channels === 1 || channels === 3,
+    `channels ${channels} is not 1 or 3`,
+    'pass 1 (grayscale) or 3 (RGB)',
+  );
   const shape = [first.png.height, first.png.width];
-  const raw = { train: decodeImages(files.train, channels, shape), test: decodeImages(files.test, channels, shape) };
+  const raw = {
+    train: decodeImages(files.train, channels, shape),
+    test: decodeImages(files.test, channels, shape),
+  };
   const name = options.name ?? root.split(/[\\/]/).pop() ?? 'folder';
-  return rawSplitToDataSplit(raw, name, { ...options, rng }, { numClasses: files.classes.length, classNames: files.classes });
+  return rawSplitToDataSplit(
+    raw,
+    name,
+    { ...options, rng },
+    { numClasses: files.classes.length, classNames: files.classes },
+  );
 }

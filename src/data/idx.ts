@@ -36,7 +36,11 @@ export function readMaybeGzip(file: string): Buffer {
 
 /** Parses IDX bytes (already gunzipped); `file` only names the source in errors. */
 export function parseIdx(bytes: Uint8Array, file = 'IDX data'): IdxArray {
-  check(bytes.length >= 4, `${file} is only ${bytes.length} bytes, shorter than an IDX header`, 'the file is truncated or not IDX: download it again');
+  check(
+    bytes.length >= 4,
+    `${file} is only ${bytes.length} bytes, shorter than an IDX header`,
+    'the file is truncated or not IDX: download it again',
+  );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0).toString(16).padStart(8, '0');
   check(
@@ -46,14 +50,20 @@ export function parseIdx(bytes: Uint8Array, file = 'IDX data'): IdxArray {
   );
   const rank = bytes[3];
   const dataStart = 4 + 4 * rank;
-  check(bytes.length >= dataStart, `${file} ends inside its header (${bytes.length} bytes)`, 'the file is truncated: download it again');
+  check(
+    bytes.length >= dataStart,
+    `${file} ends inside its header (${bytes.length} bytes)`,
+    'the file is truncated: download it again',
+  );
   const dims = Array.from({ length: rank }, (_, d) => view.getUint32(4 + 4 * d));
   const expected = dims.reduce((a, b) => a * b, 1);
   const actual = bytes.length - dataStart;
   check(
     actual === expected,
     `${file} has ${actual} data bytes but its header [${dims}] needs ${expected}`,
-    actual < expected ? 'the file is truncated: download it again' : 'the file has trailing bytes: it is not a clean IDX file, download it again',
+    actual < expected
+      ? 'the file is truncated: download it again'
+      : 'the file has trailing bytes: it is not a clean IDX file, download it again',
   );
   return { dims, data: bytes.subarray(dataStart) };
 }
@@ -70,14 +80,26 @@ export function readIdx(file: string): IdxArray {
 export function readIdxImages(imagesFile: string, labelsFile: string): RawImages {
   const images = readIdx(imagesFile);
   const labels = readIdx(labelsFile);
-  check(images.dims.length === 3, `${imagesFile} has ${images.dims.length} dimensions, not 3 (count, rows, cols)`, 'pass an images file (…-images-idx3-ubyte)');
-  check(labels.dims.length === 1, `${labelsFile} has ${labels.dims.length} dimensions, not 1 (count)`, 'pass a labels file (…-labels-idx1-ubyte)');
+  check(
+    images.dims.length === 3,
+    `${imagesFile} has ${images.dims.length} dimensions, not 3 (count, rows, cols)`,
+    'pass an images file (…-images-idx3-ubyte)',
+  );
+  check(
+    labels.dims.length === 1,
+    `${labelsFile} has ${labels.dims.length} dimensions, not 1 (count)`,
+    'pass a labels file (…-labels-idx1-ubyte)',
+  );
   check(
     images.dims[0] === labels.dims[0],
     `${imagesFile} has ${images.dims[0]} images but ${labelsFile} has ${labels.dims[0]} labels`,
     'the images and labels files must come from the same split of the same data set',
   );
-  return { pixels: images.data, labels: labels.data, sampleShape: [images.dims[1], images.dims[2], 1] };
+  return {
+    pixels: images.data,
+    labels: labels.data,
+    sampleShape: [images.dims[1], images.dims[2], 1],
+  };
 }
 
 /**

@@ -54,7 +54,11 @@ type Point = readonly [number, number];
  * centre line gets coverage `clamp(halfWidth + ½ − d, 0, 1)` (a one-pixel linear ramp at
  * the edge), combined with what is already there by max.
  */
-function paint(image: Float32Array, distance: (row: number, col: number) => number, halfWidth: number): void {
+function paint(
+  image: Float32Array,
+  distance: (row: number, col: number) => number,
+  halfWidth: number,
+): void {
   for (let r = 0; r < PEAK_SIDE; r++) {
     for (let c = 0; c < PEAK_SIDE; c++) {
       const value = Math.min(1, Math.max(0, halfWidth + 0.5 - distance(r, c)));
@@ -78,7 +82,10 @@ function bezier(p0: Point, p1: Point, p2: Point, p3: Point): Point[] {
   return Array.from({ length: SAMPLES_PER_CURVE + 1 }, (_, k) => {
     const t = k / SAMPLES_PER_CURVE;
     const [a, b, c, d] = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t ** 3];
-    return [a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]] as const;
+    return [
+      a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+      a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+    ] as const;
   });
 }
 
@@ -111,7 +118,10 @@ function strokePolyline(rng: Random): Point[] {
 
 /** Draws the disc of `classIndex` centred at nominal centre + `offset`. */
 function paintDisc(image: Float32Array, classIndex: number, offset: Point = [0, 0]): void {
-  const [cr, cc] = [PEAK_CENTERS[classIndex][0] + offset[0], PEAK_CENTERS[classIndex][1] + offset[1]];
+  const [cr, cc] = [
+    PEAK_CENTERS[classIndex][0] + offset[0],
+    PEAK_CENTERS[classIndex][1] + offset[1],
+  ];
   paint(image, (r, c) => Math.hypot(r - cr, c - cc), PEAK_DISC_RADIUS);
 }
 
@@ -122,7 +132,8 @@ function paintStroke(image: Float32Array, rng: Random): void {
     image,
     (r, c) => {
       let best = Infinity;
-      for (let k = 1; k < line.length; k++) best = Math.min(best, segmentDistance(r, c, line[k - 1], line[k]));
+      for (let k = 1; k < line.length; k++)
+        best = Math.min(best, segmentDistance(r, c, line[k - 1], line[k]));
       return best;
     },
     STROKE_HALF_WIDTH,
@@ -136,8 +147,18 @@ function scale(x: Float32Array, rawPixels: boolean | undefined): Float32Array {
 }
 
 /** `count` peak images, classes alternating 0, 1, 0, … */
-function generate(name: string, count: number, rng: Random, jitter: number, rawPixels?: boolean): Dataset {
-  check(Number.isInteger(count) && count > 0, `peak: ${name} size ${count} is not a positive integer`, 'pass a whole number of images ≥ 1');
+function generate(
+  name: string,
+  count: number,
+  rng: Random,
+  jitter: number,
+  rawPixels?: boolean,
+): Dataset {
+  check(
+    Number.isInteger(count) && count > 0,
+    `peak: ${name} size ${count} is not a positive integer`,
+    'pass a whole number of images ≥ 1',
+  );
   const per = PEAK_SIDE * PEAK_SIDE;
   const x = new Float32Array(count * per);
   const labels = Int32Array.from({ length: count }, (_, i) => i % 2);
@@ -164,7 +185,11 @@ function generate(name: string, count: number, rng: Random, jitter: number, rawP
 export function loadPeak(options: PeakOptions = {}): DataSplit {
   const rng = options.rng ?? new Random(0);
   const jitter = options.jitter ?? 1;
-  check(jitter >= 0 && jitter <= 2, `peak: jitter ${jitter} is outside [0, 2]`, 'larger shifts would move the disc out of its corner area');
+  check(
+    jitter >= 0 && jitter <= 2,
+    `peak: jitter ${jitter} is outside [0, 2]`,
+    'larger shifts would move the disc out of its corner area',
+  );
   const [trainRng, testRng] = [rng.fork('peak/train'), rng.fork('peak/test')];
   return {
     train: generate('train', options.trainSize ?? 100, trainRng, jitter, options.rawPixels),
@@ -177,7 +202,11 @@ export function loadPeak(options: PeakOptions = {}): DataSplit {
  * reconstruction of a peak image is scored against (the stroke is noise by design).
  */
 export function peakTemplate(classIndex: number, rawPixels = false): Float32Array {
-  check(classIndex === 0 || classIndex === 1, `peak has classes 0 and 1, not ${classIndex}`, 'pass 0 (top-left) or 1 (bottom-right)');
+  check(
+    classIndex === 0 || classIndex === 1,
+    `peak has classes 0 and 1, not ${classIndex}`,
+    'pass 0 (top-left) or 1 (bottom-right)',
+  );
   const image = new Float32Array(PEAK_SIDE * PEAK_SIDE);
   paintDisc(image, classIndex);
   return scale(image, rawPixels);

@@ -59,12 +59,17 @@ export function pickIndices(
     `subset size ${count} is not a positive integer`,
     'pass a whole number of samples ≥ 1, or leave the size out to use all samples',
   );
-  check(SAMPLINGS.includes(sampling), `unknown sampling "${sampling}"`, `use one of ${SAMPLINGS.join(', ')}`);
+  check(
+    SAMPLINGS.includes(sampling),
+    `unknown sampling "${sampling}"`,
+    `use one of ${SAMPLINGS.join(', ')}`,
+  );
   const n = labels.length;
   if (count >= n) return Int32Array.from({ length: n }, (_, i) => i);
   if (sampling === 'first') return Int32Array.from({ length: count }, (_, i) => i);
   const order = rng.permutation(n);
-  const picked = sampling === 'random' ? order.subarray(0, count) : roundRobin(labels, order, count);
+  const picked =
+    sampling === 'random' ? order.subarray(0, count) : roundRobin(labels, order, count);
   return Int32Array.from(picked).sort();
 }
 
@@ -80,7 +85,8 @@ function roundRobin(labels: ArrayLike<number>, order: Int32Array, count: number)
   const out = new Int32Array(count);
   let taken = 0;
   for (let round = 0; taken < count; round++) {
-    for (const queue of queues) if (round < queue.length && taken < count) out[taken++] = queue[round];
+    for (const queue of queues)
+      if (round < queue.length && taken < count) out[taken++] = queue[round];
   }
   return out;
 }
@@ -89,7 +95,11 @@ function roundRobin(labels: ArrayLike<number>, order: Int32Array, count: number)
  * Converts the samples `indices` of `raw` to Float32, scaled by 1/255 unless `rawPixels`.
  * A typed-array copy plus one multiply pass: no per-element function calls.
  */
-export function rawToFloat(raw: RawImages, indices: ArrayLike<number>, rawPixels = false): Float32Array {
+export function rawToFloat(
+  raw: RawImages,
+  indices: ArrayLike<number>,
+  rawPixels = false,
+): Float32Array {
   const per = raw.sampleShape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(indices.length * per);
   for (let k = 0; k < indices.length; k++) {
@@ -139,7 +149,12 @@ export function rawSplitToDataSplit(
   options: LoadOptions,
   classes: { numClasses: number; classNames?: readonly string[] },
 ): DataSplit {
-  const common = { ...classes, sampling: options.sampling, rng: options.rng, rawPixels: options.rawPixels };
+  const common = {
+    ...classes,
+    sampling: options.sampling,
+    rng: options.rng,
+    rawPixels: options.rawPixels,
+  };
   return {
     train: rawToDataset(raw.train, { ...common, name: `${name}/train`, size: options.trainSize }),
     test: rawToDataset(raw.test, { ...common, name: `${name}/test`, size: options.testSize }),

@@ -14,7 +14,14 @@ import type { LoadOptions } from './raw.js';
 import { mapSplit, rotate, thicken } from './transforms.js';
 
 /** The data sets {@link loadDataset} knows. */
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'kmnist', 'cifar10', 'peak', 'folder'] as const;
+export const DATASET_NAMES = [
+  'mnist',
+  'fashion-mnist',
+  'kmnist',
+  'cifar10',
+  'peak',
+  'folder',
+] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** What to load. Sizes, sampling and raw pixels behave the same for every data set. */
@@ -37,7 +44,18 @@ export interface DatasetSpec extends Omit<LoadOptions, 'rng'> {
   testFraction?: number;
 }
 
-const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const FASHION_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 const KMNIST_CLASSES = ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'];
 
 type Loader = (spec: DatasetSpec, dir: string, options: LoadOptions) => DataSplit;
@@ -50,20 +68,30 @@ const LOADERS: Record<DatasetName, Loader> = {
       ...options,
       name: 'fashion-mnist',
       classNames: FASHION_CLASSES,
-      downloadHint: 'download the four .gz files from https://github.com/zalandoresearch/fashion-mnist and pass --data-dir',
+      downloadHint:
+        'download the four .gz files from https://github.com/zalandoresearch/fashion-mnist and pass --data-dir',
     }),
   kmnist: (_spec, dir, options) =>
     loadIdxFolder(dir, {
       ...options,
       name: 'kmnist',
       classNames: KMNIST_CLASSES,
-      downloadHint: 'download the four .gz files from https://github.com/rois-codh/kmnist and pass --data-dir',
+      downloadHint:
+        'download the four .gz files from https://github.com/rois-codh/kmnist and pass --data-dir',
     }),
   cifar10: (_spec, dir, options) => loadCifar10(dir, options),
   peak: (_spec, _dir, options) => loadPeak(options),
   folder: (spec, dir, options) => {
-    check(spec.dataDir, 'the folder data set needs a data directory', 'pass --data-dir DIR with DIR/<class>/*.png or DIR/train/<class>/*.png');
-    return loadImageFolder(dir, { ...options, channels: spec.channels, testFraction: spec.testFraction });
+    check(
+      spec.dataDir,
+      'the folder data set needs a data directory',
+      'pass --data-dir DIR with DIR/<class>/*.png or DIR/train/<class>/*.png',
+    );
+    return loadImageFolder(dir, {
+      ...options,
+      channels: spec.channels,
+      testFraction: spec.testFraction,
+    });
   },
 };
 
@@ -71,10 +99,14 @@ const LOADERS: Record<DatasetName, Loader> = {
 function parseOneTransfer(text: string): (data: Dataset) => Dataset {
   const [kind, amountText, ...rest] = text.trim().split(':');
   const amount = Number(amountText);
-  const valid = rest.length === 0 && amountText !== undefined && amountText !== '' && Number.isFinite(amount);
+  const valid =
+    rest.length === 0 && amountText !== undefined && amountText !== '' && Number.isFinite(amount);
   if (valid && kind === 'rotate') return (data) => rotate(data, amount);
   if (valid && kind === 'thicken') return (data) => thicken(data, amount);
-  throw new ReglabError(`unknown transfer "${text}"`, 'use rotate:DEGREES (e.g. rotate:45) or thicken:RADIUS (e.g. thicken:1), comma-separated to combine');
+  throw new ReglabError(
+    `unknown transfer "${text}"`,
+    'use rotate:DEGREES (e.g. rotate:45) or thicken:RADIUS (e.g. thicken:1), comma-separated to combine',
+  );
 }
 
 /** Parses `rotate:45`, `thicken:1` or a comma-separated chain into one transform. */

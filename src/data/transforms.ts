@@ -20,7 +20,11 @@ function imageShape(data: Dataset): [number, number, number] {
  * Applies `mapPlane` to every channel plane of every image: the one loop all spatial
  * transforms share. `mapPlane(src, dst)` gets one H×W plane and writes the output plane.
  */
-function mapPlanes(data: Dataset, suffix: string, mapPlane: (src: Float32Array, dst: Float32Array) => void): Dataset {
+function mapPlanes(
+  data: Dataset,
+  suffix: string,
+  mapPlane: (src: Float32Array, dst: Float32Array) => void,
+): Dataset {
   const [h, w, channels] = imageShape(data);
   const plane = h * w;
   const src = new Float32Array(plane);
@@ -42,7 +46,11 @@ function mapPlanes(data: Dataset, suffix: string, mapPlane: (src: Float32Array, 
  * computed once and shared by all images.
  */
 export function rotate(data: Dataset, degrees: number): Dataset {
-  check(Number.isFinite(degrees), `rotation angle ${degrees} is not a number`, 'pass degrees, e.g. 45');
+  check(
+    Number.isFinite(degrees),
+    `rotation angle ${degrees} is not a number`,
+    'pass degrees, e.g. 45',
+  );
   const [h, w] = imageShape(data);
   const theta = (degrees * Math.PI) / 180;
   const [cos, sin] = [Math.cos(theta), Math.sin(theta)];
@@ -58,7 +66,12 @@ export function rotate(data: Dataset, degrees: number): Dataset {
       const sc = Math.round((cc + cos * dc - sin * dr) * 1e9) / 1e9;
       const [r0, c0] = [Math.floor(sr), Math.floor(sc)];
       const [fr, fc] = [sr - r0, sc - c0];
-      const corners = [[r0, c0, (1 - fr) * (1 - fc)], [r0, c0 + 1, (1 - fr) * fc], [r0 + 1, c0, fr * (1 - fc)], [r0 + 1, c0 + 1, fr * fc]];
+      const corners = [
+        [r0, c0, (1 - fr) * (1 - fc)],
+        [r0, c0 + 1, (1 - fr) * fc],
+        [r0 + 1, c0, fr * (1 - fc)],
+        [r0 + 1, c0 + 1, fr * fc],
+      ];
       corners.forEach(([y, x, wt], k) => {
         if (y < 0 || y >= h || x < 0 || x >= w || wt === 0) return;
         index[4 * (r * w + c) + k] = y * w + x;
@@ -81,12 +94,17 @@ export function rotate(data: Dataset, degrees: number): Dataset {
  * rather than blurring keeps the stroke intensity, so only the thickness changes.
  */
 export function thicken(data: Dataset, radius: number, shape: 'disc' | 'square' = 'disc'): Dataset {
-  check(radius >= 0 && Number.isFinite(radius), `thicken radius ${radius} is negative or not a number`, 'pass a radius ≥ 0 in pixels, e.g. 1');
+  check(
+    radius >= 0 && Number.isFinite(radius),
+    `thicken radius ${radius} is negative or not a number`,
+    'pass a radius ≥ 0 in pixels, e.g. 1',
+  );
   const [h, w] = imageShape(data);
   const reach = Math.floor(radius);
   const offsets: [number, number][] = [];
   for (let dr = -reach; dr <= reach; dr++) {
-    for (let dc = -reach; dc <= reach; dc++) if (shape === 'square' || dr * dr + dc * dc <= radius * radius) offsets.push([dr, dc]);
+    for (let dc = -reach; dc <= reach; dc++)
+      if (shape === 'square' || dr * dr + dc * dc <= radius * radius) offsets.push([dr, dc]);
   }
   return mapPlanes(data, `thicken${radius}`, (src, dst) => {
     for (let r = 0; r < h; r++) {
@@ -113,7 +131,9 @@ export function channelStats(data: Dataset): { mean: Float32Array; std: Float32A
   }
   const count = data.x.length / channels;
   const mean = Float32Array.from(sum, (s) => s / count);
-  const std = Float32Array.from(sumSq, (s, c) => Math.sqrt(Math.max(0, s / count - mean[c] * mean[c])));
+  const std = Float32Array.from(sumSq, (s, c) =>
+    Math.sqrt(Math.max(0, s / count - mean[c] * mean[c])),
+  );
   return { mean, std };
 }
 
