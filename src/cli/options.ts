@@ -1,0 +1,122 @@
+/**
+ * Flags shared by the commands that train (`train`, `compare`, `demo`, `pretrain`), and their
+ * conversion into a {@link RunConfig}. One definition, so every command spells them the same.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES, type BackendName } from '../backend/select.js';
+import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
+import { DATASET_NAMES } from '../data/registry.js';
+import { RUN_DEFAULTS, type RunConfig } from '../train/run.js';
+
+/** Parses a positive integer flag value. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive integer.`);
+  return n;
+}
+
+/** Parses an integer flag value (≥ 0). */
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 0.`);
+  return n;
+}
+
+/** Parses a finite positive number. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number.`);
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Adds `--backend`. */
+export function addBackendOption(command: Command): Command {
+  return command.addOption(
+    new Option('--backend <name>', 'TF.js backend').choices(BACKEND_NAMES as unknown as string[]).default('auto'),
+  );
+}
+
+/** Adds the data flags. */
+export function addDataOptions(command: Command, defaults: { dataset?: string; trainSize?: number } = {}): Command {
+  return command
+    .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES as unknown as string[]).default(defaults.dataset ?? 'mnist'))
+    .option('--data-dir <dir>', 'folder with the data files (fashion-mnist, kmnist, cifar10, folder)')
+    .option('--train-size <n>', 'use the first N training samples', positiveInt, defaults.trainSize)
+    .option('--test-size <n>', 'use the first N test samples', positiveInt)
+    .option('--raw-pixels', 'keep pixel values 0–255 instead of scaling to [0, 1]')
+    .option('--transfer <variant>', 'transfer variant of the images: rotate:DEG, thicken:R (comma-separated)');
+}
+
+/** Adds the model, optimizer and regularization flags. */
+export function addTrainingOptions(command: Command, defaults: { model?: string; epochs?: number } = {}): Command {
+  return command
+    .option('--model <spec>', 'linear | mlp:256,256 | cnn | cnn-bn | path/to/model.json', defaults.model ?? 'mlp:256,256')
+    .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS as unknown as string[]).default('relu'))
+    .option('--batch-norm', 'batch normalisation after every hidden weight layer')
+    .option('--init <run>', 'initialise the weights from a run folder (transfer, pretraining)')
+    .option('--epochs <n>', 'epochs', positiveInt, defaults.epochs ?? RUN_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'batch size', positiveInt, RUN_DEFAULTS.batchSize)
+    .option('--optimizer <spec>', 'sgd | momentum | adam | rmsprop | cola-od:… | cola-ud:… (listed below)', RUN_DEFAULTS.optimizer)
+    .option('--lr <x>', 'learning rate', positiveNumber, RUN_DEFAULTS.lr)
+    .option('--momentum <x>', 'momentum (momentum optimizer)', Number, RUN_DEFAULTS.momentum)
+    .option('--constraint <spec>', 'weight constraint for constrained optimizers, e.g. circle:0.05@dense_1 (repeatable)', collect, [])
+    .option('--reg <spec>', 'regularization term, e.g. racecar:1e-5, ort:0.1, per:1e-4 (repeatable)', collect, [])
+    .option('--track <monitor>', 'per-epoch monitor, e.g. activations (repeatable)', collect, [])
+    .option('--track-activations', 'track per-layer activation mean, variance and sliced W1 (= --track activations)')
+    .option('--seed <n>', 'seed of every random draw', nonNegativeInt, RUN_DEFAULTS.seed);
+}
+
+/** The flag values commander hands to an action. */
+export interface TrainingFlags {
+  dataset: string;
+  dataDir?: string;
+  trainSize?: number;
+  testSize?: number;
+  rawPixels?: boolean;
+  transfer?: string;
+  model: string;
+  activation: ActivationName;
+  batchNorm?: boolean;
+  init?: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: string;
+  lr: number;
+  momentum: number;
+  constraint: string[];
+  reg: string[];
+  track: string[];
+  trackActivations?: boolean;
+  seed: number;
+  backend: BackendName;
+}
+
+/** Converts flags into a run config. */
+export function runConfigFromFlags(flags: TrainingFlags): RunConfig {
+  const track = flags.trackActivations && !flags.track.includes('activations') ? [...flags.track, 'activations'] : flags.track;
+  return {
+    dataset: flags.dataset,
+    dataDir: flags.dataDir,
+    trainSize: flags.trainSize,
+    testSize: flags.testSize,
+    rawPixels: flags.rawPixels,
+    transfer: flags.transfer,
+    model: flags.model,
+    activation: flags.activation,
+    batchNorm: flags.batchNorm,
+    init: flags.init,
+    epochs: flags.epochs,
+    batchSize: flags.batchSize,
+    optimizer: flags.optimizer,
+    lr: flags.lr,
+    momentum: flags.momentum,
+    constraints: flags.constraint,
+    regs: flags.reg,
+    track,
+    seed: flags.seed,
+  };
+}
