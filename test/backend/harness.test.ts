@@ -1,0 +1,45 @@
+/** The benchmark harness: measurement bookkeeping, error capture and the Markdown writer. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { markdownTable, measureThroughput, THROUGHPUT_COLUMNS } from '../../bench/harness.js';
+
+test('measureThroughput counts steps, samples and leaks', async () => {
+  let setups = 0;
+  let teardowns = 0;
+  const r = await measureThroughput({
+    name: 'toy',
+    backend: 'cpu',
+    samplesPerStep: 10,
+    warmup: 1,
+    seconds: 0.05,
+    minSteps: 2,
+    setup: () => (setups++, tf.ones([4, 4])),
+    step: (m) => tf.tidy(() => tf.matMul(m, m)).dispose(),
+    teardown: (m) => (teardowns++, m.dispose()),
+  });
+  assert.equal(r.error, undefined);
+  assert.deepEqual([setups, teardowns], [1, 1]);
+  assert.ok(r.steps >= 2);
+  assert.ok(Math.abs(r.samplesPerSec - (10 * r.steps) / r.seconds) < 1e-6);
+  assert.equal(r.leakedPerStep, 0);
+  assert.ok(r.rssMB > 0);
+});
+
+test('a failing step is recorded, not thrown, and the table shows it', async () => {
+  const r = await measureThroughput({
+    name: 'broken',
+    backend: 'cpu',
+    samplesPerStep: 1,
+    setup: () => 0,
+    step: () => {
+      throw new Error('kernel X missing — a hint');
+    },
+  });
+  assert.equal(r.error, 'kernel X missing');
+  assert.ok(Number.isNaN(r.samplesPerSec));
+  const table = markdownTable([r], THROUGHPUT_COLUMNS).split('\n');
+  assert.equal(table.length, 3);
+  assert.match(table[0], /^\| case \| backend \| samples\/s \|/);
+  assert.match(table[2], /^\| broken \| cpu \| fails: kernel X missing \| — \|/);
+});
