@@ -7,6 +7,7 @@ import { ReglabError } from '../core/errors.js';
 import '../methods.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerCompareCommand } from './commands/compare.js';
 
 /** Builds the program (exported for tests, which parse argument lists without a process). */
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for the flags)');
   registerDemoCommand(program);
   registerTrainCommand(program);
+  registerCompareCommand(program);
   return program;
 }
 

@@ -1,0 +1,153 @@
+/**
+ * Runs an experiment matrix in parallel child processes (one per core, each run
+ * single-threaded), resumably: a cell whose folder holds `result.json` is skipped, a failed or
+ * interrupted one is run again next time (resuming its checkpoint), and finished runs are never
+ * lost. Ends with one results table: mean ± std, a 95% confidence interval and a paired
+ * t-test against the baseline over seeds; saved as JSON, CSV and Markdown.
+ */
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { BackendName } from '../backend/select.js';
+import { ReglabError } from '../core/errors.js';
+import { Random } from '../core/random.js';
+import '../methods.js';
+import { readResult, type RunResult } from '../train/run.js';
+import { createTerm } from '../train/term-spec.js';
+import { writeFileAtomic } from '../train/files.js';
+import { expandMatrix, type ExperimentConfig, type RunCell } from './matrix.js';
+import { resultsTable, type CellOutcome, type ResultsTable } from './results.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+export interface CompareOptions {
+  /** Experiment folder: `experiment.json`, one folder per run, `results.*`. */
+  out: string;
+  backend: BackendName;
+  /** Parallel runs (default: the number of cores). */
+  workers?: number;
+  log?: (line: string) => void;
+}
+
+export interface CompareOutcome {
+  cells: CellOutcome[];
+  table: ResultsTable;
+  /** Cells that failed (their error) — run the same command again to retry them. */
+  failed: CellOutcome[];
+}
+
+/** Saves the experiment, refusing a folder that holds a different one. */
+async function claimFolder(out: string, experiment: ExperimentConfig): Promise<void> {
+  const file = path.join(out, 'experiment.json');
+  const previous = await fs.readFile(file, 'utf8').catch(() => undefined);
+  const text = JSON.stringify(experiment, null, 2);
+  if (previous !== undefined && previous !== text) {
+    throw new ReglabError(`${out} holds a different experiment (experiment.json differs)`, 'choose another --out, or delete the folder');
+  }
+  await writeFileAtomic(file, text);
+}
+
+const workerFile = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/** Trains one cell in a child process. */
+function runInChild(request: WorkerRequest): Promise<WorkerReply> {
+  return new Promise((resolve) => {
+    const child = fork(workerFile, [], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    let reply: WorkerReply | undefined;
+    child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
+    child.on('message', (message: WorkerReply) => (reply = message));
+    child.on('exit', (code, signal) => {
+      resolve(reply ?? { ok: false, error: `worker exited (${signal ?? `code ${code}`}): ${lastLine(stderr)}` });
+    });
+    child.send(request);
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).at(-1) ?? 'no output';
+}
+
+/** Runs the cells with at most `workers` at a time; a transfer cell waits for its run. */
+async function schedule(
+  cells: RunCell[],
+  workers: number,
+  runCell: (cell: RunCell, dependency?: CellOutcome) => Promise<CellOutcome>,
+): Promise<CellOutcome[]> {
+  const outcomes = new Map<string, Promise<CellOutcome>>();
+  const slots = Array.from({ length: Math.max(1, workers) }, () => Promise.resolve());
+  let next = 0;
+  const start = (cell: RunCell): Promise<CellOutcome> => {
+    const dependency = cell.after ? outcomes.get(cell.after) : undefined;
+    const slot = next++ % slots.length;
+    const outcome = slots[slot].then(async () => {
+      return runCell(cell, dependency ? await dependency : undefined);
+    });
+    slots[slot] = outcome.then(() => undefined);
+    outcomes.set(cell.id, outcome);
+    return outcome;
+  };
+  return Promise.all(cells.map(start));
+}
+
+/** Runs (or resumes) an experiment and writes its results. */
+export async function compare(experiment: ExperimentConfig, options: CompareOptions): Promise<CompareOutcome> {
+  const log = options.log ?? console.log;
+  const cells = expandMatrix(experiment);
+  checkTerms(cells);
+  await claimFolder(options.out, experiment);
+  const workers = options.workers ?? availableParallelism();
+  let finished = 0;
+  const runCell = async (cell: RunCell, dependency?: CellOutcome): Promise<CellOutcome> => {
+    const dir = path.join(options.out, cell.id);
+    const cached = await readResult(dir);
+    const outcome: CellOutcome =
+      dependency?.status === 'failed'
+        ? { cell, status: 'failed', error: `not run: ${dependency.cell.id} failed` }
+        : cached
+          ? done(cell, cached, true)
+          : await trainCell(cell, dir, options);
+    finished += 1;
+    log(`[${finished}/${cells.length}] ${describe(outcome)}`);
+    return outcome;
+  };
+  log(`${cells.length} runs (${experiment.methods.length} methods × ${experiment.seeds.length} seeds${experiment.transfer ? ' × (train + transfer)' : ''}), ${workers} at a time`);
+  const outcomes = await schedule(cells, workers, runCell);
+  const table = resultsTable(outcomes, experiment);
+  await writeResults(options.out, outcomes, table);
+  return { cells: outcomes, table, failed: outcomes.filter((o) => o.status === 'failed') };
+}
+
+/** Creates every cell's terms once in the parent, so a typo fails before any worker starts. */
+function checkTerms(cells: RunCell[]): void {
+  const rng = new Random(0);
+  for (const spec of new Set(cells.flatMap((cell) => cell.config.regs ?? []))) createTerm(spec, { rng });
+}
+
+async function trainCell(cell: RunCell, dir: string, options: CompareOptions): Promise<CellOutcome> {
+  const config = cell.after ? { ...cell.config, init: path.join(options.out, cell.after) } : cell.config;
+  const reply = await runInChild({ config, out: dir, backend: options.backend });
+  return reply.ok ? done(cell, reply.result, false) : { cell, status: 'failed', error: reply.error };
+}
+
+function done(cell: RunCell, result: Omit<RunResult, 'history'>, cached: boolean): CellOutcome {
+  return { cell, status: cached ? 'cached' : 'done', result: { testAccuracy: result.testAccuracy, testLoss: result.testLoss, trainAccuracy: result.trainAccuracy, seconds: result.seconds } };
+}
+
+function describe(outcome: CellOutcome): string {
+  const { cell } = outcome;
+  const name = `${cell.method} seed ${cell.seed}${cell.phase === 'transfer' ? ' (transfer)' : ''}`;
+  if (outcome.status === 'failed') return `${name}: FAILED — ${outcome.error}`;
+  const r = outcome.result!;
+  return `${name}: test ${(100 * r.testAccuracy).toFixed(2)}%${outcome.status === 'cached' ? ' (done before)' : ` (${r.seconds.toFixed(1)} s)`}`;
+}
+
+async function writeResults(out: string, outcomes: CellOutcome[], table: ResultsTable): Promise<void> {
+  const csvRows = outcomes.map((o) =>
+    [o.cell.id, o.cell.method, o.cell.seed, o.cell.phase, o.status, o.result?.testAccuracy ?? '', o.result?.testLoss ?? '', o.result?.trainAccuracy ?? '', o.result?.seconds ?? ''].join(','),
+  );
+  const csv = ['id,method,seed,phase,status,test_accuracy,test_loss,train_accuracy,seconds', ...csvRows].join('\n') + '\n';
+  await writeFileAtomic(path.join(out, 'results.csv'), csv);
+  await writeFileAtomic(path.join(out, 'results.json'), JSON.stringify({ table, runs: outcomes.map(({ cell, ...rest }) => ({ id: cell.id, method: cell.method, seed: cell.seed, phase: cell.phase, ...rest })) }, null, 2));
+  await writeFileAtomic(path.join(out, 'results.md'), table.markdown + '\n');
+}
