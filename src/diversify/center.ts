@@ -48,7 +48,11 @@ export class CenterLossTerm implements RegularizationTerm {
 
   prepare(model: tfl.LayersModel): void {
     this.layer ??= featureLayerNames(model).at(-1);
-    check(this.layer, `model ${model.name} has no hidden feature layer for the center loss`, 'name one with layer: ...');
+    check(
+      this.layer,
+      `model ${model.name} has no hidden feature layer for the center loss`,
+      'name one with layer: ...',
+    );
     const shape = model.getLayer(this.layer).outputShape as (number | null)[];
     const width = shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
     const classes = this.options.numClasses ?? (model.outputs[0].shape.at(-1) as number);
@@ -57,13 +61,20 @@ export class CenterLossTerm implements RegularizationTerm {
   }
 
   compute({ trace, batch }: TermContext): tf.Scalar {
-    check(this.centers && this.layer, 'the center loss was used before prepare(model)', 'pass it to a Trainer, or call prepare(model) first');
+    check(
+      this.centers && this.layer,
+      'the center loss was used before prepare(model)',
+      'pass it to a Trainer, or call prepare(model) first',
+    );
     const centers = this.centers;
     const layer = this.layer;
     return tf.tidy(() => {
       const features = flattenFeatures(traceLayer(trace, layer).output);
       const ownCenters = tf.matMul(batch.y, centers);
-      return tf.div(tf.sum(tf.square(tf.sub(features, ownCenters))), 2 * features.shape[0]) as tf.Scalar;
+      return tf.div(
+        tf.sum(tf.square(tf.sub(features, ownCenters))),
+        2 * features.shape[0],
+      ) as tf.Scalar;
     });
   }
 

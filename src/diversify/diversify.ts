@@ -17,7 +17,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { check, ReglabError } from '../core/errors.js';
 import type { RegularizationTerm, TermContext } from '../train/term.js';
-import { fusedActivationName, sequentialLayers, traceLayer, type ForwardTrace } from '../train/trace.js';
+import {
+  fusedActivationName,
+  sequentialLayers,
+  traceLayer,
+  type ForwardTrace,
+} from '../train/trace.js';
 import { differentClassMask, maskedPairMean } from './pairs.js';
 import { pairwiseSimilarity, SIMILARITIES, type SimilarityKind } from './similarity.js';
 
@@ -46,12 +51,18 @@ export interface DiversifyOptions {
  * activation and `Activation` layers (the `act_k` after batch norm), never the output layer.
  */
 export function featureLayerNames(model: tfl.LayersModel): string[] {
-  return sequentialLayers(model).slice(0, -1).filter(isFeatureLayer).map((layer) => layer.name);
+  return sequentialLayers(model)
+    .slice(0, -1)
+    .filter(isFeatureLayer)
+    .map((layer) => layer.name);
 }
 
 function isFeatureLayer(layer: tfl.layers.Layer): boolean {
   const className = layer.getClassName();
-  return className === 'Activation' || (['Dense', 'Conv2D'].includes(className) && fusedActivationName(layer) !== 'linear');
+  return (
+    className === 'Activation' ||
+    (['Dense', 'Conv2D'].includes(className) && fusedActivationName(layer) !== 'linear')
+  );
 }
 
 /** A layer output as `[n, features]`. */
@@ -71,7 +82,11 @@ export class DiversifyTerm implements RegularizationTerm {
     this.name = options.name ?? 'dr';
     this.weight = options.lambda;
     this.similarity = options.similarity ?? 'cosine';
-    check((SIMILARITIES as readonly string[]).includes(this.similarity), `unknown DR similarity "${this.similarity}"`, `use one of ${SIMILARITIES.join(', ')}`);
+    check(
+      (SIMILARITIES as readonly string[]).includes(this.similarity),
+      `unknown DR similarity "${this.similarity}"`,
+      `use one of ${SIMILARITIES.join(', ')}`,
+    );
     this.layers = options.layers;
     this.layerWeights = options.layerWeights;
   }
@@ -79,9 +94,17 @@ export class DiversifyTerm implements RegularizationTerm {
   prepare(model: tfl.LayersModel): void {
     const names = sequentialLayers(model).map((layer) => layer.name);
     this.layers ??= featureLayerNames(model);
-    check(this.layers.length > 0, `model ${model.name} has no hidden feature layer for DR`, 'name the layers with layers: [...] (or @layer on the command line)');
+    check(
+      this.layers.length > 0,
+      `model ${model.name} has no hidden feature layer for DR`,
+      'name the layers with layers: [...] (or @layer on the command line)',
+    );
     for (const name of this.layers) {
-      check(names.includes(name), `DR layer "${name}" is not in model ${model.name}`, `choose from ${names.join(', ')}`);
+      check(
+        names.includes(name),
+        `DR layer "${name}" is not in model ${model.name}`,
+        `choose from ${names.join(', ')}`,
+      );
     }
     this.layerWeights ??= this.layers.map(() => 1);
     check(
@@ -94,7 +117,10 @@ export class DiversifyTerm implements RegularizationTerm {
   /** DR_l of one feature matrix with its pair mask. */
   layerValue(features: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
     return tf.tidy(() => {
-      const similarity = pairwiseSimilarity(features, this.similarity, { tau: this.options.tau, margin: this.options.margin });
+      const similarity = pairwiseSimilarity(features, this.similarity, {
+        tau: this.options.tau,
+        margin: this.options.margin,
+      });
       return maskedPairMean(similarity, mask);
     });
   }
@@ -104,7 +130,10 @@ export class DiversifyTerm implements RegularizationTerm {
     return tf.tidy(() => {
       const mask = differentClassMask(batch.y, this.options.maxPairs, rng);
       const values = layers.map((name, l) =>
-        tf.mul(this.layerValue(flattenFeatures(traceLayer(trace, name).output), mask), this.layerWeights?.[l] ?? 1),
+        tf.mul(
+          this.layerValue(flattenFeatures(traceLayer(trace, name).output), mask),
+          this.layerWeights?.[l] ?? 1,
+        ),
       );
       return tf.addN(values) as tf.Scalar;
     });
@@ -117,13 +146,24 @@ export class DiversifyTerm implements RegularizationTerm {
       .slice(0, -1)
       .filter((entry) => isFeatureLayer(entry.layer))
       .map((entry) => entry.name);
-    if (names.length === 0) throw new ReglabError('the traced model has no hidden feature layer for DR', 'name the layers with layers: [...]');
+    if (names.length === 0)
+      throw new ReglabError(
+        'the traced model has no hidden feature layer for DR',
+        'name the layers with layers: [...]',
+      );
     return names;
   }
 
   getConfig(): Record<string, unknown> {
     const { lambda, ...rest } = this.options;
-    return { name: this.name, lambda, ...rest, similarity: this.similarity, layers: this.layers, layerWeights: this.layerWeights };
+    return {
+      name: this.name,
+      lambda,
+      ...rest,
+      similarity: this.similarity,
+      layers: this.layers,
+      layerWeights: this.layerWeights,
+    };
   }
 }
 

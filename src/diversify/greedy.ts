@@ -43,8 +43,14 @@ export interface GreedyLayerwiseResult {
 }
 
 /** Trains an MLP greedily, one hidden layer at a time (see the file comment). */
-export async function trainGreedyLayerwise(options: GreedyLayerwiseOptions): Promise<GreedyLayerwiseResult> {
-  check(options.widths.length > 0, 'greedy layer-wise training needs at least one hidden width', 'pass widths: [256, 256]');
+export async function trainGreedyLayerwise(
+  options: GreedyLayerwiseOptions,
+): Promise<GreedyLayerwiseResult> {
+  check(
+    options.widths.length > 0,
+    'greedy layer-wise training needs at least one hidden width',
+    'pass widths: [256, 256]',
+  );
   const stages: EpochMetrics[][] = [];
   let previous: tfl.Sequential | undefined;
   for (let l = 1; l <= options.widths.length; l++) {
@@ -56,9 +62,18 @@ export async function trainGreedyLayerwise(options: GreedyLayerwiseOptions): Pro
     });
     if (previous) freezeCopiedLayers(previous, model, l - 1);
     previous?.dispose();
-    const terms = options.dr && options.dr.lambda !== 0 ? [diversify({ ...options.dr, layers: [`dense_${l}`] })] : [];
+    const terms =
+      options.dr && options.dr.lambda !== 0
+        ? [diversify({ ...options.dr, layers: [`dense_${l}`] })]
+        : [];
     const trainer = new Trainer({ model, optimizer: options.optimizer(), terms, rng: options.rng });
-    stages.push([...(await trainer.fit(options.train, { epochs: options.epochsPerLayer, batchSize: options.batchSize, validation: options.validation }))]);
+    stages.push([
+      ...(await trainer.fit(options.train, {
+        epochs: options.epochsPerLayer,
+        batchSize: options.batchSize,
+        validation: options.validation,
+      })),
+    ]);
     trainer.optimizer.dispose();
     options.onStage?.(l, model);
     previous = model;

@@ -21,10 +21,17 @@ function optionalNumber(spec: TermSpec, key: string): number | undefined {
 /** `--reg` factories: `dr:cosine:1e-2@dense_1,dense_2`, `center:1e-3@dense_2`. */
 export const termFactories: Record<string, TermFactory> = {
   dr: {
-    usage: 'dr[:cosine|dot|rbf|margin][:tau=T][:margin=M][:maxPairs=P]:λ[@layers]  diversifying regularization (Kertesz-Farkas et al.)',
+    usage:
+      'dr[:cosine|dot|rbf|margin][:tau=T][:margin=M][:maxPairs=P]:λ[@layers]  diversifying regularization (Kertesz-Farkas et al.)',
     create: (spec) => {
-      const unknown = spec.words.filter((word) => !(SIMILARITIES as readonly string[]).includes(word));
-      check(unknown.length === 0, `unknown DR option "${unknown.join(':')}" in "${spec.text}"`, `use a similarity (${SIMILARITIES.join(', ')}) or tau=, margin=, maxPairs=`);
+      const unknown = spec.words.filter(
+        (word) => !(SIMILARITIES as readonly string[]).includes(word),
+      );
+      check(
+        unknown.length === 0,
+        `unknown DR option "${unknown.join(':')}" in "${spec.text}"`,
+        `use a similarity (${SIMILARITIES.join(', ')}) or tau=, margin=, maxPairs=`,
+      );
       return diversify({
         lambda: spec.weight,
         similarity: choiceParam(spec, 'similarity', SIMILARITIES, 'cosine'),
@@ -38,7 +45,11 @@ export const termFactories: Record<string, TermFactory> = {
   center: {
     usage: 'center:λ[@layer]  center loss (Wen et al. 2016), learned class centers',
     create: (spec) => {
-      check((spec.layers?.length ?? 0) <= 1, `center loss takes one layer, got @${spec.layers?.join(',')}`, 'write e.g. center:1e-3@dense_2');
+      check(
+        (spec.layers?.length ?? 0) <= 1,
+        `center loss takes one layer, got @${spec.layers?.join(',')}`,
+        'write e.g. center:1e-3@dense_2',
+      );
       return centerLoss({ lambda: spec.weight, layer: spec.layers?.[0] });
     },
   },

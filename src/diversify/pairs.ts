@@ -31,7 +31,11 @@ export function differentClassMask(y: tf.Tensor2D, maxPairs?: number, rng?: Rand
  * no data-dependent branch, so no read-back to the CPU.
  */
 function capMask(mask: tf.Tensor2D, maxPairs: number, rng: Random | undefined): tf.Tensor2D {
-  check(Number.isInteger(maxPairs) && maxPairs > 0, `maxPairs ${maxPairs} is not a positive integer`, 'pass e.g. maxPairs: 1024');
+  check(
+    Number.isInteger(maxPairs) && maxPairs > 0,
+    `maxPairs ${maxPairs} is not a positive integer`,
+    'pass e.g. maxPairs: 1024',
+  );
   check(rng, 'maxPairs needs a Random to draw the pairs', 'pass the run generator');
   const n = mask.shape[0];
   if (maxPairs >= (n * (n - 1)) / 2) return mask;
@@ -45,7 +49,9 @@ function capMask(mask: tf.Tensor2D, maxPairs: number, rng: Random | undefined): 
  * different-class pair (a one-class batch) — never 0/0.
  */
 export function maskedPairMean(values: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar);
+  return tf.tidy(
+    () => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar,
+  );
 }
 
 /** Index lists of pairs: pair p is (first[p], second[p]). */
@@ -58,7 +64,11 @@ export interface PairIndices {
  * The different-class pairs i < j of `labels` as index lists (row-major order), or a seeded
  * random `maxPairs` of them (in drawn order) when there are more.
  */
-export function differentClassPairs(labels: ArrayLike<number>, maxPairs?: number, rng?: Random): PairIndices {
+export function differentClassPairs(
+  labels: ArrayLike<number>,
+  maxPairs?: number,
+  rng?: Random,
+): PairIndices {
   const first: number[] = [];
   const second: number[] = [];
   for (let i = 0; i < labels.length; i++) {
@@ -72,10 +82,17 @@ export function differentClassPairs(labels: ArrayLike<number>, maxPairs?: number
   if (maxPairs === undefined || first.length <= maxPairs) {
     return { first: Int32Array.from(first), second: Int32Array.from(second) };
   }
-  check(Number.isInteger(maxPairs) && maxPairs > 0, `maxPairs ${maxPairs} is not a positive integer`, 'pass e.g. maxPairs: 1024');
+  check(
+    Number.isInteger(maxPairs) && maxPairs > 0,
+    `maxPairs ${maxPairs} is not a positive integer`,
+    'pass e.g. maxPairs: 1024',
+  );
   check(rng, 'maxPairs needs a Random to draw the pairs', 'pass the run generator');
   const chosen = rng.permutation(first.length).subarray(0, maxPairs);
-  return { first: Int32Array.from(chosen, (p) => first[p]), second: Int32Array.from(chosen, (p) => second[p]) };
+  return {
+    first: Int32Array.from(chosen, (p) => first[p]),
+    second: Int32Array.from(chosen, (p) => second[p]),
+  };
 }
 
 /**
@@ -85,7 +102,13 @@ export function differentClassPairs(labels: ArrayLike<number>, maxPairs?: number
  */
 export function selectRows(matrix: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
   return tf.tidy(() => {
-    const selection = tf.oneHot(tf.tensor1d(indices, 'int32'), matrix.shape[0], 1, 0, 'float32') as tf.Tensor2D;
+    const selection = tf.oneHot(
+      tf.tensor1d(indices, 'int32'),
+      matrix.shape[0],
+      1,
+      0,
+      'float32',
+    ) as tf.Tensor2D;
     return tf.matMul(selection, matrix);
   });
 }

@@ -47,7 +47,11 @@ export function pairwiseSquaredDistances(features: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** The `[n, n]` similarity matrix of the rows of `features` (`[n, n_l]`); see the file comment. */
-export function pairwiseSimilarity(features: tf.Tensor2D, kind: SimilarityKind, options: SimilarityOptions = {}): tf.Tensor2D {
+export function pairwiseSimilarity(
+  features: tf.Tensor2D,
+  kind: SimilarityKind,
+  options: SimilarityOptions = {},
+): tf.Tensor2D {
   const width = features.shape[1];
   return tf.tidy(() => {
     switch (kind) {
@@ -64,7 +68,10 @@ export function pairwiseSimilarity(features: tf.Tensor2D, kind: SimilarityKind, 
         return tf.square(tf.relu(tf.sub(options.margin ?? 1, distance)));
       }
       default:
-        throw new ReglabError(`unknown similarity "${kind as string}"`, `use one of ${SIMILARITIES.join(', ')}`);
+        throw new ReglabError(
+          `unknown similarity "${kind as string}"`,
+          `use one of ${SIMILARITIES.join(', ')}`,
+        );
     }
   }) as tf.Tensor2D;
 }
