@@ -91,8 +91,16 @@ const MB = 1024 * 1024;
 export async function measureThroughput<S>(spec: ThroughputSpec<S>): Promise<ThroughputResult> {
   const { warmup = 2, seconds = 5, minSteps = 3 } = spec;
   const result: ThroughputResult = {
-    name: spec.name, backend: spec.backend, samplesPerSec: NaN, msPerStep: NaN, steps: 0, seconds: 0,
-    tensorMB: NaN, numTensors: NaN, leakedPerStep: NaN, rssMB: NaN,
+    name: spec.name,
+    backend: spec.backend,
+    samplesPerSec: NaN,
+    msPerStep: NaN,
+    steps: 0,
+    seconds: 0,
+    tensorMB: NaN,
+    numTensors: NaN,
+    leakedPerStep: NaN,
+    rssMB: NaN,
   };
   let state: S | undefined;
   try {
@@ -133,7 +141,10 @@ export interface Column<T> {
 /** Formats a number with thousands separators and `digits` decimals ('—' for NaN). */
 export function num(value: unknown, digits = 0): string {
   return typeof value === 'number' && Number.isFinite(value)
-    ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    ? value.toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      })
     : '—';
 }
 
@@ -144,7 +155,9 @@ export function markdownTable<T>(rows: T[], columns: Column<T>[]): string {
   return [
     line(columns.map((c) => c.title)),
     line(columns.map(() => '---')),
-    ...rows.map((row) => line(columns.map((c) => (c.format ?? ((v) => String(v ?? '')))(row[c.key], row)))),
+    ...rows.map((row) =>
+      line(columns.map((c) => (c.format ?? ((v) => String(v ?? '')))(row[c.key], row))),
+    ),
   ].join('\n');
 }
 
@@ -152,7 +165,11 @@ export function markdownTable<T>(rows: T[], columns: Column<T>[]): string {
 export const THROUGHPUT_COLUMNS: Column<ThroughputResult>[] = [
   { key: 'name', title: 'case' },
   { key: 'backend', title: 'backend' },
-  { key: 'samplesPerSec', title: 'samples/s', format: (v, r) => (r.error ? `fails: ${r.error}` : num(v)) },
+  {
+    key: 'samplesPerSec',
+    title: 'samples/s',
+    format: (v, r) => (r.error ? `fails: ${r.error}` : num(v)),
+  },
   { key: 'msPerStep', title: 'ms/step', format: (v) => num(v, 1) },
   { key: 'steps', title: 'steps' },
   { key: 'tensorMB', title: 'tensor MB', format: (v) => num(v, 1) },
@@ -161,8 +178,16 @@ export const THROUGHPUT_COLUMNS: Column<ThroughputResult>[] = [
 ];
 
 /** Writes `basePath.json` (rows as they are) and `basePath.md` (the table), creating folders. */
-export async function writeResults<T>(basePath: string, rows: T[], columns: Column<T>[], preamble = ''): Promise<void> {
+export async function writeResults<T>(
+  basePath: string,
+  rows: T[],
+  columns: Column<T>[],
+  preamble = '',
+): Promise<void> {
   await mkdir(dirname(basePath), { recursive: true });
   await writeFile(`${basePath}.json`, JSON.stringify(rows, null, 2) + '\n');
-  await writeFile(`${basePath}.md`, `${preamble ? preamble + '\n\n' : ''}${markdownTable(rows, columns)}\n`);
+  await writeFile(
+    `${basePath}.md`,
+    `${preamble ? preamble + '\n\n' : ''}${markdownTable(rows, columns)}\n`,
+  );
 }

@@ -13,8 +13,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Random } from '../src/core/random.js';
 import {
-  THROUGHPUT_COLUMNS, measureThroughput, num, writeResults,
-  type BenchBackend, type Column, type ThroughputResult,
+  THROUGHPUT_COLUMNS,
+  measureThroughput,
+  num,
+  writeResults,
+  type BenchBackend,
+  type Column,
+  type ThroughputResult,
 } from './harness.js';
 
 const BATCH = 128;
@@ -28,7 +33,9 @@ interface ModelCase {
   batchesPerFit: (backend: BenchBackend) => number;
 }
 
-const init = (seed: () => number) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed: seed() }) });
+const init = (seed: () => number) => ({
+  kernelInitializer: tfl.initializers.glorotUniform({ seed: seed() }),
+});
 
 const MODELS: Record<string, ModelCase> = {
   mlp: {
@@ -45,7 +52,13 @@ const MODELS: Record<string, ModelCase> = {
     title: 'conv32-pool-conv64-pool-dense10',
     inputShape: [28, 28, 1],
     layers: (seed) => [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', ...init(seed) }),
+      tfl.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 32,
+        kernelSize: 3,
+        activation: 'relu',
+        ...init(seed),
+      }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...init(seed) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
@@ -79,14 +92,27 @@ function parseArgs(argv: string[]): Options & { one?: string } {
 }
 
 /** Seeded synthetic inputs and one-hot labels. */
-function syntheticData(inputShape: number[], n: number, rng: Random): { x: tf.Tensor; y: tf.Tensor } {
-  const x = Float32Array.from({ length: n * tf.util.sizeFromShape(inputShape) }, () => rng.normal());
+function syntheticData(
+  inputShape: number[],
+  n: number,
+  rng: Random,
+): { x: tf.Tensor; y: tf.Tensor } {
+  const x = Float32Array.from({ length: n * tf.util.sizeFromShape(inputShape) }, () =>
+    rng.normal(),
+  );
   const labels = Int32Array.from({ length: n }, () => rng.int(CLASSES));
-  return { x: tf.tensor(x, [n, ...inputShape]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES) };
+  return {
+    x: tf.tensor(x, [n, ...inputShape]),
+    y: tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES),
+  };
 }
 
 /** Measures one model on one backend, in this process. */
-async function runCase(modelKey: string, backend: BenchBackend, opts: Options): Promise<ThroughputResult> {
+async function runCase(
+  modelKey: string,
+  backend: BenchBackend,
+  opts: Options,
+): Promise<ThroughputResult> {
   const m = MODELS[modelKey];
   const samples = BATCH * m.batchesPerFit(backend);
   return measureThroughput({
@@ -102,7 +128,8 @@ async function runCase(modelKey: string, backend: BenchBackend, opts: Options): 
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
       return { model, ...syntheticData(m.inputShape, samples, rng) };
     },
-    step: ({ model, x, y }) => model.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 }),
+    step: ({ model, x, y }) =>
+      model.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 }),
     teardown: ({ model, x, y }) => {
       model.dispose();
       tf.dispose([x, y]);
@@ -113,10 +140,14 @@ async function runCase(modelKey: string, backend: BenchBackend, opts: Options): 
 /** Runs one case in a child Node process (clean heap and RSS) and parses its result line. */
 function runIsolated(modelKey: string, backend: BenchBackend, argv: string[]): ThroughputResult {
   const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', self, ...argv, '--one', `${modelKey}:${backend}`], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', self, ...argv, '--one', `${modelKey}:${backend}`],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (line) return JSON.parse(line.slice('RESULT '.length)) as ThroughputResult;
   const why = (child.stderr.trim().split('\n').pop() ?? `exit ${child.status}`).slice(0, 200);
@@ -146,7 +177,9 @@ async function main(): Promise<void> {
       const cpu = rows.find((r) => r.name === row.name && r.backend === 'cpu');
       if (cpu && !row.error && !cpu.error) row.vsCpu = row.samplesPerSec / cpu.samplesPerSec;
       rows.push(row);
-      console.log(`${row.name} on ${backend}: ${row.error ? `fails: ${row.error}` : `${num(row.samplesPerSec)} samples/s`}`);
+      console.log(
+        `${row.name} on ${backend}: ${row.error ? `fails: ${row.error}` : `${num(row.samplesPerSec)} samples/s`}`,
+      );
     }
   }
   const cpus = os.cpus();

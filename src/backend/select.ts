@@ -35,7 +35,8 @@ async function importOptional(pkg: string, needer: string, hint: string): Promis
   try {
     return await import(pkg);
   } catch (err) {
-    const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(pkg);
+    const missing =
+      (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(pkg);
     const why = missing ? 'is not installed' : `failed to load (${(err as Error).message})`;
     throw new ReglabError(`${needer} needs ${pkg}, which ${why}`, hint);
   }
@@ -50,7 +51,10 @@ async function activate(name: string): Promise<void> {
     );
   }
   if (!(await tf.setBackend(name))) {
-    throw new ReglabError(`backend ${name} failed to initialise`, 'see the warning TF.js printed above');
+    throw new ReglabError(
+      `backend ${name} failed to initialise`,
+      'see the warning TF.js printed above',
+    );
   }
   await tf.ready();
 }
@@ -131,10 +135,15 @@ async function loadAuto(opts: SelectBackendOptions): Promise<{ name: string; lin
       const line = await LOADERS[name](opts);
       return { name, line: skipped.length ? `${line}; auto skipped ${skipped.join(', ')}` : line };
     } catch (err) {
-      skipped.push(`${name} (${err instanceof ReglabError ? err.message.split(' — ')[0] : String(err)})`);
+      skipped.push(
+        `${name} (${err instanceof ReglabError ? err.message.split(' — ')[0] : String(err)})`,
+      );
     }
   }
-  throw new ReglabError(`no backend could be initialised (${skipped.join('; ')})`, "try selectBackend('cpu')");
+  throw new ReglabError(
+    `no backend could be initialised (${skipped.join('; ')})`,
+    "try selectBackend('cpu')",
+  );
 }
 
 /**
@@ -158,7 +167,10 @@ async function loadAuto(opts: SelectBackendOptions): Promise<{ name: string; lin
  * @returns The TF.js name of the active backend (`tf.getBackend()`).
  * @throws ReglabError for an unknown name, or a backend that cannot load, with the fix as hint.
  */
-export async function selectBackend(name: BackendName = 'auto', options: SelectBackendOptions = {}): Promise<string> {
+export async function selectBackend(
+  name: BackendName = 'auto',
+  options: SelectBackendOptions = {},
+): Promise<string> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
     throw new ReglabError(`unknown backend '${name}'`, `use one of ${BACKEND_NAMES.join(', ')}`);
   }

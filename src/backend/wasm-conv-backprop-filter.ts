@@ -29,11 +29,19 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, dy } = inputs as { x: Info; dy: Info };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Attrs;
   if (dataFormat === 'NCHW') {
-    throw new ReglabError('Conv2DBackpropFilter on wasm supports only NHWC', "use dataFormat 'channelsLast'");
+    throw new ReglabError(
+      'Conv2DBackpropFilter on wasm supports only NHWC',
+      "use dataFormat 'channelsLast'",
+    );
   }
   const wasm = backend as BackendWasm;
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode,
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
   );
   const [kh, kw, inC, outC] = filterShape;
   const { top, left } = info.padInfo;
@@ -48,15 +56,35 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   try {
     const images = keep(transposeInfo(wasm, x, [3, 1, 2, 0])); // [inC, H, W, N]
     const filter = keep(transposeInfo(wasm, dy, [1, 2, 0, 3])); // [outH, outW, N, outC]
-    const taps = keep(runWasm(tf.Conv2D, wasm, { x: images, filter }, {
-      strides: [1, 1],
-      dilations: [info.strideHeight, info.strideWidth],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-      dataFormat: 'NHWC',
-    })); // [inC, ≥kh, ≥kw, outC]
-    const cropped = taps.shape[1] === kh && taps.shape[2] === kw
-      ? taps
-      : keep(runWasm(tf.Slice, wasm, { x: taps }, { begin: [0, 0, 0, 0], size: [inC, kh, kw, outC] }));
+    const taps = keep(
+      runWasm(
+        tf.Conv2D,
+        wasm,
+        { x: images, filter },
+        {
+          strides: [1, 1],
+          dilations: [info.strideHeight, info.strideWidth],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
+      ),
+    ); // [inC, ≥kh, ≥kw, outC]
+    const cropped =
+      taps.shape[1] === kh && taps.shape[2] === kw
+        ? taps
+        : keep(
+            runWasm(
+              tf.Slice,
+              wasm,
+              { x: taps },
+              { begin: [0, 0, 0, 0], size: [inC, kh, kw, outC] },
+            ),
+          );
     return transposeInfo(wasm, cropped, [1, 2, 0, 3]);
   } finally {
     freeInfos(wasm, temps);

@@ -10,7 +10,10 @@ import { selectBackend, type BackendName } from '../../src/backend/select.js';
 import { wasmKernelFixesInstalled } from '../../src/backend/wasm-kernels.js';
 
 /** Runs selectBackend collecting its log lines. */
-async function select(name: BackendName, wasmFixes?: boolean): Promise<{ chosen: string; lines: string[] }> {
+async function select(
+  name: BackendName,
+  wasmFixes?: boolean,
+): Promise<{ chosen: string; lines: string[] }> {
   const lines: string[] = [];
   const chosen = await selectBackend(name, { log: (line) => lines.push(line), wasmFixes });
   return { chosen, lines };
@@ -30,13 +33,17 @@ test('an unknown name is a ReglabError listing the valid names', async () => {
   await assert.rejects(selectBackend('gpu' as BackendName, { log: false }), (err: unknown) => {
     assert.ok(err instanceof ReglabError);
     assert.match(err.message, /unknown backend 'gpu'/);
-    for (const name of ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']) assert.match(err.hint ?? '', new RegExp(name));
+    for (const name of ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'])
+      assert.match(err.hint ?? '', new RegExp(name));
     return true;
   });
 });
 
 test('cpu and wasm: one log line, fixes installed on wasm unless turned off', async () => {
-  assert.deepEqual(await select('cpu'), { chosen: 'cpu', lines: [`backend: cpu (plain JavaScript, slow: for reference and tests)`] });
+  assert.deepEqual(await select('cpu'), {
+    chosen: 'cpu',
+    lines: [`backend: cpu (plain JavaScript, slow: for reference and tests)`],
+  });
   assert.equal(tf.getBackend(), 'cpu');
 
   const stock = await select('wasm', false);
@@ -50,14 +57,18 @@ test('cpu and wasm: one log line, fixes installed on wasm unless turned off', as
   assert.equal(tf.getBackend(), 'wasm');
 });
 
-test('tensorflow without @tensorflow/tfjs-node: error with the install command', { skip: installed('@tensorflow/tfjs-node') }, async () => {
-  await assert.rejects(select('tensorflow'), (err: unknown) => {
-    assert.ok(err instanceof ReglabError);
-    assert.match(err.message, /@tensorflow\/tfjs-node/);
-    assert.match(err.hint ?? '', /npm install @tensorflow\/tfjs-node/);
-    return true;
-  });
-});
+test(
+  'tensorflow without @tensorflow/tfjs-node: error with the install command',
+  { skip: installed('@tensorflow/tfjs-node') },
+  async () => {
+    await assert.rejects(select('tensorflow'), (err: unknown) => {
+      assert.ok(err instanceof ReglabError);
+      assert.match(err.message, /@tensorflow\/tfjs-node/);
+      assert.match(err.hint ?? '', /npm install @tensorflow\/tfjs-node/);
+      return true;
+    });
+  },
+);
 
 test('webgpu: works where a GPU adapter exists, else a clear error naming the Vulkan fix', async () => {
   try {

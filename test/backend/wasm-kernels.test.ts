@@ -25,7 +25,9 @@ function data(shape: number[], seed: number): tf.Tensor {
 }
 
 /** Runs `f` on cpu and on wasm and returns the flattened outputs of each. */
-async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<Record<'cpu' | 'wasm', Float32Array[]>> {
+async function onBoth(
+  f: () => tf.Tensor | tf.Tensor[],
+): Promise<Record<'cpu' | 'wasm', Float32Array[]>> {
   const out = { cpu: [] as Float32Array[], wasm: [] as Float32Array[] };
   for (const name of ['cpu', 'wasm'] as const) {
     await tf.setBackend(name);
@@ -39,12 +41,19 @@ async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<Record<'cpu' | 
 }
 
 /** Asserts wasm matches cpu to 1e-5 relative to each output's largest magnitude. */
-async function assertWasmMatchesCpu(f: () => tf.Tensor | tf.Tensor[], message: string): Promise<void> {
+async function assertWasmMatchesCpu(
+  f: () => tf.Tensor | tf.Tensor[],
+  message: string,
+): Promise<void> {
   const { cpu, wasm } = await onBoth(f);
   assert.equal(wasm.length, cpu.length);
   cpu.forEach((expected, i) => {
     const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    assertClose(wasm[i], expected, { rtol: 1e-5, atol: 1e-5 * scale, message: `${message} output ${i}` });
+    assertClose(wasm[i], expected, {
+      rtol: 1e-5,
+      atol: 1e-5 * scale,
+      message: `${message} output ${i}`,
+    });
   });
 }
 
@@ -56,7 +65,12 @@ before(async () => {
 after(() => uninstallWasmKernelFixes());
 
 describe('transposed matmul fix', () => {
-  const flags = [[false, false], [true, false], [false, true], [true, true]] as const;
+  const flags = [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const;
 
   test('BatchMatMul values, rank 2 and broadcast rank 3, every transpose combination', async () => {
     for (const [tA, tB] of flags) {
@@ -75,8 +89,17 @@ describe('transposed matmul fix', () => {
       await assertWasmMatchesCpu(() => {
         const a = data(tA ? [9, 8] : [8, 9], 5);
         const b = data(tB ? [4, 9] : [9, 4], 6);
-        const fused = tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias: data([4], 7), activation: 'relu' });
-        const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, tA, tB))))([a, b]);
+        const fused = tf.fused.matMul({
+          a,
+          b,
+          transposeA: tA,
+          transposeB: tB,
+          bias: data([4], 7),
+          activation: 'relu',
+        });
+        const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.square(tf.matMul(x, y, tA, tB))),
+        )([a, b]);
         return [fused, ...grads];
       }, `fused transposeA=${tA} transposeB=${tB}`);
     }
@@ -110,7 +133,8 @@ describe('Conv2DBackpropFilter on wasm', () => {
         const y = tf.conv2d(x, w, stride, pad);
         const r = data(y.shape, 22);
         const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), r)))([x, w]);
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), r)),
+        )([x, w]);
         return [y, dx, dw];
       }, `conv ${xShape} k${k} s${stride} ${pad}`);
     });
@@ -120,9 +144,20 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await assertWasmMatchesCpu(() => {
       const model = tfl.sequential({
         layers: [
-          tfl.layers.conv2d({ inputShape: [10, 10, 1], filters: 4, kernelSize: 3, activation: 'relu' }),
+          tfl.layers.conv2d({
+            inputShape: [10, 10, 1],
+            filters: 4,
+            kernelSize: 3,
+            activation: 'relu',
+          }),
           tfl.layers.maxPooling2d({ poolSize: 2 }),
-          tfl.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+          tfl.layers.conv2d({
+            filters: 6,
+            kernelSize: 3,
+            strides: 2,
+            padding: 'same',
+            activation: 'relu',
+          }),
           tfl.layers.flatten(),
           tfl.layers.dense({ units: 3 }),
         ],
@@ -132,7 +167,9 @@ describe('Conv2DBackpropFilter on wasm', () => {
       const labels = tf.oneHot(tf.tensor1d([0, 2, 1, 2], 'int32'), 3);
       const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
       const { grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(labels, model.predict(x) as tf.Tensor) as tf.Scalar, vars);
+        () => tf.losses.softmaxCrossEntropy(labels, model.predict(x) as tf.Tensor) as tf.Scalar,
+        vars,
+      );
       const out = vars.map((v) => grads[v.name]);
       model.dispose();
       return out;
@@ -180,7 +217,9 @@ describe('install and leaks', () => {
     const a = data([16, 8], 62);
     const step = () => {
       tf.tidy(() => {
-        tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same')))([x, w]);
+        tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same')),
+        )([x, w]);
         tf.grad((p: tf.Tensor) => tf.sum(tf.matMul(p, p, true, false)))(a);
         tf.grad((p: tf.Tensor) => tf.sum(tf.gather(p, tf.tensor1d([1, 1, 3], 'int32'))))(a);
       });
