@@ -101,7 +101,7 @@ test('identical posteriors: coefficient 1, every distance 0; penalties have the 
     assert.ok(apart < same, `${kind}: penalty ${apart} (apart) should be below ${same} (same)`);
   }
   // Hundreds of saturated units: log space keeps BC finite, positive and differentiable.
-  const wide = tf.tidy(() => tf.mul(tf.ones([1, 500]), 8));
+  const wide = tf.tidy(() => tf.mul(tf.ones([1, 500]), 8)) as tf.Tensor2D;
   const value = tf.tidy(
     () => pairDivergence('bhattacharyya-distance', wide, tf.neg(wide) as tf.Tensor2D).dataSync()[0],
   );
@@ -253,11 +253,11 @@ test('CD-1 on a tiny RBM matches a hand computation with fixed uniform draws', (
   const hiddenMean = (v: number[]) =>
     c.map((ck, k) => sigmoid(ck + v.reduce((s, vi, i) => s + vi * W[i][k], 0)));
   const p0 = v0.map(hiddenMean);
-  const h0 = p0.map((row, n) => row.map((p, k) => (draws[0][n][k] < p ? 1 : 0)));
+  const h0 = p0.map((row, n) => row.map((p, k): number => (draws[0][n][k] < p ? 1 : 0)));
   const pv = h0.map((h) =>
     b.map((bi, i) => sigmoid(bi + h.reduce((s, hk, k) => s + hk * W[i][k], 0))),
   );
-  const v1 = pv.map((row, n) => row.map((p, i) => (draws[1][n][i] < p ? 1 : 0)));
+  const v1 = pv.map((row, n) => row.map((p, i): number => (draws[1][n][i] < p ? 1 : 0)));
   const p1 = v1.map(hiddenMean);
   const expectedW = W.map((row, i) =>
     row.map(
