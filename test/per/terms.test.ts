@@ -62,7 +62,11 @@ function rowsOf(t: tf.Tensor): number[][] {
 }
 
 function withTrace<T>(model: tfl.LayersModel, x: tf.Tensor, read: (trace: ForwardTrace) => T): T {
-  return tf.tidy(() => read(forwardTrace(model, x, true)));
+  let result!: T;
+  tf.tidy(() => {
+    result = read(forwardTrace(model, x, true));
+  });
+  return result;
 }
 
 test('default sites: hidden weight layers, post = after the activation, pre = before it', () => {
