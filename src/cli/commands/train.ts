@@ -6,9 +6,10 @@ import { datasetSize } from '../../data/dataset.js';
 import { loadRunData, trainRun, type RunResult } from '../../train/run.js';
 import { termRegistry } from '../../train/term-spec.js';
 import { optimizerUsage } from '../../train/optimizers.js';
-import { addBackendOption, addDataOptions, addTrainingOptions, runConfigFromFlags, type TrainingFlags } from '../options.js';
+import { addBackendOption, addDataOptions, addTrainingOptions, positiveInt, runConfigFromFlags, type TrainingFlags } from '../options.js';
 import { consoleProgress } from '../progress.js';
-import { snapshotCallbacks } from '../snapshots.js';
+import { reconstruct } from '../../racecar/index.js';
+import { reconstructionSnapshots } from '../../train/snapshots.js';
 
 interface TrainCommandFlags extends TrainingFlags {
   out?: string;
@@ -35,7 +36,8 @@ export async function trainAction(flags: TrainCommandFlags, print: (line: string
     data,
     callbacks: progress,
     onTrainer: (trainer) => {
-      if (flags.snapshots) trainer.addCallbacks(snapshotCallbacks(flags.snapshots, out, data.test));
+      if (flags.snapshots === undefined) return;
+      trainer.addCallbacks(reconstructionSnapshots({ model: trainer.model, every: flags.snapshots, dir: out, samples: data.test, reconstruct }));
     },
   });
   print(`test accuracy ${(100 * result.testAccuracy).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)} (${result.seconds.toFixed(1)} s, ${result.backend})`);
@@ -50,7 +52,7 @@ export function registerTrainCommand(program: Command): void {
   addBackendOption(command);
   command
     .option('--out <dir>', 'run folder (default runs/<dataset>-<model>-<regs>-s<seed>); an existing checkpoint there is resumed')
-    .option('--snapshots <n>', 'write reverse-pass reconstructions every N epochs (racecar)', Number)
+    .option('--snapshots <n>', 'write reverse-pass reconstructions of test images every N epochs (racecar)', positiveInt)
     .addHelpText('after', () => `\nRegularization terms (--reg):\n  ${termRegistry.usage().join('\n  ')}\n\nOptimizers (--optimizer):\n  ${optimizerUsage().join('\n  ')}\n`)
     .action((flags: TrainCommandFlags) => trainAction(flags).then(() => undefined));
 }
