@@ -9,12 +9,18 @@ import { registerTrainCommand } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerCompareCommand } from './commands/compare.js';
 
-/** Builds the program (exported for tests, which parse argument lists without a process). */
-export function buildProgram(): Command {
+/**
+ * Builds the program. Settings are made before the sub-commands are added, since commander
+ * copies them into each sub-command when it is created: with `throwOnError` a bad flag
+ * throws a CommanderError instead of exiting (tests parse argument lists this way).
+ */
+export function buildProgram(options: { throwOnError?: boolean; writeErr?: (text: string) => void } = {}): Command {
   const program = new Command('reglab')
     .description('Train TensorFlow.js networks with racecar, PER, diversifying and constrained-Langevin regularization, and see why they work.')
     .version('0.1.0')
     .showHelpAfterError('(add --help for the flags)');
+  if (options.throwOnError) program.exitOverride();
+  if (options.writeErr) program.configureOutput({ writeErr: options.writeErr });
   registerDemoCommand(program);
   registerTrainCommand(program);
   registerCompareCommand(program);
@@ -23,7 +29,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI on `argv` (process.argv layout). */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram({ throwOnError: true });
   try {
     await program.parseAsync(argv);
   } catch (err) {
