@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../backend/select.js';
 import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { DATASET_NAMES } from '../data/registry.js';
+import { SAMPLINGS, type Sampling } from '../data/raw.js';
 import { RUN_DEFAULTS, type RunConfig } from '../train/run.js';
 
 /** Parses a positive integer flag value. */
@@ -47,6 +48,7 @@ export function addDataOptions(command: Command, defaults: { dataset?: string; t
     .option('--data-dir <dir>', 'folder with the data files (fashion-mnist, kmnist, cifar10, folder)')
     .option('--train-size <n>', 'use the first N training samples', positiveInt, defaults.trainSize)
     .option('--test-size <n>', 'use the first N test samples', positiveInt)
+    .addOption(new Option('--sampling <how>', 'how --train-size/--test-size pick samples').choices(SAMPLINGS as unknown as string[]).default('first'))
     .option('--raw-pixels', 'keep pixel values 0–255 instead of scaling to [0, 1]')
     .option('--transfer <variant>', 'transfer variant of the images: rotate:DEG, thicken:R (comma-separated)');
 }
@@ -76,6 +78,7 @@ export interface TrainingFlags {
   dataDir?: string;
   trainSize?: number;
   testSize?: number;
+  sampling?: Sampling;
   rawPixels?: boolean;
   transfer?: string;
   model: string;
@@ -103,6 +106,7 @@ export function runConfigFromFlags(flags: TrainingFlags): RunConfig {
     dataDir: flags.dataDir,
     trainSize: flags.trainSize,
     testSize: flags.testSize,
+    sampling: flags.sampling,
     rawPixels: flags.rawPixels,
     transfer: flags.transfer,
     model: flags.model,

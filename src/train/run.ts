@@ -18,6 +18,7 @@ import { ReglabError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { loadDataset } from '../data/registry.js';
 import type { DataSplit } from '../data/dataset.js';
+import type { Sampling } from '../data/raw.js';
 import { createModel, loadModel, type ActivationName } from '../models/zoo.js';
 import { fileSystemHandler, readJson, writeFileAtomic } from './files.js';
 import { createOptimizer } from './optimizers.js';
@@ -30,6 +31,8 @@ export interface RunConfig {
   dataDir?: string;
   trainSize?: number;
   testSize?: number;
+  /** How subsets are picked: `first` (default), `random` or `stratified` (seeded). */
+  sampling?: Sampling;
   rawPixels?: boolean;
   /** Transfer variant, e.g. `rotate:45`. */
   transfer?: string;
@@ -94,6 +97,7 @@ export function loadRunData(config: RunConfig): DataSplit {
     dataDir: config.dataDir,
     trainSize: config.trainSize,
     testSize: config.testSize,
+    sampling: config.sampling,
     rawPixels: config.rawPixels,
     transfer: config.transfer,
     seed: config.seed,
