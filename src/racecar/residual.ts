@@ -32,6 +32,10 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
 
 /** Options of {@link ResidualDense}. */
 export interface ResidualDenseArgs {
+  /** Set by deserialisation (the base layer's config). */
+  batchInputShape?: (number | null)[];
+  trainable?: boolean;
+  dtype?: tf.DataType;
   /** Inner activation f (default relu). */
   activation?: string;
   name?: string;
@@ -52,7 +56,7 @@ export class ResidualDense extends tfl.layers.Layer {
   private bias?: tfl.LayerVariable;
 
   constructor(args: ResidualDenseArgs = {}) {
-    super({ name: args.name, inputShape: args.inputShape });
+    super({ name: args.name, inputShape: args.inputShape, batchInputShape: args.batchInputShape, trainable: args.trainable, dtype: args.dtype });
     this.activationName = args.activation ?? 'relu';
     if (!(this.activationName in ACTIVATIONS)) {
       throw new ReglabError(`ResidualDense activation "${this.activationName}" is unknown`, `use one of ${Object.keys(ACTIVATIONS).join(', ')}`);

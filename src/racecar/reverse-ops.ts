@@ -137,7 +137,8 @@ function poolGeometry(layer: tfl.layers.Layer): { size: [number, number]; paddin
 function upsampleToInput(y: tf.Tensor, size: [number, number], padding: 'same' | 'valid', inputShape: readonly number[]): tf.Tensor {
   const [batch, h, w, channels] = y.shape;
   const [ph, pw] = size;
-  const blocks = tf.tile(tf.reshape(y, [batch, h, 1, w, 1, channels]), [1, 1, ph, 1, pw, 1]);
+  // A broadcasting multiply, not tf.tile: TF.js has no rank-6 Tile gradient.
+  const blocks = tf.mul(tf.reshape(y, [batch, h, 1, w, 1, channels]), tf.ones([1, 1, ph, 1, pw, 1]));
   const up = tf.reshape(blocks, [batch, h * ph, w * pw, channels]);
   const [H, W] = [inputShape[1], inputShape[2]];
   if (padding === 'valid') {
@@ -166,7 +167,11 @@ export function reverseAveragePooling2D(layer: tfl.layers.Layer, y: tf.Tensor, i
 export function maxPoolMask(layer: tfl.layers.Layer, forwardInput: tf.Tensor, forwardOutput: tf.Tensor): tf.Tensor {
   const { size, padding } = poolGeometry(layer);
   const windowMax = upsampleToInput(forwardOutput, size, padding, forwardInput.shape);
-  return tf.sub(1, tf.step(tf.sub(windowMax, forwardInput)));
+  const atMax = tf.sub(1, tf.step(tf.sub(windowMax, forwardInput)));
+  // With `valid` padding the rows/columns the pool dropped belong to no window.
+  const [, h, w] = forwardOutput.shape as number[];
+  const dropped = windowMax.shape[1] !== h * size[0] || windowMax.shape[2] !== w * size[1];
+  return padding === 'valid' && dropped ? tf.mul(atMax, upsampleToInput(tf.onesLike(forwardOutput), size, padding, forwardInput.shape)) : atMax;
 }
 
 /**
