@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../core/random.js';
+import { fastNormalTensor } from './fast-normal.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -48,11 +49,11 @@ export const projectedError: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...inp
 
 /**
  * `slices` directions uniform on the unit sphere S^{d−1}, as the columns of a `[d, slices]`
- * matrix: θ = v/‖v‖ with v ~ N(0, I_d) drawn from the run's generator.
+ * matrix: θ = v/‖v‖ with v ~ N(0, I_d), seeded from the run's generator (fast-normal.ts).
  */
 export function randomDirections(rng: Random, dimension: number, slices: number): tf.Tensor2D {
   return tf.tidy(() => {
-    const v = rng.normalTensor([dimension, slices]);
+    const v = fastNormalTensor(rng, [dimension, slices]);
     return tf.div(v, tf.sqrt(tf.sum(tf.square(v), 0, true))) as tf.Tensor2D;
   });
 }

@@ -1,0 +1,130 @@
+/**
+ * `npx tsx bench/per.ts [--backend wasm] [--seconds 4] [--rounds 2]`
+ *
+ * Step time of the trainer with and without PER on the MLP 784-256-256-10 (ReLU), batch 128,
+ * s = 256 slices, seeded synthetic data. PER adds one 128×256·256×256 product per hidden layer
+ * forward and one backward: ~34 M multiply-adds on top of the ~103 M of the plain step, so the
+ * floor is ≈ 1.33×. Cases:
+ *
+ * - `vanilla`: task loss only.
+ * - `per`: the PER term as shipped (`per({lambda, slices: 256})`: f with its closed-form
+ *   gradient erf(x/√2), directions drawn every step).
+ * - `per, autodiff f`: f by plain ops (autodiff through erf and exp).
+ * - `per, fixed directions`: shipped f, directions drawn once (isolates the cost of drawing).
+ * - `per, tf.randomNormal`: directions from `tf.randomNormal` instead of fast-normal.ts.
+ *
+ * Rounds alternate the cases so that machine load hits all of them alike. Writes
+ * bench/results/per.{json,md}.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Random } from '../src/core/random.js';
+import { makeBatch, makeDataset, type Batch } from '../src/data/dataset.js';
+import { buildModel } from '../src/models/zoo.js';
+import { ActivationSelector } from '../src/per/activation-sites.js';
+import { per } from '../src/per/per-term.js';
+import { projectedError, projectedErrorFunction, randomDirections } from '../src/per/projected-error.js';
+import type { RegularizationTerm } from '../src/train/term.js';
+import { Trainer } from '../src/train/trainer.js';
+import { THROUGHPUT_COLUMNS, measureThroughput, num, writeResults, type BenchBackend, type Column, type ThroughputResult } from './harness.js';
+
+const BATCH = 128;
+const SLICES = 256;
+const LAMBDA = 1e-4;
+
+function argument(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+}
+
+/** A PER variant for the A/B cases: choice of f, and fresh or fixed directions. */
+function perVariant(f: (x: tf.Tensor) => tf.Tensor, fixedDirections: boolean, tfNormals = false): RegularizationTerm {
+  const selector = new ActivationSelector();
+  const fixed: tf.Tensor2D[] = [];
+  const directionRng = new Random(1);
+  return {
+    name: 'per',
+    weight: LAMBDA,
+    compute: ({ trace, model, rng }) =>
+      tf.addN(
+        selector.activations(trace, model).map(({ samples }, k) => {
+          const d = samples.shape[1];
+          if (fixedDirections && !fixed[k]) fixed[k] = tf.keep(randomDirections(directionRng, d, SLICES));
+          const directions = fixedDirections ? fixed[k] : tfNormals ? tfDirections(rng, d) : randomDirections(rng, d, SLICES);
+          return tf.mean(f(tf.matMul(samples, directions)));
+        }),
+      ) as tf.Scalar,
+  };
+}
+
+/** Directions from `tf.randomNormal` (the stock generator), for the A/B against fast-normal.ts. */
+function tfDirections(rng: Random, d: number): tf.Tensor2D {
+  const v = rng.normalTensor([d, SLICES]);
+  return tf.div(v, tf.sqrt(tf.sum(tf.square(v), 0, true))) as tf.Tensor2D;
+}
+
+const CASES: Record<string, () => RegularizationTerm[]> = {
+  vanilla: () => [],
+  per: () => [per({ lambda: LAMBDA, slices: SLICES })],
+  'per, autodiff f': () => [perVariant(projectedErrorFunction, false)],
+  'per, fixed directions': () => [perVariant(projectedError, true)],
+  'per, tf.randomNormal': () => [perVariant(projectedError, false, true)],
+};
+
+interface State {
+  trainer: Trainer;
+  batch: Batch;
+}
+
+function setup(terms: RegularizationTerm[]): State {
+  const rng = new Random(0);
+  const n = BATCH;
+  const x = Float32Array.from({ length: n * 784 }, () => rng.uniform());
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+  const data = makeDataset({ name: 'synthetic', x, labels, sampleShape: [784], numClasses: 10 });
+  const model = buildModel('mlp:256,256', { inputShape: [784], numClasses: 10, rng });
+  const trainer = new Trainer({ model, optimizer: tf.train.sgd(0.01), terms, rng });
+  return { trainer, batch: makeBatch(data, Int32Array.from({ length: n }, (_, i) => i)) };
+}
+
+async function main(): Promise<void> {
+  const backend = argument('backend', 'wasm') as BenchBackend;
+  const seconds = Number(argument('seconds', '4'));
+  const rounds = Number(argument('rounds', '2'));
+  const results: ThroughputResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, terms] of Object.entries(CASES)) {
+      const result = await measureThroughput<State>({
+        name,
+        backend,
+        samplesPerStep: BATCH,
+        seconds,
+        warmup: 3,
+        setup: () => setup(terms()),
+        step: (state) => state.trainer.trainStep(state.batch),
+        teardown: (state) => {
+          state.trainer.model.dispose();
+          tf.dispose([state.batch.x, state.batch.y]);
+        },
+      });
+      results.push(result);
+      console.log(`${name}: ${num(result.msPerStep, 1)} ms/step${result.error ? ' ' + result.error : ''}`);
+    }
+  }
+  // Best of the rounds per case (the least disturbed by other load), then ratios to vanilla.
+  const best = Object.keys(CASES).map((name) =>
+    results.filter((r) => r.name === name).reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a)),
+  );
+  const vanilla = best[0].msPerStep;
+  const rows = best.map((r) => ({ ...r, ratio: r.msPerStep / vanilla }));
+  type Row = ThroughputResult & { ratio: number };
+  const columns: Column<Row>[] = [
+    ...(THROUGHPUT_COLUMNS as unknown as Column<Row>[]),
+    { key: 'ratio', title: '× vanilla', format: (v) => num(v, 2) },
+  ];
+  const preamble = `MLP 784-256-256-10, batch ${BATCH}, s = ${SLICES}, backend ${backend}, best of ${rounds} rounds of ≥ ${seconds} s (\`npx tsx bench/per.ts --backend ${backend}\`)`;
+  await writeResults(`bench/results/per-${backend}`, rows, columns, preamble);
+  console.log(preamble);
+  for (const row of rows) console.log(`${row.name.padEnd(24)} ${num(row.msPerStep, 1)} ms/step  ${num(row.ratio, 2)}×`);
+}
+
+await main();
