@@ -7,6 +7,7 @@ import { monitorRegistry, termRegistry, type MonitorFactory, type TermFactory } 
 import * as racecar from './racecar/index.js';
 import * as per from './per/index.js';
 import * as diversify from './diversify/index.js';
+import * as miMonitor from './analysis/mi-monitor.js';
 import { createLangevinOptimizer, parseOptimizerSpec } from './langevin/index.js';
 import { registerOptimizer, type OptimizerFactory } from './train/optimizers.js';
 
@@ -15,7 +16,7 @@ function registerAll<F extends { usage: string }>(registry: { register(name: str
 }
 
 const termFactories: Record<string, TermFactory>[] = [racecar.termFactories, per.termFactories, diversify.termFactories];
-const monitorFactories: Record<string, MonitorFactory>[] = [per.monitorFactories];
+const monitorFactories: Record<string, MonitorFactory>[] = [per.monitorFactories, miMonitor.monitorFactories];
 
 for (const factories of termFactories) registerAll(termRegistry, factories);
 for (const factories of monitorFactories) registerAll(monitorRegistry, factories);
