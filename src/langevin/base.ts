@@ -253,3 +253,12 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
     super.dispose();
   }
 }
+
+// tf.Optimizer answers `instanceof` by duck typing (any optimizer "is" every Optimizer subclass);
+// restore the prototype-chain test for the Langevin classes so `x instanceof UnderdampedLangevin`
+// means what it says.
+Object.defineProperty(LangevinOptimizer, Symbol.hasInstance, {
+  value: function (this: abstract new (...args: never[]) => unknown, instance: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, instance);
+  },
+});

@@ -40,6 +40,8 @@ function gram(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
 
 export class OrthogonalConstraint extends ShakeConstraint {
   readonly kind = 'orthogonal' as const;
+  /** SHAKE statistics (for benches): projections done and corrections applied in total. */
+  readonly stats = { projections: 0, corrections: 0 };
 
   spec(): string {
     return 'orthogonal';
@@ -98,10 +100,12 @@ export class OrthogonalConstraint extends ShakeConstraint {
     const x = tallView(old);
     let y = tallView(tilde);
     const eye = tf.eye(x.shape[1]);
+    this.stats.projections++;
     for (let k = 0; k < maxIter; k++) {
       const lambda = tf.sub(gram(y, y), eye);
       if (tf.max(tf.abs(lambda)).dataSync()[0] < tol) break;
       y = tf.sub(y, tf.matMul(x, tf.mul(0.5, lambda) as tf.Tensor2D));
+      this.stats.corrections++;
     }
     return fromTallView(y, old.shape);
   }

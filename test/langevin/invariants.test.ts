@@ -31,7 +31,7 @@ interface RunSpec {
   steps: number;
   gradScale: number;
   make: (constraint: Constraint) => LangevinOptimizer;
-  check: (theta: tf.Tensor, opt: LangevinOptimizer, step: number) => void;
+  check: (theta: tf.Variable, opt: LangevinOptimizer, step: number) => void;
 }
 
 function run(spec: RunSpec): void {
@@ -59,14 +59,14 @@ const od = (tau: number, h = 0.1) => (constraint: Constraint) =>
   new OverdampedLangevin({ h, tau, seed: 6, constraints: [{ pattern: /^inv_/, constraint }] });
 
 function residualBelow(limit: number) {
-  return (theta: tf.Tensor, opt: LangevinOptimizer, step: number): void => {
+  return (theta: tf.Variable, opt: LangevinOptimizer, step: number): void => {
     const r = opt.residuals()[theta.name];
     assert.ok(r < limit, `step ${step}: residual ${r} ≥ ${limit}`);
   };
 }
 
 function circleCheck(r: number) {
-  return (theta: tf.Tensor, opt: LangevinOptimizer, step: number): void => {
+  return (theta: tf.Variable, opt: LangevinOptimizer, step: number): void => {
     residualBelow(1e-5)(theta, opt, step);
     const m = tf.tidy(() => tf.max(tf.abs(theta)).dataSync()[0]);
     assert.ok(m <= r * (1 + 1e-6), `step ${step}: |w| = ${m} > r`);
@@ -74,7 +74,7 @@ function circleCheck(r: number) {
 }
 
 /** Momentum tangency: max|MᵀV + VᵀM| (tall view) relative to |V|. */
-function orthoCheck(theta: tf.Tensor, opt: LangevinOptimizer, step: number): void {
+function orthoCheck(theta: tf.Variable, opt: LangevinOptimizer, step: number): void {
   residualBelow(1e-5)(theta, opt, step);
   const vel = opt.slot(theta.name)?.vel;
   if (!vel) return;

@@ -74,3 +74,10 @@ for (const make of [
     loaded.dispose();
   });
 }
+
+test('instanceof is a real class test (tf.Optimizer duck-types it)', () => {
+  assert.ok(!(tf.train.sgd(0.1) instanceof UnderdampedLangevin));
+  assert.ok(!(new OverdampedLangevin({ h: 0.1 }) instanceof UnderdampedLangevin));
+  assert.ok(new OverdampedLangevin({ h: 0.1 }) instanceof LangevinOptimizer);
+  assert.ok(new UnderdampedLangevin({ h: 0.1 }) instanceof tf.Optimizer);
+});
