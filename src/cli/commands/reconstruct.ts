@@ -9,12 +9,16 @@ import { datasetSize } from '../../data/dataset.js';
 import { IMAGE_SCALES, type ImageScale } from '../../analysis/images.js';
 import { reconstruct } from '../../racecar/index.js';
 import { writeReconstructionGrid, type ReconstructFunction } from '../../train/snapshots.js';
+import { selectBackend, type BackendName } from '../../backend/select.js';
+import { addBackendOption } from '../options.js';
 import { openRunFolder, runFolderData } from '../run-folder.js';
 
 /** Flags of `reglab reconstruct`. */
 export interface ReconstructFlags {
   run: string;
   out: string;
+  /** TF.js backend; left unset, the current one is used (tests select theirs). */
+  backend?: BackendName;
   /** Number of images (default 16). */
   count?: number;
   /** Another data set with the run's options (e.g. a transfer task). */
@@ -54,6 +58,7 @@ export async function reconstructAction(
   );
   const count = flags.count ?? 16;
   check(Number.isInteger(count) && count > 0, `--count ${flags.count} is not a positive integer`);
+  if (flags.backend) await selectBackend(flags.backend, { log: print });
   const run = await openRunFolder(flags.run);
   try {
     const samples = runFolderData(run.config, flags.dataset)[split];
@@ -71,8 +76,9 @@ export async function reconstructAction(
 
 /** Registers `reglab reconstruct`. */
 export function registerReconstructCommand(program: Command): void {
-  program
-    .command('reconstruct')
+  const command = program.command('reconstruct');
+  addBackendOption(command);
+  command
     .description(
       "write a PNG grid of test images beside the network's reverse-pass reconstructions d'_1 (racecar)",
     )

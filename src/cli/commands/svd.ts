@@ -17,12 +17,16 @@ import {
   weightSpectrum,
 } from '../../analysis/svd.js';
 import { writeFileAtomic } from '../../train/files.js';
+import { selectBackend, type BackendName } from '../../backend/select.js';
+import { addBackendOption } from '../options.js';
 import { openRunFolder, runFolderData } from '../run-folder.js';
 
 /** Flags of `reglab svd`. */
 export interface SvdFlags {
   run: string;
   out: string;
+  /** TF.js backend; left unset, the current one is used (tests select theirs). */
+  backend?: BackendName;
   /** Comma-separated layer names (default: every Dense/Conv layer). */
   layers?: string;
   /** First N training inputs spanning the data subspace (default 1000). */
@@ -139,6 +143,7 @@ export async function svdAction(
     Number.isInteger(maxSamples) && maxSamples > 0,
     `--max-samples ${flags.maxSamples} is not a positive integer`,
   );
+  if (flags.backend) await selectBackend(flags.backend, { log: print });
   const run = await openRunFolder(flags.run);
   try {
     const layers = weightSpectrum(run.model, { layers: parseLayers(flags.layers) });
@@ -186,8 +191,9 @@ export async function svdAction(
 
 /** Registers `reglab svd`. */
 export function registerSvdCommand(program: Command): void {
-  program
-    .command('svd')
+  const command = program.command('svd');
+  addBackendOption(command);
+  command
     .description(
       "singular values of every weight layer, the first layer's singular vectors as images, and their projection onto the training inputs",
     )
