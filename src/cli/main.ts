@@ -8,6 +8,9 @@ import '../methods.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerCompareCommand } from './commands/compare.js';
+import { registerPretrainCommand } from './commands/pretrain.js';
+import { registerReconstructCommand } from './commands/reconstruct.js';
+import { registerSvdCommand } from './commands/svd.js';
 
 /**
  * Builds the program. Settings are made before the sub-commands are added, since commander
@@ -24,6 +27,9 @@ export function buildProgram(options: { throwOnError?: boolean; writeErr?: (text
   registerDemoCommand(program);
   registerTrainCommand(program);
   registerCompareCommand(program);
+  registerPretrainCommand(program);
+  registerReconstructCommand(program);
+  registerSvdCommand(program);
   return program;
 }
 
