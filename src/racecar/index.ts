@@ -18,13 +18,14 @@ export * from './residual.js';
  */
 export const termFactories: Record<string, TermFactory> = {
   racecar: {
-    usage: 'racecar[:sum|mean][:full|layerwise][:unpool=argmax|nearest]:λ[@states]  reverse-pass reconstruction (Xie & Thuerey 2020)',
+    usage: 'racecar[:sum|mean][:full|layerwise][:output|logits][:unpool=argmax|nearest]:λ[@states]  reverse-pass reconstruction (Xie & Thuerey 2020)',
     create: (spec) =>
       racecar({
         lambda: spec.weight,
         reduction: choiceParam(spec, 'reduction', ['sum', 'mean'] as const, 'sum'),
         mode: choiceParam(spec, 'mode', ['full', 'layerwise'] as const, 'full'),
         unpool: choiceParam(spec, 'unpool', ['argmax', 'nearest'] as const, 'argmax'),
+        start: choiceParam(spec, 'start', ['output', 'logits'] as const, 'output'),
         layers: spec.layers,
       }),
   },

@@ -44,6 +44,8 @@ export interface RacecarOptions {
   layerWeights?: Readonly<Record<string, number>>;
   /** How MaxPooling2D is reversed (default `argmax`). */
   unpool?: UnpoolMode;
+  /** Start the chain from the softmax `output` (default, official) or the `logits`. */
+  start?: 'output' | 'logits';
 }
 
 function matches(state: ReverseState, name: string): boolean {
@@ -73,14 +75,14 @@ export function reconstructionLoss(
 export class RacecarTerm implements RegularizationTerm {
   readonly name = 'racecar';
   readonly weight: number;
-  readonly options: Readonly<Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool'>>> & RacecarOptions;
+  readonly options: Readonly<Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool' | 'start'>>> & RacecarOptions;
 
   constructor(options: RacecarOptions) {
     if (!Number.isFinite(options.lambda) || options.lambda < 0) {
       throw new ReglabError(`racecar lambda ${options.lambda} is not a non-negative number`, 'e.g. racecar({lambda: 1e-5})');
     }
     this.weight = options.lambda;
-    this.options = { reduction: 'sum', mode: 'full', unpool: 'argmax', ...options };
+    this.options = { reduction: 'sum', mode: 'full', unpool: 'argmax', start: 'output', ...options };
   }
 
   prepare(model: tfl.LayersModel): void {

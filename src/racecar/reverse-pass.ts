@@ -49,6 +49,12 @@ export interface ReversePassOptions {
   readonly mode?: 'full' | 'layerwise';
   /** How MaxPooling2D is reversed (default `argmax`). */
   readonly unpool?: UnpoolMode;
+  /**
+   * Where the chain starts: `output` (default, as the official code: the softmax output when the
+   * last layer has a fused softmax) or `logits` (the value before that softmax; for a linear
+   * model d'_1 = WᵀW x, the setting of the paper's SVD analysis).
+   */
+  readonly start?: 'output' | 'logits';
 }
 
 /** The matched states, from the deepest to the input (the last one is d'_1 / d_1). */
@@ -84,7 +90,7 @@ export function reversePass(trace: ForwardTrace, options: ReversePassOptions = {
     return options.mode === 'layerwise' ? forward : reverse;
   };
 
-  let reverse = trace.output;
+  let reverse = options.start === 'logits' ? trace.logits : trace.output;
   for (let i = layers.length - 1; i >= 0; i--) {
     const entry = layers[i];
     const role = roles[i];

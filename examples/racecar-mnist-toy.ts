@@ -1,0 +1,69 @@
+/**
+ * Racecar example (a): the official RUN_ME MNIST toy (tum-pbs/racecar).
+ *
+ * One training image of a "0" and one of a "1", linear 784→10, raw 0–255 pixels, full batch,
+ * Adam lr 1e-4, 1000 steps, the official double softmax; Std vs Ort (SRIP 0.1) vs RR (λ = 1e-5,
+ * sum). Then the SVD of the weight: for M = Wᵀ = UΣVᵀ, every singular value with the
+ * projection norm of its right singular vector (a 784-vector, an image) onto the span of the two
+ * training images. RR should give exactly two σ ≈ 1 whose vectors lie in that span.
+ *
+ *   npx tsx examples/racecar-mnist-toy.ts            (writes runs/examples/racecar-mnist-toy/)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { SingularValueDecomposition, Matrix } from 'ml-matrix';
+import { Random } from '../src/core/random.js';
+import { loadMnist } from '../src/data/mnist.js';
+import { selectSamples, disposeBatch, makeBatch } from '../src/data/dataset.js';
+import { buildModel } from '../src/models/zoo.js';
+import { spanBasis, projectionNorm } from '../src/analysis/svd.js';
+import { imagesFromArray, writePngGrid } from '../src/analysis/images.js';
+import { Trainer } from '../src/train/trainer.js';
+import { METHODS, doubleSoftmaxLoss, exampleBackend, fullBatch, termsFor, writeJson, writeReconstructions } from './racecar-shared.js';
+
+const OUT = 'runs/examples/racecar-mnist-toy';
+const STEPS = Number(process.env.STEPS ?? 1000);
+
+const backend = await exampleBackend();
+const mnist = loadMnist({ trainSize: 1000, testSize: 20, rawPixels: true });
+const labels = Array.from(mnist.train.labels);
+const train = selectSamples(mnist.train, [labels.indexOf(0), labels.indexOf(1)], 'mnist-toy');
+const testLabels = Array.from(mnist.test.labels);
+const testIdx = testLabels.flatMap((label, i) => (label <= 1 ? [i] : [])).slice(0, 6);
+const test = selectSamples(mnist.test, testIdx, 'mnist-toy-test');
+const span = spanBasis(train.x, 784);
+
+const report: Record<string, unknown> = { backend, steps: STEPS };
+for (const method of [...METHODS, 'RR-logits'] as const) {
+  const rng = new Random(1);
+  const model = buildModel('linear', { inputShape: [28, 28, 1], numClasses: 10, rng });
+  const trainer = new Trainer({ model, optimizer: tf.train.adam(1e-4), terms: termsFor(method, 1e-5, 0.1), loss: doubleSoftmaxLoss, rng });
+  const batch = fullBatch(train);
+  const started = performance.now();
+  let last = trainer.trainStep(batch);
+  for (let step = 1; step < STEPS; step++) last = trainer.trainStep(batch);
+  disposeBatch(batch);
+  const seconds = (performance.now() - started) / 1000;
+
+  // W: [784, 10]; its left singular vectors are M = Wᵀ's right singular vectors (images).
+  const w = model.getLayer('dense_1').getWeights()[0];
+  const svd = new SingularValueDecomposition(new Matrix(w.arraySync() as number[][]), { autoTranspose: true });
+  const vectors = svd.leftSingularVectors;
+  const spectrum = svd.diagonal.map((sigma, k) => ({ sigma, projection: projectionNorm(span, vectors.getColumn(k)) }));
+  const nearOne = spectrum.filter((s) => Math.abs(s.sigma - 1) < 0.1);
+  const inSpan = spectrum.filter((s) => s.projection >= 0.9);
+
+  const recs = await writeReconstructions(`${OUT}/${method}-reconstructions.png`, model, test, { start: method === 'RR-logits' ? 'logits' : 'output' });
+  const testBatch = makeBatch(test, Int32Array.from(testIdx, (_, i) => i));
+  const recError = tf.tidy(() => tf.div(tf.norm(tf.sub(tf.tensor(recs, testBatch.x.shape), testBatch.x)), tf.norm(testBatch.x)).dataSync()[0]);
+  disposeBatch(testBatch);
+  const order = spectrum.map((_, k) => k).sort((a, b) => spectrum[b].projection - spectrum[a].projection);
+  await writePngGrid(`${OUT}/${method}-singular-vectors.png`, imagesFromArray(order.flatMap((k) => vectors.getColumn(k)), [28, 28, 1]), { columns: 10, upscale: 3, scale: 'symmetric' });
+  report[method] = { seconds, final: last, spectrum, nearOne: nearOne.length, inSpan: inSpan.length, relativeReconstructionError: recError };
+  console.log(`\n${method}: ${STEPS} steps in ${seconds.toFixed(1)} s, task ${last.task.toFixed(4)}, terms ${JSON.stringify(last.terms)}`);
+  console.log('  σ          ' + spectrum.map((s) => s.sigma.toFixed(3).padStart(7)).join(' '));
+  console.log('  projection ' + spectrum.map((s) => s.projection.toFixed(3).padStart(7)).join(' '));
+  console.log(`  σ within 0.1 of 1: ${nearOne.length}; projection ≥ 0.9: ${inSpan.length}; test ‖d'_1 − x‖/‖x‖ = ${recError.toFixed(3)}`);
+  model.dispose();
+}
+await writeJson(`${OUT}/results.json`, report);
+console.log(`\nwrote ${OUT}/ (results.json, *-reconstructions.png, *-singular-vectors.png); backend ${backend}`);

@@ -1,0 +1,89 @@
+/**
+ * Helpers shared by the racecar examples: the three contenders (Std, Ort, RR), the official
+ * double-softmax task loss, a full-batch training loop, reconstruction PNGs and JSON output.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { selectBackend } from '../src/backend/index.js';
+import type { Random } from '../src/core/random.js';
+import { makeBatch, disposeBatch, datasetSize, type Dataset } from '../src/data/dataset.js';
+import { imagesFromArray, inputsBesideReconstructions, writePngGrid } from '../src/analysis/images.js';
+import { orthogonality, racecar, reconstruct, type ReconstructOptions } from '../src/racecar/index.js';
+import type { RegularizationTerm, TaskLoss } from '../src/train/term.js';
+
+/** The official code applies softmax cross-entropy to the already-softmaxed output. */
+export const doubleSoftmaxLoss: TaskLoss = (trace, batch) => tf.losses.softmaxCrossEntropy(batch.y, trace.output) as tf.Scalar;
+
+export type Method = 'Std' | 'Ort' | 'RR' | 'RR-logits';
+export const METHODS: readonly Method[] = ['Std', 'Ort', 'RR'];
+
+/** The regularization terms of a method. */
+export function termsFor(method: Method, rrLambda: number, ortFactor: number): RegularizationTerm[] {
+  if (method === 'RR') return [racecar({ lambda: rrLambda })];
+  if (method === 'RR-logits') return [racecar({ lambda: rrLambda, start: 'logits' })];
+  if (method === 'Ort') return [orthogonality({ factor: ortFactor })];
+  return [];
+}
+
+/** wasm with reglab's kernel fixes when it loads, else cpu. */
+export async function exampleBackend(): Promise<string> {
+  const wanted = process.env.REGLAB_BACKEND ?? 'wasm';
+  try {
+    return await selectBackend(wanted as 'wasm' | 'cpu', { log: false });
+  } catch {
+    return selectBackend('cpu', { log: false });
+  }
+}
+
+/** The whole data set as one batch (the official examples train full-batch). */
+export function fullBatch(data: Dataset) {
+  return makeBatch(data, Int32Array.from({ length: datasetSize(data) }, (_, i) => i));
+}
+
+/** Writes inputs beside their reconstructions d'_1 as one PNG grid. */
+export async function writeReconstructions(file: string, model: tfl.LayersModel, data: Dataset, options: ReconstructOptions = {}): Promise<Float32Array> {
+  const batch = fullBatch(data);
+  const out = reconstruct(model, batch.x, options);
+  const values = out.dataSync() as Float32Array;
+  const inputs = imagesFromArray(batch.x.dataSync(), data.sampleShape);
+  const recs = imagesFromArray(values, data.sampleShape);
+  const grid = inputsBesideReconstructions(inputs, recs, 5);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writePngGrid(file, grid.images, { columns: grid.columns, upscale: 3 });
+  tf.dispose(out);
+  disposeBatch(batch);
+  return values;
+}
+
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Pearson correlation of two equally long arrays. */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i] / n, mb + b[i] / n];
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** mean ± sample standard deviation. */
+export function meanStd(values: readonly number[]): { mean: number; std: number } {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, std: Math.sqrt(variance) };
+}
+
+export type { Random };
