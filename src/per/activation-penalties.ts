@@ -6,8 +6,8 @@
  *   representations", ICLR 2016, Eq. 1–2): C_ij = (1/N) Σ_n (h_i^n − μ_i)(h_j^n − μ_j),
  *   L_decov = ½ (‖C‖²_F − ‖diag(C)‖²₂).
  * - VCL (Littwin & Wolf, "Regularizing by the variance of the activations' sample-variances",
- *   NeurIPS 2018, Eq. 4): two disjoint groups A, B of n samples (n = 5 in the paper), per unit
- *   sample variances s²_A, s²_B, L_vcl = mean_units (1 − s²_A / (s²_B + β))², β a learnable
+ *   NeurIPS 2018), as PER's paper uses it as a baseline: two disjoint groups A, B of n samples
+ *   (n = 5 in the paper), per unit sample variances s²_A, s²_B, L_vcl = mean_units (1 − s²_A / (s²_B + β))², β a learnable
  *   per-unit parameter initialised to 1.
  *
  * All sum over the chosen layers (default: the hidden layers, see activation-sites.ts).

@@ -1,6 +1,6 @@
 /**
  * PER as a regularization term: λ Σ_layers L_per(h_layer), with fresh seeded directions for
- * every layer at every step (Joo, Kang & Kim 2020, Eq. 10; s = 256 in the paper).
+ * every layer at every step (Joo, Kang & Kim 2020, Sec. 3; s = 256 in the paper).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { ReglabError } from '../core/errors.js';

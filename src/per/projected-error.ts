@@ -5,7 +5,7 @@
  *
  *   f(x) = E_{y~N(0,1)} |x − y| = x·erf(x/√2) + √(2/π)·exp(−x²/2)          (Lemma 1)
  *   f'(x) = erf(x/√2)
- *   L_per(h) = (1/b) Σ_i E_{θ~U(S^{d−1})} f(⟨θ, h_i⟩)                         (Eq. 9–10)
+ *   L_per(h) = (1/b) Σ_i E_{θ~U(S^{d−1})} f(⟨θ, h_i⟩)                         (Sec. 3)
  *           ≈ (1/b) Σ_i (1/s) Σ_k f(⟨θ_k, h_i⟩),  θ_k = v_k/‖v_k‖, v_k ~ N(0, I_d)
  *
  * For every direction θ the inner mean is the expected distance of an independent coupling
