@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --backends cpu,wasm-stock,wasm,webgpu --models mlp,conv --quick --seconds N]`
+ * `npm run bench [-- --backends cpu,wasm-stock,wasm,webgpu --models mlp,conv --quick --seconds N
+ *   --timeout S]`
  *
  * Training throughput (samples/s, `model.fit` on seeded synthetic data, warm-up excluded) and
  * memory of two reference models on each backend. Each case runs in its own Node process so that
@@ -74,6 +75,8 @@ interface Options {
   models: string[];
   quick: boolean;
   seconds?: number;
+  /** Wall-clock limit per case in seconds (cpu conv under load can take many minutes). */
+  timeout: number;
 }
 
 function parseArgs(argv: string[]): Options & { one?: string } {
@@ -87,6 +90,7 @@ function parseArgs(argv: string[]): Options & { one?: string } {
     models: (value('--models') ?? 'mlp,conv').split(','),
     quick: argv.includes('--quick'),
     seconds: seconds ? Number(seconds) : undefined,
+    timeout: Number(value('--timeout') ?? (argv.includes('--quick') ? 120 : 600)),
     one: value('--one'),
   };
 }
@@ -138,19 +142,24 @@ async function runCase(
 }
 
 /** Runs one case in a child Node process (clean heap and RSS) and parses its result line. */
-function runIsolated(modelKey: string, backend: BenchBackend, argv: string[]): ThroughputResult {
+function runIsolated(
+  modelKey: string,
+  backend: BenchBackend,
+  argv: string[],
+  timeout: number,
+): ThroughputResult {
   const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', self, ...argv, '--one', `${modelKey}:${backend}`],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const args = ['--import', 'tsx', self, ...argv, '--one', `${modelKey}:${backend}`];
+  const child = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeout * 1000,
+  });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (line) return JSON.parse(line.slice('RESULT '.length)) as ThroughputResult;
-  const why = (child.stderr.trim().split('\n').pop() ?? `exit ${child.status}`).slice(0, 200);
+  const why = child.signal
+    ? `stopped after ${timeout} s (--timeout)`
+    : (child.stderr.trim().split('\n').pop() ?? `exit ${child.status}`).slice(0, 200);
   return { name: MODELS[modelKey].title, backend, error: why } as ThroughputResult;
 }
 
@@ -173,7 +182,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const modelKey of opts.models) {
     for (const backend of opts.backends) {
-      const row: Row = runIsolated(modelKey, backend, argv);
+      const row: Row = runIsolated(modelKey, backend, argv, opts.timeout);
       const cpu = rows.find((r) => r.name === row.name && r.backend === 'cpu');
       if (cpu && !row.error && !cpu.error) row.vsCpu = row.samplesPerSec / cpu.samplesPerSec;
       rows.push(row);

@@ -14,7 +14,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ReglabError } from '../core/errors.js';
-import { freeInfos, runWasm, transposeInfo, type Info, type KernelArgs } from './wasm-util.js';
+import {
+  conv2dCropped,
+  freeInfos,
+  transposeInfo,
+  type Info,
+  type KernelArgs,
+} from './wasm-util.js';
 
 type Attrs = {
   strides: [number, number] | number;
@@ -43,49 +49,22 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
     pad,
     dimRoundingMode,
   );
-  const [kh, kw, inC, outC] = filterShape;
-  const { top, left } = info.padInfo;
-  // Pad the far edges so the swapped conv yields at least kh×kw taps; extra zeros change nothing
-  // because positions past the input edge are zero in the forward pass too.
-  const reach = (k: number, out: number, s: number, size: number, before: number) =>
-    Math.max(0, k + (out - 1) * s - size - before);
-  const bottom = reach(kh, dy.shape[1], info.strideHeight, x.shape[1], top);
-  const right = reach(kw, dy.shape[2], info.strideWidth, x.shape[2], left);
+  const [kh, kw] = filterShape;
   const temps: Info[] = [];
   const keep = (t: Info) => (temps.push(t), t);
   try {
     const images = keep(transposeInfo(wasm, x, [3, 1, 2, 0])); // [inC, H, W, N]
     const filter = keep(transposeInfo(wasm, dy, [1, 2, 0, 3])); // [outH, outW, N, outC]
     const taps = keep(
-      runWasm(
-        tf.Conv2D,
-        wasm,
-        { x: images, filter },
-        {
-          strides: [1, 1],
-          dilations: [info.strideHeight, info.strideWidth],
-          pad: [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ],
-          dataFormat: 'NHWC',
-        },
-      ),
-    ); // [inC, ≥kh, ≥kw, outC]
-    const cropped =
-      taps.shape[1] === kh && taps.shape[2] === kw
-        ? taps
-        : keep(
-            runWasm(
-              tf.Slice,
-              wasm,
-              { x: taps },
-              { begin: [0, 0, 0, 0], size: [inC, kh, kw, outC] },
-            ),
-          );
-    return transposeInfo(wasm, cropped, [1, 2, 0, 3]);
+      conv2dCropped(wasm, images, filter, {
+        dilations: [info.strideHeight, info.strideWidth],
+        top: info.padInfo.top,
+        left: info.padInfo.left,
+        outHeight: kh,
+        outWidth: kw,
+      }),
+    ); // [inC, kh, kw, outC]
+    return transposeInfo(wasm, taps, [1, 2, 0, 3]);
   } finally {
     freeInfos(wasm, temps);
   }

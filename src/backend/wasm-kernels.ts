@@ -4,6 +4,7 @@
  * - `BatchMatMul`, `_FusedMatMul`: transposed operands are transposed first (~20× faster; see
  *   `wasm-matmul.ts`);
  * - `Conv2DBackpropFilter`: missing on wasm, built from the wasm `Conv2D` kernel (conv nets train);
+ * - `Conv2DBackpropInput`: the stock naive loop replaced by the wasm `Conv2D` kernel (~10× faster);
  * - `UnsortedSegmentSum`: missing on wasm, a JS loop (`gather` gets a gradient).
  *
  * Kernels are looked up per call by the engine, so installing takes effect immediately, also on an
@@ -11,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './wasm-conv-backprop-filter.js';
+import { fastConv2DBackpropInput } from './wasm-conv-backprop-input.js';
 import { transposeFirst } from './wasm-matmul.js';
 import { unsortedSegmentSumConfig } from './wasm-segment-sum.js';
 import { wasmKernel } from './wasm-util.js';
@@ -25,6 +27,7 @@ const FIXES: KernelFix[] = [
   { kernelName: tf.BatchMatMul, build: (stock) => transposeFirst(stock!) },
   { kernelName: tf._FusedMatMul, build: (stock) => transposeFirst(stock!) },
   { kernelName: tf.Conv2DBackpropFilter, build: () => conv2DBackpropFilterConfig },
+  { kernelName: tf.Conv2DBackpropInput, build: (stock) => fastConv2DBackpropInput(stock!) },
   { kernelName: tf.UnsortedSegmentSum, build: () => unsortedSegmentSumConfig },
 ];
 

@@ -113,7 +113,7 @@ describe('transposed matmul fix', () => {
   });
 });
 
-describe('Conv2DBackpropFilter on wasm', () => {
+describe('conv gradients on wasm (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
   // [N, H, W, inC], kernel size, outC, stride, pad
   const configs: Array<[number[], number, number, number, 'same' | 'valid' | number]> = [
     [[2, 7, 7, 3], 3, 4, 1, 'same'],
