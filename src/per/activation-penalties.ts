@@ -1,14 +1,14 @@
 /**
- * The activation penalties PER is compared against (Joo, Kang & Kim 2020, Sec. 5):
+ * The activation penalties PER is compared against in their experiments (Joo, Kang & Kim 2020):
  *
  * - L1 / L2 activation penalties: (1/b) Σ_i Σ_j |h_ij|^p, p = 1 or 2.
  * - DeCov (Cogswell et al., "Reducing overfitting in deep networks by decorrelating
- *   representations", ICLR 2016, Eq. 1–2): C_ij = (1/N) Σ_n (h_i^n − μ_i)(h_j^n − μ_j),
+ *   representations", ICLR 2016): C_ij = (1/N) Σ_n (h_i^n − μ_i)(h_j^n − μ_j),
  *   L_decov = ½ (‖C‖²_F − ‖diag(C)‖²₂).
  * - VCL (Littwin & Wolf, "Regularizing by the variance of the activations' sample-variances",
  *   NeurIPS 2018), as PER's paper uses it as a baseline: two disjoint groups A, B of n samples
- *   (n = 5 in the paper), per unit sample variances s²_A, s²_B, L_vcl = mean_units (1 − s²_A / (s²_B + β))², β a learnable
- *   per-unit parameter initialised to 1.
+ *   (n = 5 in the paper), per unit sample variances s²_A, s²_B,
+ *   L_vcl = mean_units (1 − s²_A / (s²_B + β))², β a learnable per-unit parameter initialised to 1.
  *
  * All sum over the chosen layers (default: the hidden layers, see activation-sites.ts).
  */
