@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../core/random.js';
 import type { Monitor, TermContext } from '../train/term.js';
 import { ActivationSelector, type ActivationSelection } from './activation-sites.js';
+import { fastNormalTensor } from './fast-normal.js';
 import { wasserstein1Empirical, wasserstein1ToNormal } from './gaussian.js';
 import { randomDirections } from './projected-error.js';
 
@@ -87,7 +88,7 @@ export class ActivationStatsMonitor implements Monitor {
         const { mean, variance } = tf.moments(samples, 0);
         const [meanValue, varianceValue] = tf.stack([tf.mean(mean), tf.mean(variance)]).dataSync();
         const directions = randomDirections(this.rng, units, this.slices);
-        const gaussian = this.rng.normalTensor([rows, units]) as tf.Tensor2D;
+        const gaussian = fastNormalTensor(this.rng, [rows, units]);
         out[`${site.name}/mean`] = meanValue;
         out[`${site.name}/var`] = varianceValue;
         out[`${site.name}/sw1`] = slicedWasserstein1(samples, gaussian, directions);
