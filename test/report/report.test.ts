@@ -13,6 +13,7 @@ import { buildModel } from '../../src/models/zoo.js';
 import { fileSystemHandler } from '../../src/train/files.js';
 import type { EpochMetrics } from '../../src/train/trainer.js';
 import { buildReport, chartSpec, collectReportInput, informationPlaneRows, markdownTableCells, svgToPng, renderSvg } from '../../src/report/index.js';
+import { reportAction } from '../../src/cli/commands/report.js';
 import { useBackend } from '../support.js';
 
 let root: string;
@@ -145,4 +146,14 @@ test('chart PNGs carry text: the same chart with and without titles differs in d
     return count;
   };
   assert.ok((await dark('a long axis title with many letters')) > (await dark(null)) + 200);
+});
+
+test('reglab report with the default reverse pass (racecar) writes the reconstructions of every method', async () => {
+  const lines: string[] = [];
+  const out = path.join(root, 'cli-report');
+  const outcome = await reportAction(path.join(root, 'exp'), { backend: 'cpu', out, reconstructions: 4 }, (line) => lines.push(line));
+  assert.ok(outcome.figures.some((f) => f.id === 'reconstructions'), outcome.notes.join('; '));
+  const grid = decodePng(path.join(out, 'reconstructions.png'));
+  assert.equal(grid.width, 2 * (4 * 29 + 1), '4 images per row');
+  assert.ok(lines.some((line) => line === `open ${path.join(out, 'index.html')}`));
 });
