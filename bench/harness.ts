@@ -13,6 +13,11 @@
  * - `markdownTable(rows, columns)`: a GitHub Markdown table; `columns` pick and format fields.
  * - `writeResults(basePath, rows, columns)`: writes `basePath.json` (all fields) and `basePath.md`.
  * - `THROUGHPUT_COLUMNS`: the standard columns for {@link ThroughputResult} rows.
+ * - `compareInterleaved(spec)`: A/B(/C…) in one process, variants alternating step by step (order
+ *   rotated each round), median ms per step each. On a shared, loaded machine this is the fair
+ *   way to measure an overhead or a speed-up: load changes hit all variants alike. Returns one
+ *   {@link InterleavedRow} per variant (`vsFirst` = speed relative to the first variant);
+ *   `INTERLEAVED_COLUMNS` prints them.
  *
  * ```ts
  * const r = await measureThroughput({
@@ -191,3 +196,80 @@ export async function writeResults<T>(
     `${preamble ? preamble + '\n\n' : ''}${markdownTable(rows, columns)}\n`,
   );
 }
+
+/** What {@link compareInterleaved} compares: variants sharing one state, stepped alternately. */
+export interface InterleavedSpec<S> {
+  name: string;
+  backend: BenchBackend;
+  setup: () => S | Promise<S>;
+  teardown?: (state: S) => void | Promise<void>;
+  /** Each variant: `enter` switches to it (e.g. installs kernels), `step` does one unit of work. */
+  variants: Record<string, { enter?: () => void | Promise<void>; step: (state: S) => unknown }>;
+  samplesPerStep: number;
+  /** Timed steps per variant (default 7). */
+  rounds?: number;
+  /** Untimed steps per variant first (default 1). */
+  warmup?: number;
+}
+
+/** One variant's result from {@link compareInterleaved}. */
+export interface InterleavedRow {
+  name: string;
+  backend: BenchBackend;
+  variant: string;
+  /** Median over rounds. */
+  msPerStep: number;
+  samplesPerSec: number;
+  /** Speed relative to the first variant (2 = twice as fast). */
+  vsFirst: number;
+  rounds: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs the variants of `spec` interleaved and returns their median step times (see header). */
+export async function compareInterleaved<S>(spec: InterleavedSpec<S>): Promise<InterleavedRow[]> {
+  const { rounds = 7, warmup = 1 } = spec;
+  const names = Object.keys(spec.variants);
+  const times = new Map<string, number[]>(names.map((n) => [n, []]));
+  await useBenchBackend(spec.backend);
+  const state = await spec.setup();
+  try {
+    for (let r = -warmup; r < rounds; r++) {
+      const order = names.map((_, i) => names[(i + Math.max(r, 0)) % names.length]);
+      for (const name of order) {
+        const v = spec.variants[name];
+        await v.enter?.();
+        const start = performance.now();
+        await v.step(state);
+        if (r >= 0) times.get(name)!.push(performance.now() - start);
+      }
+    }
+  } finally {
+    await spec.teardown?.(state);
+  }
+  const first = median(times.get(names[0])!);
+  return names.map((variant) => {
+    const ms = median(times.get(variant)!);
+    return {
+      name: spec.name,
+      backend: spec.backend,
+      variant,
+      rounds,
+      msPerStep: ms,
+      samplesPerSec: (spec.samplesPerStep * 1000) / ms,
+      vsFirst: first / ms,
+    };
+  });
+}
+
+/** Standard columns for {@link InterleavedRow} rows. */
+export const INTERLEAVED_COLUMNS: Column<InterleavedRow>[] = [
+  { key: 'name', title: 'case' },
+  { key: 'backend', title: 'backend' },
+  { key: 'variant', title: 'variant' },
+  { key: 'samplesPerSec', title: 'samples/s', format: (v) => num(v) },
+  { key: 'msPerStep', title: 'median ms/step', format: (v) => num(v, 1) },
+  { key: 'vsFirst', title: 'speed-up', format: (v) => `${num(v, 2)}×` },
+  { key: 'rounds', title: 'rounds' },
+];

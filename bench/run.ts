@@ -13,13 +13,18 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Random } from '../src/core/random.js';
+import { installWasmKernelFixes, uninstallWasmKernelFixes } from '../src/backend/wasm-kernels.js';
 import {
+  INTERLEAVED_COLUMNS,
+  compareInterleaved,
+  markdownTable,
   THROUGHPUT_COLUMNS,
   measureThroughput,
   num,
   writeResults,
   type BenchBackend,
   type Column,
+  type InterleavedRow,
   type ThroughputResult,
 } from './harness.js';
 
@@ -111,6 +116,19 @@ function syntheticData(
   };
 }
 
+/** A compiled model (adam, cross-entropy) and `samples` seeded synthetic examples. */
+function buildCase(m: ModelCase, samples: number) {
+  const rng = new Random(1);
+  const model = tfl.sequential({ layers: m.layers(() => rng.seed()) });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  return { model, ...syntheticData(m.inputShape, samples, rng) };
+}
+
+function disposeCase({ model, x, y }: ReturnType<typeof buildCase>): void {
+  model.dispose();
+  tf.dispose([x, y]);
+}
+
 /** Measures one model on one backend, in this process. */
 async function runCase(
   modelKey: string,
@@ -126,17 +144,29 @@ async function runCase(
     warmup: opts.quick ? 1 : 2,
     minSteps: opts.quick ? 1 : 3,
     seconds: opts.seconds ?? (opts.quick ? 2 : 6),
-    setup: () => {
-      const rng = new Random(1);
-      const model = tfl.sequential({ layers: m.layers(() => rng.seed()) });
-      model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
-      return { model, ...syntheticData(m.inputShape, samples, rng) };
-    },
+    setup: () => buildCase(m, samples),
     step: ({ model, x, y }) =>
       model.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 }),
-    teardown: ({ model, x, y }) => {
-      model.dispose();
-      tf.dispose([x, y]);
+    teardown: disposeCase,
+  });
+}
+
+/** Stock vs fixed wasm kernels on the MLP, interleaved in one process (robust to machine load). */
+async function wasmAB(opts: Options): Promise<InterleavedRow[]> {
+  const m = MODELS.mlp;
+  const samples = BATCH * m.batchesPerFit('wasm');
+  const fit = ({ model, x, y }: Awaited<ReturnType<typeof buildCase>>) =>
+    model.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
+  return compareInterleaved({
+    name: m.title,
+    backend: 'wasm',
+    samplesPerStep: samples,
+    rounds: opts.quick ? 5 : 11,
+    setup: () => buildCase(m, samples),
+    teardown: disposeCase,
+    variants: {
+      'stock kernels': { enter: uninstallWasmKernelFixes, step: fit },
+      'reglab fixes': { enter: installWasmKernelFixes, step: fit },
     },
   });
 }
@@ -197,7 +227,18 @@ async function main(): Promise<void> {
     `Command: \`npm run bench -- ${argv.join(' ')}\`; ${new Date().toISOString().slice(0, 10)}, ` +
     `${cpus.length}× ${cpus[0]?.model.trim()}, load average ${os.loadavg()[0].toFixed(1)} at the end, Node ${process.version}.`;
   await writeResults('bench/results/backends', rows, COLUMNS, preamble);
-  console.log(`\n${preamble}\n\n${(await import('./harness.js')).markdownTable(rows, COLUMNS)}`);
+  console.log(`\n${preamble}\n\n${markdownTable(rows, COLUMNS)}`);
+  if (
+    opts.backends.includes('wasm') &&
+    opts.backends.includes('wasm-stock') &&
+    opts.models.includes('mlp')
+  ) {
+    const ab = await wasmAB(opts);
+    const abPreamble =
+      'wasm stock kernels vs reglab fixes, interleaved fit calls in one process (medians):';
+    await writeResults('bench/results/backends-wasm-ab', ab, INTERLEAVED_COLUMNS, abPreamble);
+    console.log(`\n${abPreamble}\n\n${markdownTable(ab, INTERLEAVED_COLUMNS)}`);
+  }
 }
 
 await main();

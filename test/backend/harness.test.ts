@@ -2,7 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { markdownTable, measureThroughput, THROUGHPUT_COLUMNS } from '../../bench/harness.js';
+import {
+  compareInterleaved,
+  markdownTable,
+  measureThroughput,
+  THROUGHPUT_COLUMNS,
+} from '../../bench/harness.js';
 
 test('measureThroughput counts steps, samples and leaks', async () => {
   let setups = 0;
@@ -42,4 +47,32 @@ test('a failing step is recorded, not thrown, and the table shows it', async () 
   assert.equal(table.length, 3);
   assert.match(table[0], /^\| case \| backend \| samples\/s \|/);
   assert.match(table[2], /^\| broken \| cpu \| fails: kernel X missing \| — \|/);
+});
+
+test('compareInterleaved alternates variants and reports medians relative to the first', async () => {
+  const entered: string[] = [];
+  const busy = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  const rows = await compareInterleaved({
+    name: 'toy',
+    backend: 'cpu',
+    samplesPerStep: 4,
+    rounds: 3,
+    warmup: 0,
+    setup: () => null,
+    variants: {
+      slow: { enter: () => void entered.push('slow'), step: () => busy(8) },
+      fast: { enter: () => void entered.push('fast'), step: () => busy(2) },
+    },
+  });
+  assert.deepEqual(entered, ['slow', 'fast', 'fast', 'slow', 'slow', 'fast']);
+  assert.deepEqual(
+    rows.map((r) => r.variant),
+    ['slow', 'fast'],
+  );
+  assert.equal(rows[0].vsFirst, 1);
+  assert.ok(rows[1].vsFirst > 1.5, `fast variant speed-up ${rows[1].vsFirst}`);
+  assert.ok(Math.abs(rows[1].samplesPerSec - 4000 / rows[1].msPerStep) < 1e-9);
 });
