@@ -4,7 +4,7 @@
  * - `BatchMatMul`, `_FusedMatMul`: transposed operands are transposed first (~20× faster; see
  *   `wasm-matmul.ts`);
  * - `Conv2DBackpropFilter`: missing on wasm, built from the wasm `Conv2D` kernel (conv nets train);
- * - `Conv2DBackpropInput`: the stock naive loop replaced by the wasm `Conv2D` kernel (~10× faster);
+ * - `Conv2DBackpropInput`: the stock naive loop replaced by the wasm `Conv2D` kernel (~5× faster);
  * - `UnsortedSegmentSum`: missing on wasm, a JS loop (`gather` gets a gradient).
  *
  * Kernels are looked up per call by the engine, so installing takes effect immediately, also on an
