@@ -50,12 +50,55 @@ interface Case {
 const ortho10 = orthogonal();
 const orthoTol = orthogonal();
 const cases: Case[] = [
-  { name: 'momentum (lr 0.078, μ 0.74)', units: [784, 1000, 10], make: () => tf.train.momentum(0.0783, 0.741) },
-  { name: 'CoLA-ud circle 0.05/0.1 (h 0.3, γ 1)', units: [784, 1000, 10], make: () => new UnderdampedLangevin({ h: 0.3, gamma: 1, constraints: 'circle:0.05@dense_1,circle:0.1@dense_2' }) },
-  { name: 'CoLA-ud no constraint (h 0.3, γ 1)', units: [784, 1000, 10], make: () => new UnderdampedLangevin({ h: 0.3, gamma: 1 }) },
-  { name: 'momentum (lr 0.1, μ 0.9)', units: [784, 256, 256, 10], make: () => tf.train.momentum(0.1, 0.9) },
-  { name: 'CoLA-ud orthogonal, SHAKE tol 1e-6', units: [784, 256, 256, 10], make: () => new UnderdampedLangevin({ lr: 0.1, momentum: 0.9, constraints: [{ pattern: '*', constraint: orthoTol }] }), shake: orthoTol },
-  { name: 'CoLA-ud orthogonal, SHAKE 10 fixed', units: [784, 256, 256, 10], make: () => new UnderdampedLangevin({ lr: 0.1, momentum: 0.9, shakeTol: 1e-30, shakeMaxIter: 10, constraints: [{ pattern: '*', constraint: ortho10 }] }), shake: ortho10 },
+  {
+    name: 'momentum (lr 0.078, μ 0.74)',
+    units: [784, 1000, 10],
+    make: () => tf.train.momentum(0.0783, 0.741),
+  },
+  {
+    name: 'CoLA-ud circle 0.05/0.1 (h 0.3, γ 1)',
+    units: [784, 1000, 10],
+    make: () =>
+      new UnderdampedLangevin({
+        h: 0.3,
+        gamma: 1,
+        constraints: 'circle:0.05@dense_1,circle:0.1@dense_2',
+      }),
+  },
+  {
+    name: 'CoLA-ud no constraint (h 0.3, γ 1)',
+    units: [784, 1000, 10],
+    make: () => new UnderdampedLangevin({ h: 0.3, gamma: 1 }),
+  },
+  {
+    name: 'momentum (lr 0.1, μ 0.9)',
+    units: [784, 256, 256, 10],
+    make: () => tf.train.momentum(0.1, 0.9),
+  },
+  {
+    name: 'CoLA-ud orthogonal, SHAKE tol 1e-6',
+    units: [784, 256, 256, 10],
+    make: () =>
+      new UnderdampedLangevin({
+        lr: 0.1,
+        momentum: 0.9,
+        constraints: [{ pattern: '*', constraint: orthoTol }],
+      }),
+    shake: orthoTol,
+  },
+  {
+    name: 'CoLA-ud orthogonal, SHAKE 10 fixed',
+    units: [784, 256, 256, 10],
+    make: () =>
+      new UnderdampedLangevin({
+        lr: 0.1,
+        momentum: 0.9,
+        shakeTol: 1e-30,
+        shakeMaxIter: 10,
+        constraints: [{ pattern: '*', constraint: ortho10 }],
+      }),
+    shake: ortho10,
+  },
 ];
 
 async function measure(c: Case): Promise<number> {
@@ -103,10 +146,21 @@ let baseline = NaN;
 for (const c of cases) {
   const ms = median(times.get(c.name)!);
   if (c.name.startsWith('momentum')) baseline = ms;
-  const it = c.shake ? (c.shake.stats.corrections / Math.max(1, c.shake.stats.projections)).toFixed(2) : '';
-  rows.push({ case: c.name, model: c.units.join('-'), msPerStep: ms, ratio: ms / baseline, shakeIterations: it });
+  const it = c.shake
+    ? (c.shake.stats.corrections / Math.max(1, c.shake.stats.projections)).toFixed(2)
+    : '';
+  rows.push({
+    case: c.name,
+    model: c.units.join('-'),
+    msPerStep: ms,
+    ratio: ms / baseline,
+    shakeIterations: it,
+  });
 }
-for (const r of rows) console.log(`${r.model.padEnd(16)} ${r.case.padEnd(40)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.ratio.toFixed(2)}×  ${r.shakeIterations ? 'SHAKE corrections/projection ' + r.shakeIterations : ''}`);
+for (const r of rows)
+  console.log(
+    `${r.model.padEnd(16)} ${r.case.padEnd(40)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.ratio.toFixed(2)}×  ${r.shakeIterations ? 'SHAKE corrections/projection ' + r.shakeIterations : ''}`,
+  );
 await writeResults(`bench/results/langevin-${backend}`, rows, [
   { key: 'model', title: 'model' },
   { key: 'case', title: 'optimizer' },
