@@ -11,6 +11,7 @@ import { registerCompareCommand } from './commands/compare.js';
 import { registerPretrainCommand } from './commands/pretrain.js';
 import { registerReconstructCommand } from './commands/reconstruct.js';
 import { registerSvdCommand } from './commands/svd.js';
+import { registerReportCommand } from './commands/report.js';
 
 /**
  * Builds the program. Settings are made before the sub-commands are added, since commander
@@ -30,6 +31,7 @@ export function buildProgram(options: { throwOnError?: boolean; writeErr?: (text
   registerPretrainCommand(program);
   registerReconstructCommand(program);
   registerSvdCommand(program);
+  registerReportCommand(program);
   return program;
 }
 
