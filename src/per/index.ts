@@ -18,7 +18,7 @@ export {
 } from './activation-sites.js';
 export { ActivationTerm, type ActivationTermOptions } from './activation-term.js';
 export { PerTerm, per, type PerOptions } from './per-term.js';
-export { fastNormalTensor } from './fast-normal.js';
+export { fastNormalTensor, fillNormal } from './fast-normal.js';
 export { projectedError, projectedErrorFunction, projectedErrorLoss, randomDirections } from './projected-error.js';
 export {
   ActivationNormPenalty,

@@ -7,9 +7,9 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../../src/core/random.js';
-import { erf, projectedErrorScalar, wasserstein1ToNormal } from '../../src/per/gaussian.js';
+import { erf, normalCdf, projectedErrorScalar, wasserstein1ToNormal } from '../../src/per/gaussian.js';
 import { slicedWasserstein1ToNormal } from '../../src/per/activation-monitor.js';
-import { fastNormalTensor } from '../../src/per/fast-normal.js';
+import { fastNormalTensor, fillNormal } from '../../src/per/fast-normal.js';
 import { projectedError, projectedErrorFunction, projectedErrorLoss, randomDirections } from '../../src/per/projected-error.js';
 import { assertClose, useBackend } from '../support.js';
 
@@ -176,6 +176,19 @@ test('the same seed gives the same directions and loss; another seed does not', 
   assert.notEqual(sampledPer(h, 32, 5), sampledPer(h, 32, 6));
   const norms = tf.tidy(() => values(tf.norm(randomDirections(new Random(1), 7, 9), 'euclidean', 0)));
   assertClose(norms, Array(9).fill(1), { atol: 1e-6 });
+});
+
+test('fast seeded normals (ziggurat): the CDF of N(0, 1) at body, wedge and tail points', () => {
+  const n = 400_000;
+  const draws = new Float32Array(n);
+  fillNormal(draws, 17);
+  for (const cut of [-3.6, -3, -2, -1, -0.3, 0, 0.5, 1.5, 2.5, 3.3, 3.5]) {
+    let below = 0;
+    for (let i = 0; i < n; i++) if (draws[i] <= cut) below++;
+    const p = normalCdf(cut);
+    const z = (below / n - p) / Math.sqrt((p * (1 - p)) / n);
+    assert.ok(Math.abs(z) < 4.5, `P(z ≤ ${cut}) = ${below / n} vs ${p} (${z.toFixed(2)} standard errors)`);
+  }
 });
 
 test('fast seeded normals: moments of N(0, 1), same seed same draws', () => {
