@@ -5,14 +5,17 @@
  * mean, variance and sliced W1 to N(0, I) (test set, 512 samples, 64 slices) — the paper's
  * claim is that PER pulls deep layers' mean towards 0 and variance towards 1.
  *
- *   npx tsx examples/per-deep-mlp.ts [--epochs 5] [--seeds 3] [--train 2000] [--test 1000]
+ *   npx tsx examples/per-deep-mlp.ts [--epochs 4] [--seeds 3] [--train 2000] [--test 1000]
+ *     [--methods l1act,l2act,per] [--lambdas 1e-5,1e-4,1e-3] [--vanilla true] [--out per-deep-mlp]
  *
- * Writes examples/results/per-deep-mlp.json.
+ * PER draws its directions from the run's generator, which also shuffles the batches, so a PER
+ * run sees another batch order than a vanilla run of the same seed; `per:0` (PER computed with
+ * weight 0) is the control with PER's batch order. Writes examples/results/<out>.json.
  */
 import { loadMnist } from '../src/data/mnist.js';
 import { argument, exampleBackend, meanSd, runOnce, writeJson, type RunResult } from './per-shared.js';
 
-const epochs = Number(argument('epochs', '5'));
+const epochs = Number(argument('epochs', '4'));
 const seeds = Number(argument('seeds', '3'));
 const lambdas = argument('lambdas', '1e-5,1e-4,1e-3').split(',');
 const activation = argument('activation', 'tanh') as 'tanh' | 'elu';
@@ -20,7 +23,9 @@ const depth = Number(argument('depth', '10'));
 const data = loadMnist({ trainSize: Number(argument('train', '2000')), testSize: Number(argument('test', '1000')) });
 const backend = await exampleBackend();
 const model = `mlp:${Array(depth).fill(128).join(',')}`;
-const regs = ['none', ...['l1act', 'l2act', 'per'].flatMap((name) => lambdas.map((lambda) => `${name}:${lambda}`))];
+const methods = argument('methods', 'l1act,l2act,per').split(',');
+const vanilla = argument('vanilla', 'true') === 'true' ? ['none'] : [];
+const regs = [...vanilla, ...methods.flatMap((name) => lambdas.map((lambda) => `${name}:${lambda}`))];
 
 console.log(`backend ${backend}; ${model} ${activation}; ${epochs} epochs; ${seeds} seeds`);
 const results: RunResult[] = [];
@@ -50,4 +55,4 @@ for (const row of summary) {
   const deep = [layers[0], layers[Math.floor(depth / 2) - 1], layers[depth - 1]].map((l) => fmt(row.layers[l]));
   console.log(`| ${row.reg} | ${row.testError.mean.toFixed(2)} ± ${row.testError.sd.toFixed(2)} | ${deep.join(' | ')} |`);
 }
-await writeJson('examples/results/per-deep-mlp.json', { backend, model, activation, epochs, seeds, summary, runs: results });
+await writeJson(`examples/results/${argument('out', 'per-deep-mlp')}.json`, { backend, model, activation, epochs, seeds, summary, runs: results });

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '../core/random.js';
-import { fastNormalTensor } from './fast-normal.js';
+import { fillNormal } from './fast-normal.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -50,12 +50,21 @@ export const projectedError: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...inp
 /**
  * `slices` directions uniform on the unit sphere S^{d−1}, as the columns of a `[d, slices]`
  * matrix: θ = v/‖v‖ with v ~ N(0, I_d), seeded from the run's generator (fast-normal.ts).
+ * Drawn and normalised in JavaScript and uploaded once: on wasm, four elementwise kernels on a
+ * d×s matrix cost more than the loop.
  */
 export function randomDirections(rng: Random, dimension: number, slices: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const v = fastNormalTensor(rng, [dimension, slices]);
-    return tf.div(v, tf.sqrt(tf.sum(tf.square(v), 0, true))) as tf.Tensor2D;
-  });
+  const values = new Float32Array(dimension * slices);
+  fillNormal(values, rng.seed());
+  const squaredNorms = new Float64Array(slices);
+  for (let row = 0; row < dimension; row++) {
+    for (let k = 0; k < slices; k++) squaredNorms[k] += values[row * slices + k] ** 2;
+  }
+  const inverseNorms = squaredNorms.map((n) => 1 / Math.sqrt(n));
+  for (let row = 0; row < dimension; row++) {
+    for (let k = 0; k < slices; k++) values[row * slices + k] *= inverseNorms[k];
+  }
+  return tf.tensor2d(values, [dimension, slices]);
 }
 
 /**
