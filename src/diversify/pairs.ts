@@ -96,19 +96,23 @@ export function differentClassPairs(
 }
 
 /**
- * The rows `indices` of a `[n, d]` matrix, as a one-hot `[P, n]` selection matrix times it.
- * A matmul rather than `gather`, so the gradient exists on every backend (wasm's `gather`
- * needs a kernel fix) and is itself a matmul.
+ * The `[P, n]` matrix whose row p is `firstWeight·e_{first[p]} + secondWeight·e_{second[p]}`,
+ * so that `pairMatrix(pairs, n, α, β) · X` gives α·x_i + β·x_j for every pair at once: the
+ * pair mean (½, ½) or difference (1, −1) of per-sample rows. Built on the CPU from the index
+ * lists (P·n values, a few kB) and applied as a matmul rather than `gather`, so the gradient
+ * exists on every backend and is itself one matmul.
  */
-export function selectRows(matrix: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
-  return tf.tidy(() => {
-    const selection = tf.oneHot(
-      tf.tensor1d(indices, 'int32'),
-      matrix.shape[0],
-      1,
-      0,
-      'float32',
-    ) as tf.Tensor2D;
-    return tf.matMul(selection, matrix);
-  });
+export function pairMatrix(
+  pairs: PairIndices,
+  n: number,
+  firstWeight: number,
+  secondWeight: number,
+): tf.Tensor2D {
+  const count = pairs.first.length;
+  const values = new Float32Array(count * n);
+  for (let p = 0; p < count; p++) {
+    values[p * n + pairs.first[p]] += firstWeight;
+    values[p * n + pairs.second[p]] += secondWeight;
+  }
+  return tf.tensor2d(values, [count, n]);
 }

@@ -15,6 +15,7 @@
  *   ΔW = V₀ᵀP₀/n − VᵀP/m,  Δb = mean(V₀ − V),  Δc = mean(P₀ − P)      (m = chain rows)
  *   with DR:  R(W, c) = mean over different-class pairs of penalty(a_i, a_j),  a = V₀W + c
  *   W ← W + ε(ΔW − λ ∂R/∂W),  b ← b + εΔb,  c ← c + ε(Δc − λ ∂R/∂c)
+ *   where ∂R/∂W = V₀ᵀG, ∂R/∂c = Σ_rows G, G = ∂R/∂a by autodiff (R depends on W, c only via a)
  *
  * Hidden statistics use probabilities and the negative visible state is a binary sample, as
  * in Hinton's "Practical guide" (2010) §3. Bernoulli draws compare probabilities with uniform
@@ -31,8 +32,8 @@ import {
   selectSamples,
   type Dataset,
 } from '../data/dataset.js';
-import { differentClassPairs, selectRows } from '../diversify/pairs.js';
-import { DIVERGENCES, pairPenalty, type DivergenceKind } from './divergence.js';
+import { differentClassPairs, type PairIndices } from '../diversify/pairs.js';
+import { DIVERGENCES, penaltyOfPairs, type DivergenceKind } from './divergence.js';
 
 /** Uniform [0, 1) numbers of a given shape; every Bernoulli draw of the RBM goes through one. */
 export type UniformSource = (shape: number[]) => tf.Tensor;
@@ -95,12 +96,16 @@ export class Rbm {
     return tf.tidy(() => tf.sigmoid(this.hiddenPreActivation(v)));
   }
 
-  /** p(v_i = 1 | h) = σ(hWᵀ + b). */
+  /**
+   * p(v_i = 1 | h) = σ(hWᵀ + b), computed as (W·hᵀ)ᵀ: a transposed operand costs a copy on
+   * wasm (reglab's matmul fix transposes it first), and hᵀ and the `[visible, n]` product are
+   * far smaller than the `[visible, hidden]` W.
+   */
   visibleProbabilities(h: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(
       () =>
         tf.sigmoid(
-          tf.add(tf.matMul(h, this.weights, false, true), this.visibleBias),
+          tf.add(tf.transpose(tf.matMul(this.weights, h, false, true)), this.visibleBias),
         ) as tf.Tensor2D,
     );
   }
@@ -146,10 +151,20 @@ export interface GenerativeDrOptions {
   maxPairs?: number;
 }
 
-/**
- * R(W, c): the mean DR penalty over the different-class pairs of `labels` (0 without pairs).
- * Pairs are index lists turned into selection matrices, so only `[P, hidden]` tensors exist.
- */
+/** R as a function of the batch's hidden pre-activations `a = vW + c`, `[n, hidden]`. */
+function drPenaltyOfPreActivation(
+  dr: GenerativeDrOptions,
+  pairs: PairIndices,
+): (a: tf.Tensor2D) => tf.Scalar {
+  return (a) =>
+    tf.tidy(() =>
+      pairs.first.length === 0
+        ? tf.scalar(0)
+        : (tf.mean(penaltyOfPairs(dr.divergence ?? 'bhattacharyya', a, pairs)) as tf.Scalar),
+    );
+}
+
+/** R(W, c): the mean DR penalty over the different-class pairs of `labels` (0 without pairs). */
 export function generativeDrPenalty(
   rbm: Rbm,
   v: tf.Tensor2D,
@@ -158,19 +173,28 @@ export function generativeDrPenalty(
   rng?: Random,
 ): tf.Scalar {
   const pairs = differentClassPairs(labels, dr.maxPairs ?? 1024, rng);
-  return tf.tidy(() => {
-    if (pairs.first.length === 0) return tf.scalar(0);
-    const preActivation = rbm.hiddenPreActivation(v);
-    const penalty = pairPenalty(
-      dr.divergence ?? 'bhattacharyya',
-      selectRows(preActivation, pairs.first),
-      selectRows(preActivation, pairs.second),
-    );
-    return tf.mean(penalty) as tf.Scalar;
-  });
+  return tf.tidy(() => drPenaltyOfPreActivation(dr, pairs)(rbm.hiddenPreActivation(v)));
 }
 
-/** ∂R/∂W and ∂R/∂c by autodiff, with R's value. */
+/**
+ * R and G = ∂R/∂a (autodiff through the mean-field posteriors) at the pre-activations `a` of
+ * the batch. R depends on W and c only through a = vW + c, so ∂R/∂W = vᵀG and ∂R/∂c = Σ_rows G:
+ * the CD step folds vᵀG into its own weight-statistics matmul.
+ */
+function drPreActivationGradient(
+  a: tf.Tensor2D,
+  labels: ArrayLike<number>,
+  dr: GenerativeDrOptions,
+  rng?: Random,
+): { value: tf.Scalar; grad: tf.Tensor2D } {
+  const pairs = differentClassPairs(labels, dr.maxPairs ?? 1024, rng);
+  return tf.valueAndGrad(drPenaltyOfPreActivation(dr, pairs))(a) as {
+    value: tf.Scalar;
+    grad: tf.Tensor2D;
+  };
+}
+
+/** ∂R/∂W = vᵀ ∂R/∂a and ∂R/∂c = Σ_rows ∂R/∂a, with R's value. */
 export function generativeDrGradients(
   rbm: Rbm,
   v: tf.Tensor2D,
@@ -178,15 +202,14 @@ export function generativeDrGradients(
   dr: GenerativeDrOptions,
   rng?: Random,
 ): { value: tf.Scalar; weights: tf.Tensor2D; hiddenBias: tf.Tensor1D } {
-  const { value, grads } = tf.variableGrads(
-    () => generativeDrPenalty(rbm, v, labels, dr, rng),
-    [rbm.weights, rbm.hiddenBias],
-  );
-  return {
-    value,
-    weights: grads[rbm.weights.name] as tf.Tensor2D,
-    hiddenBias: grads[rbm.hiddenBias.name] as tf.Tensor1D,
-  };
+  return tf.tidy(() => {
+    const { value, grad } = drPreActivationGradient(rbm.hiddenPreActivation(v), labels, dr, rng);
+    return {
+      value,
+      weights: tf.matMul(v, grad, true, false),
+      hiddenBias: tf.sum(grad, 0) as tf.Tensor1D,
+    };
+  });
 }
 
 /** Options of one CD update. */
@@ -204,8 +227,8 @@ export interface CdOptions {
 
 /** The numbers of one CD update. */
 export interface CdStepResult {
-  /** R before the update (0 without DR). */
-  drPenalty: number;
+  /** R before the update, without DR undefined; the caller owns it (read it when needed). */
+  drPenalty?: tf.Scalar;
   /** The hidden state the chain ended in (kept by PCD; the caller owns it). */
   chainEnd?: tf.Tensor2D;
 }
@@ -213,6 +236,12 @@ export interface CdStepResult {
 /**
  * One CD-k (or PCD, when `chain` is given) update of `rbm` on the batch `v` (see the file
  * comment). `chain` is the persistent hidden state; the returned `chainEnd` replaces it.
+ *
+ * The weight statistics and the DR gradient are one matmul over the stacked batches,
+ *
+ *   ε(ΔW − λ vᵀG) = [V₀; V]ᵀ · [ε(P₀/n − λG); −εP/m]      (G = ∂R/∂a, see above)
+ *
+ * so the `[visible, hidden]` matrices see a single elementwise op (W + step) per update.
  */
 export function cdStep(
   rbm: Rbm,
@@ -223,25 +252,18 @@ export function cdStep(
 ): CdStepResult {
   const k = options.k ?? 1;
   check(Number.isInteger(k) && k >= 1, `CD-k needs k ≥ 1, got ${k}`, 'use k: 1');
-  const useDr = options.dr !== undefined && options.dr.lambda !== 0;
+  const dr = options.dr !== undefined && options.dr.lambda !== 0 ? options.dr : undefined;
   check(
-    !useDr || labels !== undefined,
+    !dr || labels !== undefined,
     'generative DR needs the batch labels',
     'pass labels to cdStep',
   );
-  const dr = useDr
-    ? generativeDrGradients(
-        rbm,
-        v,
-        labels as ArrayLike<number>,
-        options.dr as GenerativeDrOptions,
-        options.rng,
-      )
-    : undefined;
   const persistent = chain !== undefined;
-  let chainEnd: tf.Tensor2D | undefined;
+  const lr = options.lr;
+  const result: CdStepResult = {};
   tf.tidy(() => {
-    const positive = rbm.hiddenProbabilities(v);
+    const preActivation = rbm.hiddenPreActivation(v);
+    const positive = tf.sigmoid(preActivation) as tf.Tensor2D;
     let hidden = chain ?? (bernoulli(positive, options.uniform) as tf.Tensor2D);
     let visible = v;
     let negative = positive;
@@ -252,25 +274,32 @@ export function cdStep(
     }
     const n = v.shape[0];
     const m = visible.shape[0];
-    let weightStep = tf.sub(
-      tf.div(tf.matMul(v, positive, true, false), n),
-      tf.div(tf.matMul(visible, negative, true, false), m),
-    );
+    let positiveStep = tf.mul(positive, lr / n);
     let hiddenStep = tf.sub(tf.mean(positive, 0), tf.mean(negative, 0));
-    const visibleStep = tf.sub(tf.mean(v, 0), tf.mean(visible, 0));
     if (dr) {
-      const lambda = (options.dr as GenerativeDrOptions).lambda;
-      weightStep = tf.sub(weightStep, tf.mul(lambda, dr.weights));
-      hiddenStep = tf.sub(hiddenStep, tf.mul(lambda, dr.hiddenBias));
+      const { value, grad } = drPreActivationGradient(
+        preActivation,
+        labels as ArrayLike<number>,
+        dr,
+        options.rng,
+      );
+      positiveStep = tf.sub(positiveStep, tf.mul(grad, lr * dr.lambda));
+      hiddenStep = tf.sub(hiddenStep, tf.mul(tf.sum(grad, 0), dr.lambda));
+      result.drPenalty = tf.keep(value);
     }
-    rbm.weights.assign(tf.add(rbm.weights, tf.mul(options.lr, weightStep)));
-    rbm.visibleBias.assign(tf.add(rbm.visibleBias, tf.mul(options.lr, visibleStep)));
-    rbm.hiddenBias.assign(tf.add(rbm.hiddenBias, tf.mul(options.lr, hiddenStep)));
-    if (persistent) chainEnd = tf.keep(hidden);
+    const weightStep = tf.matMul(
+      tf.concat([v, visible], 0),
+      tf.concat([positiveStep, tf.mul(negative, -lr / m)], 0),
+      true,
+      false,
+    );
+    const visibleStep = tf.sub(tf.mean(v, 0), tf.mean(visible, 0));
+    rbm.weights.assign(tf.add(rbm.weights, weightStep));
+    rbm.visibleBias.assign(tf.add(rbm.visibleBias, tf.mul(lr, visibleStep)));
+    rbm.hiddenBias.assign(tf.add(rbm.hiddenBias, tf.mul(lr, hiddenStep)));
+    if (persistent) result.chainEnd = tf.keep(hidden);
   });
-  const drPenalty = dr ? dr.value.dataSync()[0] : 0;
-  if (dr) tf.dispose([dr.value, dr.weights, dr.hiddenBias]);
-  return { drPenalty, chainEnd };
+  return result;
 }
 
 /** Options of {@link trainRbm}. */
@@ -341,7 +370,8 @@ export function trainRbm(
   let chain: tf.Tensor2D | undefined;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const started = performance.now();
-    let penaltySum = 0;
+    // Summed on the device and read once per epoch: no read-back inside the batch loop.
+    let penaltySum: tf.Scalar = tf.scalar(0);
     const batches = batchIndices(datasetSize(data), options.batchSize, options.rng);
     for (const indices of batches) {
       const v = visibleMatrix(data, indices);
@@ -359,7 +389,11 @@ export function trainRbm(
         chain?.dispose();
         chain = result.chainEnd;
       }
-      penaltySum += result.drPenalty;
+      if (result.drPenalty) {
+        const previous = penaltySum;
+        penaltySum = tf.add(previous, result.drPenalty);
+        tf.dispose([previous, result.drPenalty]);
+      }
       v.dispose();
     }
     const v = visibleMatrix(data, metricIndices);
@@ -367,11 +401,13 @@ export function trainRbm(
       tf.stack([rbm.reconstructionError(v), rbm.freeEnergy(v)]).dataSync(),
     );
     v.dispose();
+    const drPenalty = penaltySum.dataSync()[0] / batches.length;
+    penaltySum.dispose();
     const metrics = {
       epoch,
       reconstructionError,
       freeEnergy,
-      drPenalty: penaltySum / batches.length,
+      drPenalty,
       seconds: (performance.now() - started) / 1000,
     };
     history.push(metrics);
