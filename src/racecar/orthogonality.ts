@@ -8,7 +8,10 @@
  *     v = normalize(Aᵀu),  u = normalize(A v),  σ = |uᵀ A v|,   penalty Σ_layers σ²,
  *
  *   a stochastic estimate from below of the squared spectral norm ‖WᵀW − I‖₂² (more
- *   iterations: `powerIterations`, converging to it);
+ *   iterations: `powerIterations`, converging to it). A is never formed: it is applied to
+ *   vectors as Wᵀ(Wx) − x (O(rows·out) per product, where WᵀW costs O(rows·out²) — for a
+ *   784×256 kernel that Gram matrix alone cost more than the training step it regularizes);
+ *   and since u = normalize(Av), σ² = ‖Av‖²;
  * - `frobenius`: Σ_layers ‖WᵀW − I‖²_F (soft orthogonality).
  *
  * `normalize(x) = x / sqrt(max(Σx², 1e-12))`, TF's `l2_normalize` with the official epsilon.
@@ -37,7 +40,7 @@ export interface OrthogonalityOptions {
 
 /** A kernel as a matrix with one column per output unit: [kh·kw·in, out] for convolutions. */
 export function kernelMatrix(kernel: tf.Tensor): tf.Tensor2D {
-  return tf.reshape(kernel, [-1, kernel.shape[kernel.rank - 1]]);
+  return kernel.rank === 2 ? (kernel as tf.Tensor2D) : tf.reshape(kernel, [-1, kernel.shape[kernel.rank - 1]]);
 }
 
 /** A = WᵀW − I for a kernel matrix W [rows, out]. */
@@ -51,19 +54,76 @@ function l2Normalize(x: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * A x = Wᵀ(W x) − x for a column x [out, 1], without forming A = WᵀW − I: two matrix–vector
+ * products (2·rows·out multiply-adds instead of the rows·out² of WᵀW). Wᵀp is computed as pᵀW
+ * with pᵀ a free reshape of the column p, so no transposed matmul (a transpose copy of W on
+ * wasm) is needed.
+ *
+ * Its gradient is written out (a customGrad) because autodiff of the two products costs two
+ * transpose copies of W, two outer products and their sum per call. With g = ∂L/∂(Ax),
+ * ⟨g, WᵀWx⟩ = ⟨Wg, Wx⟩ gives
+ *
+ *   ∂L/∂x = A g = Wᵀ(Wg) − g,   ∂L/∂W = (Wx) gᵀ + (Wg) xᵀ = [Wx, Wg] · [g, x]ᵀ   (one product)
+ */
+export function applyGramDeviation(matrix: tf.Tensor2D, x: tf.Tensor): tf.Tensor {
+  return gramDeviationOp(matrix, x);
+}
+
+/** Wᵀ(W x) for a column x, returning W x too. */
+function gramProduct(matrix: tf.Tensor2D, x: tf.Tensor): { projected: tf.Tensor2D; back: tf.Tensor } {
+  const [rows, columns] = matrix.shape;
+  const projected = tf.matMul(matrix, x as tf.Tensor2D) as tf.Tensor2D;
+  const back = tf.reshape(tf.matMul(tf.reshape(projected, [1, rows]) as tf.Tensor2D, matrix), [columns, 1]);
+  return { projected, back };
+}
+
+const gramDeviationOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [matrix, x, save] = args as [tf.Tensor2D, tf.Tensor, tf.GradSaveFunc];
+  const { projected, back } = gramProduct(matrix, x);
+  save([matrix, x, projected]);
+  return {
+    value: tf.sub(back, x),
+    gradFunc: (g: tf.Tensor, saved: tf.Tensor[]) => {
+      const [w, column, wx] = saved as [tf.Tensor2D, tf.Tensor, tf.Tensor2D];
+      const { projected: wg, back: wtwg } = gramProduct(w, g);
+      const left = tf.concat([wx, wg], 1) as tf.Tensor2D; // [rows, 2]
+      const columns = w.shape[1];
+      const right = tf.concat([tf.reshape(g, [1, columns]), tf.reshape(column, [1, columns])], 0) as tf.Tensor2D; // [2, out]
+      return [tf.matMul(left, right), tf.sub(wtwg, g)];
+    },
+  };
+}) as (matrix: tf.Tensor2D, x: tf.Tensor) => tf.Tensor;
+
+/**
  * SRIP's σ = |uᵀAv| after `iterations` power steps from `u0` [out, 1] (the official code: one
- * step; v = normalize(Aᵀu), u = normalize(Av)).
+ * step; v = normalize(Aᵀu), u = normalize(Av)); see {@link sripSquared}.
  */
 export function sripSigma(matrix: tf.Tensor2D, u0: tf.Tensor, iterations = 1): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(sripSquared(matrix, u0, iterations)) as tf.Scalar);
+}
+
+/**
+ * σ² of {@link sripSigma}, the penalty, computed with fewer ops (same value and gradient):
+ * A = WᵀW − I is symmetric (Aᵀu = Au) and only ever applied to vectors
+ * ({@link applyGramDeviation}); since the last u = normalize(Av), σ = |uᵀAv| = ‖Av‖; and with
+ * a = Au, v = a / ‖a‖, so
+ *
+ *   σ² = ‖A v‖² = ‖A a‖² / max(‖a‖², 1e-12)
+ *
+ * (normalize's floor kept) — one scalar division instead of normalising two vectors. Earlier
+ * power steps only rescale u (normalize(A normalize(A u)) = normalize(A²u)), which keeps it in
+ * floating-point range; u0 itself needs no normalising (nor carries a gradient).
+ */
+export function sripSquared(matrix: tf.Tensor2D, u0: tf.Tensor, iterations = 1): tf.Scalar {
+  if (!(Number.isInteger(iterations) && iterations >= 1)) {
+    throw new ReglabError(`SRIP power iterations ${iterations} is not a positive integer`, 'use 1 (the official code) or more');
+  }
   return tf.tidy(() => {
-    const a = gramDeviation(matrix);
-    let u = l2Normalize(u0);
-    let v = u;
-    for (let k = 0; k < iterations; k++) {
-      v = l2Normalize(tf.matMul(tf.transpose(a), u as tf.Tensor2D));
-      u = l2Normalize(tf.matMul(a, v as tf.Tensor2D));
-    }
-    return tf.abs(tf.sum(tf.mul(u, tf.matMul(a, v as tf.Tensor2D)))) as tf.Scalar;
+    let u = u0;
+    for (let k = 1; k < iterations; k++) u = l2Normalize(applyGramDeviation(matrix, applyGramDeviation(matrix, u)));
+    const a = applyGramDeviation(matrix, u);
+    const aa = applyGramDeviation(matrix, a);
+    return tf.div(tf.sum(tf.square(aa)), tf.maximum(tf.sum(tf.square(a)), 1e-12)) as tf.Scalar;
   });
 }
 
@@ -111,7 +171,7 @@ export class OrthogonalityTerm implements RegularizationTerm {
   penalty(kernel: tf.Tensor, rng: Random): tf.Scalar {
     const matrix = kernelMatrix(kernel);
     if (this.kind === 'frobenius') return frobeniusDeviation(matrix);
-    return tf.tidy(() => tf.square(sripSigma(matrix, rng.normalTensor([matrix.shape[1], 1]), this.powerIterations)));
+    return sripSquared(matrix, rng.normalTensor([matrix.shape[1], 1]), this.powerIterations);
   }
 
   compute({ model, rng }: TermContext): tf.Scalar {

@@ -63,7 +63,7 @@ export function reconstructionLoss(
 ): tf.Scalar {
   return tf.tidy(() => {
     const perState = states.map((state) => {
-      const squared = tf.square(tf.sub(state.reverse, state.forward));
+      const squared = tf.squaredDifference(state.reverse, state.forward); // one kernel, not sub + square
       const reduced = reduction === 'sum' ? tf.sum(squared) : tf.mean(squared);
       return tf.mul(reduced, 0.5 * factor(state));
     });

@@ -84,12 +84,15 @@ function subtractBias(y: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
 
 /**
  * Dense: x' = Wᵀ(y' − b). With y = xW + b in row-vector form (W: [in, out]) the transpose is a
- * right-multiplication by Wᵀ. The transpose is materialised first because a transposed MatMul
- * is ~20× slower on the wasm backend (shared/notes/tfjs-facts.md).
+ * right-multiplication by Wᵀ, asked for with matMul's `transposeB` flag rather than a
+ * materialised `tf.transpose(W)`: the backward pass then multiplies by W in its stored layout
+ * (d(y' − b) = dx'·W, no transpose at all) and only dW = dx'ᵀ(y' − b) needs one, where a
+ * materialised Wᵀ costs a transpose forwards, one inside each of its two gradient products
+ * (the wasm fix transposes first) and one back to W's layout.
  */
 export function reverseDense(layer: tfl.layers.Layer, y: tf.Tensor): tf.Tensor {
   const { kernel, bias } = kernelAndBias(layer);
-  return tf.matMul(subtractBias(y, bias) as tf.Tensor2D, tf.transpose(kernel) as tf.Tensor2D);
+  return tf.matMul(subtractBias(y, bias) as tf.Tensor2D, kernel as tf.Tensor2D, false, true);
 }
 
 /**
@@ -141,12 +144,58 @@ function upsampleToInput(y: tf.Tensor, size: [number, number], padding: 'same' |
   const blocks = tf.mul(tf.reshape(y, [batch, h, 1, w, 1, channels]), tf.ones([1, 1, ph, 1, pw, 1]));
   const up = tf.reshape(blocks, [batch, h * ph, w * pw, channels]);
   const [H, W] = [inputShape[1], inputShape[2]];
-  if (padding === 'valid') {
-    return up.shape[1] === H && up.shape[2] === W ? up : tf.pad(up, [[0, 0], [0, H - h * ph], [0, W - w * pw], [0, 0]]);
+  if (up.shape[1] === H && up.shape[2] === W) return up;
+  if (padding === 'valid') return tf.pad(up, [[0, 0], [0, H - h * ph], [0, W - w * pw], [0, 0]]);
+  const [top, left] = [Math.floor((h * ph - H) / 2), Math.floor((w * pw - W) / 2)];
+  return tf.slice(up, [0, top, left, 0], [batch, H, W, channels]);
+}
+
+/**
+ * The adjoint of {@link upsampleToInput}: undo the fit to [H, W] (crop what `valid` padded, pad
+ * back what `same` cropped), then sum every block — a sum pool, as the fast AvgPool kernel times
+ * the block size (autodiff of the broadcast instead reduces a rank-6 tensor over inner axes).
+ */
+function upsampleAdjoint(x: tf.Tensor, size: [number, number], padding: 'same' | 'valid', pooledShape: readonly number[]): tf.Tensor {
+  const [batch, h, w, channels] = pooledShape;
+  const [ph, pw] = size;
+  const [H, W] = [x.shape[1] as number, x.shape[2] as number];
+  let blocks = x;
+  if (H !== h * ph || W !== w * pw) {
+    if (padding === 'valid') {
+      blocks = tf.slice(x, [0, 0, 0, 0], [batch, h * ph, w * pw, channels]);
+    } else {
+      const [top, left] = [Math.floor((h * ph - H) / 2), Math.floor((w * pw - W) / 2)];
+      blocks = tf.pad(x, [[0, 0], [top, h * ph - H - top], [left, w * pw - W - left], [0, 0]]);
+    }
   }
-  const top = Math.floor((h * ph - H) / 2);
-  const left = Math.floor((w * pw - W) / 2);
-  return up.shape[1] === H && up.shape[2] === W ? up : tf.slice(up, [0, top, left, 0], [batch, H, W, channels]);
+  return tf.mul(tf.avgPool(blocks as tf.Tensor4D, size, size, 'valid'), ph * pw);
+}
+
+/**
+ * The linear map y ↦ upsampleToInput(y) ⊙ mask as one differentiable op whose backward is its
+ * adjoint, g ↦ upsampleAdjoint(g ⊙ mask). `mask` (a function, evaluated inside the op) is
+ * computed off the gradient tape: it depends on the forward pass only through comparisons
+ * (piecewise constant, zero gradient), so differentiating it would only produce zeros.
+ */
+function routedUpsample(
+  y: tf.Tensor,
+  size: [number, number],
+  padding: 'same' | 'valid',
+  inputShape: readonly number[],
+  mask?: () => tf.Tensor,
+): tf.Tensor {
+  const pooledShape = y.shape;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const spread = upsampleToInput(input, size, padding, inputShape);
+    const routing = mask?.();
+    if (routing) save([routing]);
+    return {
+      value: routing ? tf.mul(spread, routing) : spread,
+      gradFunc: (g: tf.Tensor, saved: tf.Tensor[]) => upsampleAdjoint(routing ? tf.mul(g, saved[0]) : g, size, padding, pooledShape),
+    };
+  });
+  return op(y);
 }
 
 /**
@@ -156,19 +205,18 @@ function upsampleToInput(y: tf.Tensor, size: [number, number], padding: 'same' |
  */
 export function reverseAveragePooling2D(layer: tfl.layers.Layer, y: tf.Tensor, inputShape: readonly number[]): tf.Tensor {
   const { size, padding } = poolGeometry(layer);
-  return tf.div(upsampleToInput(y, size, padding, inputShape), size[0] * size[1]);
+  return tf.div(routedUpsample(y, size, padding, inputShape), size[0] * size[1]);
 }
 
 /**
- * The argmax mask of a forward max pool: 1 where the input equals its window's maximum.
- * Built as 1 − step(max − x) (max − x ≥ 0, and 0 exactly at the maximum) because Equal has no
- * gradient in TF.js and the mask sits inside the training tape. Ties: every tied cell gets a 1.
+ * The argmax mask of a forward max pool: 1 where the input equals its window's maximum, as
+ * 1 − step(max − x) (max − x ≥ 0, and 0 exactly at the maximum). Ties: every tied cell gets a 1.
+ * Rows/columns a `valid` pool dropped belong to no window and get 0.
  */
 export function maxPoolMask(layer: tfl.layers.Layer, forwardInput: tf.Tensor, forwardOutput: tf.Tensor): tf.Tensor {
   const { size, padding } = poolGeometry(layer);
   const windowMax = upsampleToInput(forwardOutput, size, padding, forwardInput.shape);
   const atMax = tf.sub(1, tf.step(tf.sub(windowMax, forwardInput)));
-  // With `valid` padding the rows/columns the pool dropped belong to no window.
   const [, h, w] = forwardOutput.shape as number[];
   const dropped = windowMax.shape[1] !== h * size[0] || windowMax.shape[2] !== w * size[1];
   return padding === 'valid' && dropped ? tf.mul(atMax, upsampleToInput(tf.onesLike(forwardOutput), size, padding, forwardInput.shape)) : atMax;
@@ -179,7 +227,8 @@ export function maxPoolMask(layer: tfl.layers.Layer, forwardInput: tf.Tensor, fo
  * forward maximum, zeros elsewhere — the adjoint of "pick the argmax", the linear map that the
  * forward pool applies with its routing fixed. When several cells tie for the maximum, each of
  * them receives y' (ties are rare with real-valued inputs; exact zeros after a ReLU are the
- * common case, and there the forward value is 0 anyway).
+ * common case, and there the forward value is 0 anyway). The routing is held fixed in the
+ * gradient too (it is piecewise constant in the forward values).
  *
  * `nearest`: y' is copied into every cell of its window (nearest-neighbour upsampling),
  * independent of the forward pass — the documented alternative, smoother but not an adjoint.
@@ -192,8 +241,8 @@ export function reverseMaxPooling2D(
   mode: UnpoolMode = 'argmax',
 ): tf.Tensor {
   const { size, padding } = poolGeometry(layer);
-  const spread = upsampleToInput(y, size, padding, forwardInput.shape);
-  return mode === 'nearest' ? spread : tf.mul(spread, maxPoolMask(layer, forwardInput, forwardOutput));
+  const mask = mode === 'nearest' ? undefined : () => maxPoolMask(layer, forwardInput, forwardOutput);
+  return routedUpsample(y, size, padding, forwardInput.shape, mask);
 }
 
 /** Flatten / Reshape: reshape back to the forward input shape (an orthogonal map, so its own adjoint). */

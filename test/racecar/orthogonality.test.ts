@@ -5,7 +5,7 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from '../../src/core/random.js';
 import { buildModel } from '../../src/models/zoo.js';
 import type { TermContext } from '../../src/train/term.js';
-import { frobeniusDeviation, kernelMatrix, orthogonality, sripSigma } from '../../src/racecar/index.js';
+import { frobeniusDeviation, kernelMatrix, orthogonality, sripSigma, sripSquared } from '../../src/racecar/index.js';
 import { assertClose, useBackend } from '../support.js';
 
 before(() => useBackend());
@@ -89,4 +89,37 @@ test('the ort term sums σ² over layers; its gradient is finite and the same un
   assertClose(a[0], manual, { rtol: 1e-5 });
   const frobenius = tf.tidy(() => orthogonality({ factor: 1, kind: 'frobenius', layers: ['dense_2'] }).compute({ model } as unknown as TermContext).dataSync()[0]);
   assertClose(frobenius, tf.tidy(() => frobeniusDeviation(kernelMatrix(model.getLayer('dense_2').getWeights()[0])).dataSync()[0]));
+});
+
+test('matrix-free SRIP σ² and its gradient equal the explicit-Gram formula (A = WᵀW − I formed, autodiff)', () => {
+  const rng = new Random(4);
+  const normalize = (x: tf.Tensor) => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x)), 1e-12)));
+  /** The official formula with A materialised: v = n(Aᵀu), u = n(Av), σ = |uᵀAv|, squared. */
+  const explicit = (w: tf.Tensor2D, u0: tf.Tensor, iterations: number) => {
+    const a = tf.sub(tf.matMul(w, w, true, false), tf.eye(w.shape[1])) as tf.Tensor2D;
+    let u = u0 as tf.Tensor2D;
+    let v = u;
+    for (let k = 0; k < iterations; k++) {
+      v = normalize(tf.matMul(a, u, true, false)) as tf.Tensor2D;
+      u = normalize(tf.matMul(a, v)) as tf.Tensor2D;
+    }
+    return tf.square(tf.abs(tf.sum(tf.mul(u, tf.matMul(a, v)))));
+  };
+  for (const [shape, iterations] of [
+    [[7, 4], 1],
+    [[3, 3, 2, 5], 1],
+    [[6, 6], 3],
+  ] as [number[], number][]) {
+    tf.tidy(() => {
+      const kernel = rng.normalTensor(shape);
+      const u0 = rng.normalTensor([shape[shape.length - 1], 1]);
+      const fast = tf.valueAndGrad((k: tf.Tensor) => sripSquared(kernelMatrix(k), u0, iterations))(kernel);
+      const slow = tf.valueAndGrad((k: tf.Tensor) => explicit(kernelMatrix(k), u0, iterations) as tf.Scalar)(kernel);
+      assertClose(fast.value.dataSync()[0], slow.value.dataSync()[0], { rtol: 1e-4 });
+      const [g1, g2] = [fast.grad.dataSync(), slow.grad.dataSync()];
+      const scale = Math.max(...Array.from(g2, Math.abs));
+      g1.forEach((g, i) => assert.ok(Math.abs(g - g2[i]) <= 1e-4 * scale, `grad ${i}: ${g} vs ${g2[i]}`));
+      assertClose(sripSigma(kernelMatrix(kernel), u0, iterations).dataSync()[0], Math.sqrt(slow.value.dataSync()[0]), { rtol: 1e-4 });
+    });
+  }
 });

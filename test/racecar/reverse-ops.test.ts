@@ -185,3 +185,37 @@ test('an unsupported layer gives a ReglabError naming it, its class and the supp
       error.message.includes('ResidualDense'),
   );
 });
+
+test('the written-out backward of un-pooling is the forward pool: ∇_y ⟨unpool(y), g⟩ = pool-routing(g)', () => {
+  // unpool = Aᵀ (the adjoint of the pool with fixed routing A), so its gradient must be A g —
+  // for average pooling the mean over each window, for argmax the window sum of mask ⊙ g, for
+  // nearest the window sum of g. Cases: exact tiling, a dropped row (valid), cropped padding (same).
+  for (const [shape, padding] of [
+    [[2, 4, 4, 3], 'valid'],
+    [[1, 5, 7, 2], 'valid'],
+    [[1, 5, 7, 2], 'same'],
+  ] as [number[], 'valid' | 'same'][]) {
+    tf.tidy(() => {
+      const maxLayer = tfl.layers.maxPooling2d({ poolSize: 2, padding });
+      const avgLayer = tfl.layers.averagePooling2d({ poolSize: 2, padding: 'valid' });
+      const x0 = rng.normalTensor(shape);
+      const y0 = maxLayer.apply(x0) as tf.Tensor;
+      const g = rng.normalTensor(shape);
+      const gradient = (unpool: (y: tf.Tensor) => tf.Tensor, y: tf.Tensor) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(unpool(v), g)))(y);
+      const windowSums = (v: tf.Tensor) => {
+        const [, h, w] = y0.shape;
+        const H = padding === 'valid' ? 2 * h : shape[1];
+        const W = padding === 'valid' ? 2 * w : shape[2];
+        const padded = padding === 'same' ? tf.pad(v, [[0, 0], [0, 2 * h - H], [0, 2 * w - W], [0, 0]]) : tf.slice(v, [0, 0, 0, 0], [shape[0], H, W, shape[3]]);
+        return tf.mul(tf.avgPool(padded as tf.Tensor4D, 2, 2, 'valid'), 4);
+      };
+      const mask = maxPoolMask(maxLayer, x0, y0);
+      assertClose(gradient((y) => reverseMaxPooling2D(maxLayer, y, x0, y0), y0).dataSync(), windowSums(tf.mul(mask, g)).dataSync(), { atol: 1e-5, message: `argmax ${shape} ${padding}` });
+      assertClose(gradient((y) => reverseMaxPooling2D(maxLayer, y, x0, y0, 'nearest'), y0).dataSync(), windowSums(g).dataSync(), { atol: 1e-5, message: `nearest ${shape} ${padding}` });
+      if (padding === 'valid') {
+        const yAvg = avgLayer.apply(x0) as tf.Tensor;
+        assertClose(gradient((y) => reverseAveragePooling2D(avgLayer, y, shape), yAvg).dataSync(), (avgLayer.apply(g) as tf.Tensor).dataSync(), { atol: 1e-5, message: `avg ${shape}` });
+      }
+    });
+  }
+});
