@@ -2,7 +2,7 @@
  * Bench c (docs/langevin.md): training-step time of the Langevin optimizers vs
  * `tf.train.momentum` on the same model, batch and backend, via `model.trainOnBatch`.
  *
- *   npx tsx bench/langevin.ts [--backend wasm|cpu] [--seconds 2] [--rounds 3]
+ *   npx tsx bench/langevin.ts [--backend wasm|cpu] [--seconds 2] [--rounds 3] [--model 784-1000-10]
  *
  * Cases: MLP 784-1000-10 with circle constraints on both kernels (the paper's setting, aim
  * ≤ 1.3×); MLP 784-256-256-10 with orthogonal constraints on all three kernels, SHAKE stopping
@@ -127,6 +127,10 @@ async function measure(c: Case): Promise<number> {
   if (r.error) throw new Error(`${c.name}: ${r.error}`);
   return r.msPerStep;
 }
+
+// --model keeps one model's cases (its momentum baseline included).
+const onlyModel = opt('model', '');
+if (onlyModel) cases.splice(0, cases.length, ...cases.filter((c) => c.units.join('-') === onlyModel));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));

@@ -24,6 +24,8 @@ export interface StepParams {
   c: number;
   /** Noise scale: underdamped d = √(τ(1 − c²)); overdamped σ = √(2hτ). */
   noise: number;
+  /** Index of this step (the optimizer's iteration count before it), for periodic clean-ups. */
+  step: number;
   /** Seeded generator for the noise draws. */
   rng: Random;
   /** SHAKE tolerance on the residual and its iteration cap. */

@@ -6,7 +6,7 @@
 export type { Constraint, ConstraintKind, StepParams } from './constraint.js';
 export { ShakeConstraint, sphereMultiplier } from './constraint.js';
 export { NoConstraint, none } from './none.js';
-export { CircleConstraint, circle } from './circle.js';
+export { CircleConstraint, circle, cosSin, RENORMALISE_EVERY } from './circle.js';
 export { SphereConstraint, sphere } from './sphere.js';
 export { OrthogonalConstraint, orthogonal, tallView, fromTallView } from './orthogonal.js';
 export { type ConstraintRule, parseConstraint, parseConstraintSpec, resolveConstraint, ruleMatches, ruleToSpec } from './rules.js';

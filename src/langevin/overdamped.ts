@@ -46,7 +46,7 @@ export class OverdampedLangevin extends LangevinOptimizer {
   }
 
   protected stepParams(): StepParams {
-    return { h: this.h, c: 1, noise: this.sigma, rng: this.rng, shakeTol: this.shakeTol, shakeMaxIter: this.shakeMaxIter };
+    return { h: this.h, c: 1, noise: this.sigma, step: this.iterations, rng: this.rng, shakeTol: this.shakeTol, shakeMaxIter: this.shakeMaxIter };
   }
 
   protected stepVariable(variable: tf.Variable, slot: Slot, grad: tf.Tensor): void {

@@ -94,7 +94,7 @@ export class UnderdampedLangevin extends LangevinOptimizer {
   }
 
   protected stepParams(): StepParams {
-    return { h: this.h, c: this.c, noise: this.d, rng: this.rng, shakeTol: this.shakeTol, shakeMaxIter: this.shakeMaxIter };
+    return { h: this.h, c: this.c, noise: this.d, step: this.iterations, rng: this.rng, shakeTol: this.shakeTol, shakeMaxIter: this.shakeMaxIter };
   }
 
   protected stepVariable(variable: tf.Variable, slot: Slot, grad: tf.Tensor): void {

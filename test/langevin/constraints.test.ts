@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support.js';
 import {
   circle,
+  cosSin,
   sphere,
   orthogonal,
   none,
@@ -73,6 +74,22 @@ test('circle initialisation scales Glorot weights inside (−r, r) and sets ξ =
     const small = tf.randomUniform([10], -0.01, 0.01, 'float32', 4);
     assert.equal(maxAbsDiff(circle(0.05).initialise(small)[0], small), 0, 'weights already inside are kept');
   });
+});
+
+test('cosSin (polynomial cos/sin of the circle rotation) matches Math.cos/Math.sin, small and large angles', () => {
+  for (const scale of [0.01, 0.5, 3, 40]) {
+    tf.tidy(() => {
+      const alpha = tf.randomUniform([2000], -scale, scale, 'float32', 5);
+      const [c, s] = cosSin(alpha);
+      const a = alpha.dataSync();
+      const cd = c.dataSync();
+      const sd = s.dataSync();
+      let worst = 0;
+      a.forEach((x, i) => (worst = Math.max(worst, Math.abs(cd[i] - Math.cos(x)), Math.abs(sd[i] - Math.sin(x)))));
+      // float32: ~1e-7 for |α| ≤ ½; each double-angle step roughly doubles the rounding error
+      assert.ok(worst < 2e-7 * Math.max(1, 2 * scale), `|α| ≤ ${scale}: max error ${worst}`);
+    });
+  }
 });
 
 test('rules: layer names select kernels, regexes anything, first match wins, default none', () => {
