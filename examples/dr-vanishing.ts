@@ -3,15 +3,18 @@
  * with and without discriminative DR on every hidden layer (and DeCov as a baseline).
  *
  *   npx tsx examples/dr-vanishing.ts [--depth 10] [--width 64] [--train-size 1000]
- *     [--epochs 5] [--lr 0.1] [--lambda 0.1] [--seed 1]
+ *     [--epochs 10] [--lr 0.1] [--lambdas 0.1,1] [--seeds 3]
  *
  * `depth` counts weight layers (depth − 1 sigmoid hidden layers + softmax). After every epoch
  * (and before training) it measures, on a fixed batch of 200 training samples, the Frobenius
  * norm of the first layer's kernel gradient of the task loss alone and of the full objective,
- * and the training loss; writes examples/results/dr-vanishing.json and prints a table.
+ * and the training loss; over `--seeds` seeds (same seed → same initial weights and batches
+ * for every case) it prints means ± standard deviations and writes
+ * examples/results/dr-vanishing.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
+import { summarize } from '../src/analysis/stats.js';
 import { selectBackend } from '../src/backend/index.js';
 import { Random } from '../src/core/random.js';
 import { disposeBatch, loadDataset, makeBatch, type Batch } from '../src/data/index.js';
@@ -31,10 +34,10 @@ function argument(name: string, fallback: string): string {
 const depth = Number(argument('depth', '10'));
 const width = Number(argument('width', '64'));
 const trainSize = Number(argument('train-size', '1000'));
-const epochs = Number(argument('epochs', '5'));
+const epochs = Number(argument('epochs', '10'));
 const lr = Number(argument('lr', '0.1'));
-const lambda = Number(argument('lambda', '0.1'));
-const seed = Number(argument('seed', '1'));
+const lambdas = argument('lambdas', '0.1,1').split(',').map(Number);
+const seeds = Number(argument('seeds', '3'));
 const hiddenLayers = Array.from({ length: depth - 1 }, (_, k) => `dense_${k + 1}`);
 
 await selectBackend('wasm');
@@ -69,7 +72,12 @@ function firstLayerGradients(
 
 const CASES: Record<string, () => RegularizationTerm[]> = {
   plain: () => [],
-  [`dr cosine λ=${lambda}`]: () => [diversify({ lambda, layers: hiddenLayers })],
+  ...Object.fromEntries(
+    lambdas.map((lambda) => [
+      `dr cosine λ=${lambda}`,
+      () => [diversify({ lambda, layers: hiddenLayers })],
+    ]),
+  ),
   'decov λ=1e-3': () => [decov({ lambda: 1e-3, layers: hiddenLayers })],
 };
 
@@ -77,68 +85,97 @@ const probe = makeBatch(
   train,
   Int32Array.from({ length: 200 }, (_, i) => i),
 );
-const results: Record<
-  string,
-  { epoch: number; loss: number; accuracy: number; taskNorm: number; totalNorm: number }[]
-> = {};
-for (const [name, terms] of Object.entries(CASES)) {
-  const rng = new Random(seed);
-  const model = buildModel(
-    `mlp:${Array(depth - 1)
-      .fill(width)
-      .join(',')}`,
-    { inputShape: train.sampleShape, numClasses: 10, rng, activation: 'sigmoid' },
-  );
-  const trainer = new Trainer({ model, optimizer: tf.train.sgd(lr), terms: terms(), rng });
-  const start = firstLayerGradients(trainer, probe);
-  const curve = [
-    {
-      epoch: 0,
-      loss: start.task,
-      accuracy: NaN,
-      taskNorm: start.taskNorm,
-      totalNorm: start.totalNorm,
-    },
-  ];
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const means = await trainer.trainEpoch(train, 50);
-    const g = firstLayerGradients(trainer, probe);
-    curve.push({
-      epoch,
-      loss: means.task,
-      accuracy: means.accuracy,
-      taskNorm: g.taskNorm,
-      totalNorm: g.totalNorm,
-    });
-    console.log(
-      `${name} epoch ${epoch}: task loss ${means.task.toFixed(4)}, acc ${(100 * means.accuracy).toFixed(1)}%, ‖∇W1 task‖ ${g.taskNorm.toExponential(2)}, ‖∇W1 total‖ ${g.totalNorm.toExponential(2)}`,
+interface Point {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  taskNorm: number;
+  totalNorm: number;
+  /** Unweighted term values, epoch means (the DR term: mean between-class cosine). */
+  terms: Record<string, number>;
+}
+/** results[case][seed − 1][epoch] */
+const results: Record<string, Point[][]> = {};
+for (let seed = 1; seed <= seeds; seed++) {
+  for (const [name, terms] of Object.entries(CASES)) {
+    const rng = new Random(seed);
+    const model = buildModel(
+      `mlp:${Array(depth - 1)
+        .fill(width)
+        .join(',')}`,
+      { inputShape: train.sampleShape, numClasses: 10, rng, activation: 'sigmoid' },
     );
+    const trainer = new Trainer({ model, optimizer: tf.train.sgd(lr), terms: terms(), rng });
+    const start = firstLayerGradients(trainer, probe);
+    const curve: Point[] = [
+      {
+        epoch: 0,
+        loss: start.task,
+        accuracy: NaN,
+        taskNorm: start.taskNorm,
+        totalNorm: start.totalNorm,
+        terms: {},
+      },
+    ];
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const means = await trainer.trainEpoch(train, 50);
+      const g = firstLayerGradients(trainer, probe);
+      curve.push({
+        epoch,
+        loss: means.task,
+        accuracy: means.accuracy,
+        taskNorm: g.taskNorm,
+        totalNorm: g.totalNorm,
+        terms: means.terms,
+      });
+    }
+    const last = curve[epochs];
+    console.log(
+      `seed ${seed} ${name}: task loss ${curve.map((p) => p.loss.toFixed(3)).join(' ')}; final acc ${(100 * last.accuracy).toFixed(1)}%; ‖∇W1 task‖ ${curve.map((p) => p.taskNorm.toExponential(1)).join(' ')}; ‖∇W1 total‖ ${last.totalNorm.toExponential(2)}; terms epoch 1 → ${epochs}: ${JSON.stringify(curve[1].terms)} → ${JSON.stringify(last.terms)}`,
+    );
+    (results[name] ??= []).push(curve);
+    model.dispose();
+    trainer.optimizer.dispose();
   }
-  results[name] = curve;
-  model.dispose();
-  trainer.optimizer.dispose();
 }
 disposeBatch(probe);
 
+const cell = (values: number[], format: (x: number) => string) => {
+  const s = summarize(values);
+  return Number.isNaN(s.mean) ? '—' : `${format(s.mean)} ± ${format(s.std)}`;
+};
+const fixed = (digits: number) => (x: number) => x.toFixed(digits);
+const exponential = (x: number) => x.toExponential(1);
 console.log(
-  `\nMNIST ${trainSize}, ${depth}-layer sigmoid MLP (width ${width}), SGD lr ${lr}, batch 50, seed ${seed}\n`,
+  `\nMNIST ${trainSize}, ${depth}-layer sigmoid MLP (width ${width}), SGD lr ${lr}, batch 50, ${seeds} seeds (mean ± std)\n`,
 );
-console.log(
-  `| epoch | ${Object.keys(results)
-    .map((n) => `${n}: task loss / train acc. / ‖∇W₁ task‖ / ‖∇W₁ total‖`)
-    .join(' | ')} |`,
-);
-console.log(
-  `|---|${Object.keys(results)
-    .map(() => '---')
-    .join('|')}|`,
-);
-for (let epoch = 0; epoch <= epochs; epoch++) {
-  const cells = Object.values(results).map((curve) => {
-    const r = curve[epoch];
-    return `${r.loss.toFixed(3)} / ${Number.isNaN(r.accuracy) ? '—' : (100 * r.accuracy).toFixed(1) + '%'} / ${r.taskNorm.toExponential(2)} / ${r.totalNorm.toExponential(2)}`;
-  });
-  console.log(`| ${epoch} | ${cells.join(' | ')} |`);
+const shown = [...new Set([0, 1, 2, Math.ceil(epochs / 2), epochs])].filter((e) => e <= epochs);
+for (const [name, runs] of Object.entries(results)) {
+  console.log(`\n${name}\n`);
+  console.log('| epoch | task loss | train acc. (%) | ‖∇W₁ task‖ | ‖∇W₁ task + DR‖ |');
+  console.log('|---|---|---|---|---|');
+  for (const epoch of shown) {
+    const points = runs.map((curve) => curve[epoch]);
+    console.log(
+      `| ${epoch} | ${cell(
+        points.map((p) => p.loss),
+        fixed(3),
+      )} | ${
+        epoch === 0
+          ? '—'
+          : cell(
+              points.map((p) => 100 * p.accuracy),
+              fixed(1),
+            )
+      } | ${cell(
+        points.map((p) => p.taskNorm),
+        exponential,
+      )} | ${cell(
+        points.map((p) => p.totalNorm),
+        exponential,
+      )} |`,
+    );
+  }
 }
 await mkdir('examples/results', { recursive: true });
 await writeFile(
