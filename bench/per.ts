@@ -13,8 +13,9 @@
  * - `per, fixed directions`: shipped f, directions drawn once (isolates the cost of drawing).
  * - `per, tf.randomNormal`: directions from `tf.randomNormal` instead of fast-normal.ts.
  *
- * Rounds alternate the cases so that machine load hits all of them alike. Writes
- * bench/results/per.{json,md}.
+ * Rounds alternate the cases so that machine load hits all of them alike. Then, in isolation,
+ * the time to draw one 256×256 direction matrix (best of 7 × 20): shipped (ziggurat, normalised
+ * in JavaScript) vs `tf.randomNormal` + tf ops. Writes bench/results/per-<backend>.{json,md}.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../src/core/random.js';
@@ -22,10 +23,22 @@ import { makeBatch, makeDataset, type Batch } from '../src/data/dataset.js';
 import { buildModel } from '../src/models/zoo.js';
 import { ActivationSelector } from '../src/per/activation-sites.js';
 import { per } from '../src/per/per-term.js';
-import { projectedError, projectedErrorFunction, randomDirections } from '../src/per/projected-error.js';
+import {
+  projectedError,
+  projectedErrorFunction,
+  randomDirections,
+} from '../src/per/projected-error.js';
 import type { RegularizationTerm } from '../src/train/term.js';
 import { Trainer } from '../src/train/trainer.js';
-import { THROUGHPUT_COLUMNS, measureThroughput, num, writeResults, type BenchBackend, type Column, type ThroughputResult } from './harness.js';
+import {
+  THROUGHPUT_COLUMNS,
+  measureThroughput,
+  num,
+  writeResults,
+  type BenchBackend,
+  type Column,
+  type ThroughputResult,
+} from './harness.js';
 
 const BATCH = 128;
 const SLICES = 256;
@@ -37,7 +50,11 @@ function argument(name: string, fallback: string): string {
 }
 
 /** A PER variant for the A/B cases: choice of f, and fresh or fixed directions. */
-function perVariant(f: (x: tf.Tensor) => tf.Tensor, fixedDirections: boolean, tfNormals = false): RegularizationTerm {
+function perVariant(
+  f: (x: tf.Tensor) => tf.Tensor,
+  fixedDirections: boolean,
+  tfNormals = false,
+): RegularizationTerm {
   const selector = new ActivationSelector();
   const fixed: tf.Tensor2D[] = [];
   const directionRng = new Random(1);
@@ -48,8 +65,13 @@ function perVariant(f: (x: tf.Tensor) => tf.Tensor, fixedDirections: boolean, tf
       tf.addN(
         selector.activations(trace, model).map(({ samples }, k) => {
           const d = samples.shape[1];
-          if (fixedDirections && !fixed[k]) fixed[k] = tf.keep(randomDirections(directionRng, d, SLICES));
-          const directions = fixedDirections ? fixed[k] : tfNormals ? tfDirections(rng, d) : randomDirections(rng, d, SLICES);
+          if (fixedDirections && !fixed[k])
+            fixed[k] = tf.keep(randomDirections(directionRng, d, SLICES));
+          const directions = fixedDirections
+            ? fixed[k]
+            : tfNormals
+              ? tfDirections(rng, d)
+              : randomDirections(rng, d, SLICES);
           return tf.mean(f(tf.matMul(samples, directions)));
         }),
       ) as tf.Scalar,
@@ -58,8 +80,10 @@ function perVariant(f: (x: tf.Tensor) => tf.Tensor, fixedDirections: boolean, tf
 
 /** Directions from `tf.randomNormal` (the stock generator), for the A/B against fast-normal.ts. */
 function tfDirections(rng: Random, d: number): tf.Tensor2D {
-  const v = rng.normalTensor([d, SLICES]);
-  return tf.div(v, tf.sqrt(tf.sum(tf.square(v), 0, true))) as tf.Tensor2D;
+  return tf.tidy(() => {
+    const v = rng.normalTensor([d, SLICES]);
+    return tf.div(v, tf.sqrt(tf.sum(tf.square(v), 0, true))) as tf.Tensor2D;
+  });
 }
 
 const CASES: Record<string, () => RegularizationTerm[]> = {
@@ -69,6 +93,24 @@ const CASES: Record<string, () => RegularizationTerm[]> = {
   'per, fixed directions': () => [perVariant(projectedError, true)],
   'per, tf.randomNormal': () => [perVariant(projectedError, false, true)],
 };
+
+/** Best-of-7 time (ms) to draw one SLICES×SLICES direction matrix, per generator. */
+function directionDrawTimes(): Record<string, number> {
+  const rng = new Random(0);
+  const cases: Record<string, () => tf.Tensor> = {
+    'shipped (ziggurat, JS normalisation)': () => randomDirections(rng, SLICES, SLICES),
+    'tf.randomNormal + tf normalisation': () => tfDirections(rng, SLICES),
+  };
+  const best: Record<string, number> = {};
+  for (let round = 0; round < 7; round++) {
+    for (const [name, draw] of Object.entries(cases)) {
+      const started = performance.now();
+      for (let i = 0; i < 20; i++) tf.tidy(() => draw().dataSync());
+      best[name] = Math.min(best[name] ?? Infinity, (performance.now() - started) / 20);
+    }
+  }
+  return best;
+}
 
 interface State {
   trainer: Trainer;
@@ -83,7 +125,13 @@ function setup(terms: RegularizationTerm[]): State {
   const data = makeDataset({ name: 'synthetic', x, labels, sampleShape: [784], numClasses: 10 });
   const model = buildModel('mlp:256,256', { inputShape: [784], numClasses: 10, rng });
   const trainer = new Trainer({ model, optimizer: tf.train.sgd(0.01), terms, rng });
-  return { trainer, batch: makeBatch(data, Int32Array.from({ length: n }, (_, i) => i)) };
+  return {
+    trainer,
+    batch: makeBatch(
+      data,
+      Int32Array.from({ length: n }, (_, i) => i),
+    ),
+  };
 }
 
 async function main(): Promise<void> {
@@ -107,7 +155,9 @@ async function main(): Promise<void> {
         },
       });
       results.push(result);
-      console.log(`${name}: ${num(result.msPerStep, 1)} ms/step${result.error ? ' ' + result.error : ''}`);
+      console.log(
+        `${name}: ${num(result.msPerStep, 1)} ms/step${result.error ? ' ' + result.error : ''}`,
+      );
     }
   }
   // Best of the rounds per case (the least disturbed by other load), then ratios to vanilla.
@@ -122,9 +172,13 @@ async function main(): Promise<void> {
     { key: 'ratio', title: '× vanilla', format: (v) => num(v, 2) },
   ];
   const preamble = `MLP 784-256-256-10, batch ${BATCH}, s = ${SLICES}, backend ${backend}, best of ${rounds} rounds of ≥ ${seconds} s (\`npx tsx bench/per.ts --backend ${backend}\`)`;
-  await writeResults(`bench/results/per-${backend}`, rows, columns, preamble);
+  const draws = directionDrawTimes();
+  const drawLines = Object.entries(draws).map(([name, ms]) => `- directions 256×256, ${name}: ${num(ms, 2)} ms`);
+  await writeResults(`bench/results/per-${backend}`, rows, columns, `${preamble}\n\n${drawLines.join('\n')}`);
+  console.log(drawLines.join('\n'));
   console.log(preamble);
-  for (const row of rows) console.log(`${row.name.padEnd(24)} ${num(row.msPerStep, 1)} ms/step  ${num(row.ratio, 2)}×`);
+  for (const row of rows)
+    console.log(`${row.name.padEnd(24)} ${num(row.msPerStep, 1)} ms/step  ${num(row.ratio, 2)}×`);
 }
 
 await main();

@@ -3,20 +3,22 @@
  * PER on the conv feature maps, in both conv modes: `flatten` (one C·H·W vector per sample)
  * and `channels` (every spatial position a sample of the C channels). Short: one seed.
  *
- *   npx tsx examples/per-cnn.ts [--epochs 3] [--train 1000] [--test 500] [--lambda 1e-4] [--slices 64]
+ *   npx tsx examples/per-cnn.ts [--epochs 3] [--train 1000] [--test 500] [--lambdas 1e-4,1e-2] [--slices 64]
  *
- * Reports test error, the per-step time of each mode relative to vanilla, and the conv layers'
- * activation statistics in the matching view. Writes examples/results/per-cnn.json.
+ * Reports test error, the run time of each mode relative to vanilla, and the conv layers'
+ * activation statistics (monitor in the `flatten` view: per position-and-channel unit).
+ * `per:flatten:0` is the control with PER's batch order (PER draws from the run's generator,
+ * which also shuffles). Writes examples/results/per-cnn.json.
  */
 import { loadMnist } from '../src/data/mnist.js';
 import { argument, exampleBackend, runOnce, writeJson, type RunResult } from './per-shared.js';
 
 const epochs = Number(argument('epochs', '3'));
-const lambda = argument('lambda', '1e-4');
+const lambdas = argument('lambdas', '1e-4,1e-2').split(',');
 const slices = argument('slices', '64');
 const data = loadMnist({ trainSize: Number(argument('train', '1000')), testSize: Number(argument('test', '500')) });
 const backend = await exampleBackend();
-const regs = ['none', `per:flatten:slices=${slices}:${lambda}`, `per:channels:slices=${slices}:${lambda}`];
+const regs = ['none', `per:flatten:slices=${slices}:0`, ...lambdas.flatMap((l) => [`per:flatten:slices=${slices}:${l}`, `per:channels:slices=${slices}:${l}`])];
 
 console.log(`backend ${backend}; cnn relu; ${epochs} epochs`);
 const results: RunResult[] = [];
@@ -29,4 +31,4 @@ for (const reg of regs) {
     `${reg.padEnd(28)} test error ${(100 * result.testError).toFixed(2)}%  PER ${result.finalTerm.toFixed(4)}  ${result.seconds.toFixed(1)} s (${(result.seconds / results[0].seconds).toFixed(2)}× vanilla)  ${stats.join('; ')}`,
   );
 }
-await writeJson('examples/results/per-cnn.json', { backend, epochs, lambda, slices, runs: results });
+await writeJson('examples/results/per-cnn.json', { backend, epochs, lambdas, slices, runs: results });
