@@ -81,32 +81,40 @@ export abstract class ShakeConstraint implements Constraint {
     return [vel];
   }
 
-  /** B: v ← v − h·Π_θ(∇L). */
-  kick(q: tf.Tensor[], vel: tf.Tensor, grad: tf.Tensor, h: number): tf.Tensor {
-    return tf.sub(vel, tf.mul(h, this.tangent(q, [grad])[0]));
+  /**
+   * B: v ← v − h·∇L, *not* projected: the result only feeds the A step's SHAKE from θ, which
+   * absorbs the normal component of ∇L (see driftThermostat), so Π_θ(∇L) would change nothing
+   * but cost two matmuls. (SHAKE then starts first-order off the manifold: ~1.8 instead of
+   * ~1.4 corrections per projection, still cheaper overall.)
+   */
+  kick(_q: tf.Tensor[], vel: tf.Tensor, grad: tf.Tensor, h: number): tf.Tensor {
+    return tf.sub(vel, tf.mul(h, grad));
   }
 
   /**
-   * A: θ̃ = θ + (h/2)v, θ' = SHAKE(θ, θ̃), v' = Π_θ'((θ' − θ)/(h/2))   (RATTLE)
-   * O: v ← c·v + d·Π_θ'(R)
-   * A: as above.
+   * A O A with SHAKE + RATTLE:
+   *   A  θ₁ = SHAKE(θ, θ + (h/2)v),          u₁ = (θ₁ − θ)/(h/2)
+   *   O  u₁' = c·u₁ + d·R
+   *   A  θ₂ = SHAKE(θ₁, θ₁ + (h/2)u₁'),      v' = Π_θ₂((θ₂ − θ₁)/(h/2))   (RATTLE)
+   * The textbook scheme also projects the kicked velocity (Π_θ∇L in B), u₁ (RATTLE at θ₁) and
+   * R (Π_θ₁(R)) onto the tangent space. Each projection removes a component along ∇g at the
+   * point the next SHAKE starts from — for the Stiefel manifold θ·S with S symmetric, for the
+   * sphere a multiple of each column — and that SHAKE adds exactly such a component, solved
+   * for so that g = 0: it absorbs them, and θ₁, θ₂ and v' come out the same (to the SHAKE
+   * tolerance; tested against the projected scheme). Leaving them out saves four of the
+   * orthogonal step's ~13 matmuls at τ = 0, six at τ > 0. The stored velocity is RATTLE's,
+   * tangent at θ₂.
    */
   driftThermostat(q: tf.Tensor[], vel: tf.Tensor, p: StepParams): { q: tf.Tensor[]; vel: tf.Tensor } {
-    let [theta, v] = this.drift(q[0], vel, p);
-    v = tf.mul(p.c, v);
-    if (p.noise > 0) {
-      const r = p.rng.normalTensor(theta.shape);
-      v = tf.add(v, tf.mul(p.noise, this.tangent([theta], [r])[0]));
-    }
-    [theta, v] = this.drift(theta, v, p);
-    return { q: [theta], vel: v };
-  }
-
-  private drift(theta: tf.Tensor, v: tf.Tensor, p: StepParams): [tf.Tensor, tf.Tensor] {
     const half = p.h / 2;
-    const moved = this.project(theta, tf.add(theta, tf.mul(half, v)), p.shakeTol, p.shakeMaxIter);
-    const vNew = this.tangent([moved], [tf.div(tf.sub(moved, theta), half)])[0];
-    return [moved, vNew];
+    const theta = q[0];
+    const theta1 = this.project(theta, tf.add(theta, tf.mul(half, vel)), p.shakeTol, p.shakeMaxIter);
+    // (h/2)·u₁' = c·(θ₁ − θ) + (h/2)·d·R
+    let step = tf.mul(p.c, tf.sub(theta1, theta));
+    if (p.noise > 0) step = tf.add(step, tf.mul(half * p.noise, p.rng.normalTensor(theta.shape)));
+    const theta2 = this.project(theta1, tf.add(theta1, step), p.shakeTol, p.shakeMaxIter);
+    const v = this.tangent([theta2], [tf.div(tf.sub(theta2, theta1), half)])[0];
+    return { q: [theta2], vel: v };
   }
 
   /** θ̃ = θ − h∇L + σR;  θ' = SHAKE(θ, θ̃). */

@@ -20,8 +20,9 @@
  *   A O A                       constraint.driftThermostat
  *
  * Each constraint implements A O A for its manifold: `none` is a free drift, sphere and
- * orthogonal use SHAKE + RATTLE (constraint.ts), the circle uses the exact geodesic rotation of
- * (w, ξ) (circle.ts). Variables without a constraint follow the same integrator, i.e. plain
+ * orthogonal use SHAKE + RATTLE (constraint.ts; the projections of the kick, of the mid-step
+ * velocity and of the noise are left out there because the following SHAKE absorbs them — same
+ * result, fewer matmuls), the circle uses the exact geodesic rotation of (w, ξ) (circle.ts). Variables without a constraint follow the same integrator, i.e. plain
  * underdamped Langevin.
  *
  * Relation to SGD with momentum (τ = 0, no constraint). Eliminating v gives

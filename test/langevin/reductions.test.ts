@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, assertNoLeak } from '../support.js';
 import { Random } from '../../src/core/random.js';
-import { UnderdampedLangevin, OverdampedLangevin, langevinToMomentum, momentumToLangevin, circle } from '../../src/langevin/index.js';
+import { UnderdampedLangevin, OverdampedLangevin, langevinToMomentum, momentumToLangevin, circle, orthogonal, sphere, type ShakeConstraint } from '../../src/langevin/index.js';
 
 await useBackend();
 
@@ -131,4 +131,49 @@ test('same seed, same run; another seed, another run', () => {
     regression(new UnderdampedLangevin({ h: 0.2, gamma: 1, tau: 0.01, seed, constraints: [{ pattern: /\/w$/, constraint: circle(0.5) }] }), 5, tag);
   assert.deepEqual(once(3, 'sa'), once(3, 'sb'));
   assert.notDeepEqual(once(3, 'sc'), once(4, 'sd'));
+});
+
+/**
+ * The textbook BAOAB + SHAKE/RATTLE step, every velocity projected: B v ← v − hΠ_θ∇L;
+ * A θ₁ = SHAKE(θ, θ + (h/2)v), v = Π_θ₁((θ₁ − θ)/(h/2)); O v ← c·v + d·Π_θ₁(R); A as before.
+ */
+function textbookStep(k: ShakeConstraint, theta: tf.Tensor, v: tf.Tensor, g: tf.Tensor, p: { h: number; c: number; d: number; rng: Random }): [tf.Tensor, tf.Tensor] {
+  const half = p.h / 2;
+  const drift = (x: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor] => {
+    const y = k.project(x, tf.add(x, tf.mul(half, u)), 1e-7, 50);
+    return [y, k.tangent([y], [tf.div(tf.sub(y, x), half)])[0]];
+  };
+  let u = tf.sub(v, tf.mul(p.h, k.tangent([theta], [g])[0]));
+  let x: tf.Tensor;
+  [x, u] = drift(theta, u);
+  u = tf.add(tf.mul(p.c, u), tf.mul(p.d, k.tangent([x], [p.rng.normalTensor(x.shape)])[0]));
+  return drift(x, u);
+}
+
+test('SHAKE constraints: leaving out the velocity projections SHAKE absorbs gives the textbook RATTLE step', () => {
+  for (const [k, shape] of [
+    [orthogonal(), [40, 12]],
+    [orthogonal(), [3, 3, 2, 24]],
+    [sphere(1), [10, 6]],
+  ] as Array<[ShakeConstraint, number[]]>) {
+    const name = `rattle_${k.kind}_${shape.length}/kernel`;
+    const theta = tf.variable(tf.randomNormal(shape, 0, 0.3, 'float32', 1), true, name);
+    const opt = new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 1e-3, seed: 8, shakeTol: 1e-7, shakeMaxIter: 50, constraints: [{ pattern: /^rattle_/, constraint: k }] });
+    opt.initialiseVariables([theta]);
+    const p = { h: opt.h, c: opt.c, d: opt.d, rng: new Random(8) };
+    let refTheta = tf.clone(theta);
+    let refV = tf.zerosLike(theta);
+    for (let step = 0; step < 20; step++) {
+      const g = tf.randomNormal(shape, 0, 0.3, 'float32', 100 + step);
+      opt.applyGradients({ [name]: g });
+      const [t, v] = tf.tidy(() => textbookStep(k, refTheta, refV, g, p));
+      tf.dispose([refTheta, refV, g]);
+      [refTheta, refV] = [t, v];
+      const dTheta = tf.tidy(() => tf.max(tf.abs(tf.sub(theta, refTheta))).dataSync()[0]);
+      const dV = tf.tidy(() => tf.max(tf.abs(tf.sub(opt.slot(name)!.vel!, refV))).dataSync()[0] / tf.max(tf.abs(refV)).dataSync()[0]);
+      assert.ok(dTheta < 2e-5 && dV < 1e-3, `${k.spec()} [${shape}] step ${step}: |Δθ| = ${dTheta}, |Δv|/|v| = ${dV}`);
+    }
+    opt.dispose();
+    tf.dispose([theta, refTheta, refV]);
+  }
 });
