@@ -7,7 +7,8 @@
  * projection norm of its right singular vector (a 784-vector, an image) onto the span of the two
  * training images. RR should give exactly two σ ≈ 1 whose vectors lie in that span.
  *
- *   npx tsx examples/racecar-mnist-toy.ts            (writes runs/examples/racecar-mnist-toy/)
+ *   npx tsx examples/racecar-mnist-toy.ts            (writes runs/examples/racecar-mnist-toy/;
+ *   comparison.png: test images | d'_1 of Std | Ort | RR | RR-logits)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SingularValueDecomposition, Matrix } from 'ml-matrix';
@@ -33,6 +34,7 @@ const test = selectSamples(mnist.test, testIdx, 'mnist-toy-test');
 const span = spanBasis(train.x, 784);
 
 const report: Record<string, unknown> = { backend, steps: STEPS };
+const allRecs: Float32Array[] = [];
 for (const method of [...METHODS, 'RR-logits'] as const) {
   const rng = new Random(1);
   const model = buildModel('linear', { inputShape: [28, 28, 1], numClasses: 10, rng });
@@ -54,6 +56,7 @@ for (const method of [...METHODS, 'RR-logits'] as const) {
 
   const recs = await writeReconstructions(`${OUT}/${method}-reconstructions.png`, model, test, { start: method === 'RR-logits' ? 'logits' : 'output' });
   // How recognisable the reconstruction is: its Pearson correlation with the test image.
+  allRecs.push(recs);
   const testX = test.x;
   const recCorrelation = testIdx.map((_, i) => correlation(recs.subarray(i * 784, (i + 1) * 784), testX.subarray(i * 784, (i + 1) * 784)));
   const recError = recCorrelation.reduce((a, b) => a + b, 0) / recCorrelation.length;
@@ -66,5 +69,8 @@ for (const method of [...METHODS, 'RR-logits'] as const) {
   console.log(`  σ within 0.1 of 1: ${nearOne.length}; projection ≥ 0.9: ${inSpan.length}; mean corr(d'_1, x) on test 0/1 images = ${recError.toFixed(3)}`);
   model.dispose();
 }
+// One comparison grid: each row a test image, then its d'_1 under Std, Ort, RR, RR-logits.
+const rows = testIdx.flatMap((_, i) => [test.x.subarray(i * 784, (i + 1) * 784), ...allRecs.map((r) => r.subarray(i * 784, (i + 1) * 784))]);
+await writePngGrid(`${OUT}/comparison.png`, imagesFromArray(Float32Array.from(rows.flatMap((r) => Array.from(r))), [28, 28, 1]), { columns: 1 + allRecs.length, upscale: 2 });
 await writeJson(`${OUT}/results.json`, report);
 console.log(`\nwrote ${OUT}/ (results.json, *-reconstructions.png, *-singular-vectors.png); backend ${backend}`);

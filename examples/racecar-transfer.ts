@@ -1,55 +1,45 @@
 /**
- * Racecar example (c): generalization and transfer on a small MNIST subset.
+ * Racecar example (c): generalization and transfer on a small MNIST subset, Std vs Ort vs RR,
+ * run by the lab's experiment runner (`reglab compare`: methods × seeds in parallel worker
+ * processes, then mean ± std, 95% CI and paired tests against `std`). This file only holds the
+ * two command lines; docs/racecar.md has their results.
  *
- * MLP 784-128-10 (ReLU, softmax cross-entropy on logits), 1,000 training images, 2,000 test
- * images, pixels in [0, 1], Adam lr 1e-3, batch 50; Std vs Ort (SRIP 0.1) vs RR (λ = 1e-4, sum:
- * with [0, 1] pixels the reconstruction errors are ~255² smaller than the official raw-pixel
- * toys, so λ is raised accordingly). Then each trained model is fine-tuned (same terms) on
- * rotated digits (45°) and evaluated on the rotated test set.
+ * 1,000 training / 2,000 (MLP) or 1,000 (CNN) test images, pixels in [0, 1], Adam lr 1e-3,
+ * batch 128, softmax cross-entropy on the logits; then every trained model is fine-tuned (same
+ * terms) on digits rotated by 45° and evaluated on the rotated test set. λ: with [0, 1] pixels
+ * and the sum reduction the racecar term of an MLP 784-256-10 is ~6,500 per batch of 128
+ * against a task loss of ~1–2, so λ = 1e-5 makes it ~5% of the loss and 1e-4 ~40%; both are
+ * run, from the softmax output (official) and from the logits (`racecar:logits:…`, the variant
+ * that reproduces the MNIST toy).
  *
- *   SEEDS=5 EPOCHS=10 FINETUNE=5 npx tsx examples/racecar-transfer.ts
+ *   npx tsx examples/racecar-transfer.ts [mlp|cnn|both]      (default both; runs/racecar-c-{mlp,cnn}/)
+ *
+ * Finished runs in the experiment folder are skipped, so an interrupted call resumes.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '../src/core/random.js';
-import { loadMnist } from '../src/data/mnist.js';
-import { rotate } from '../src/data/transforms.js';
-import { buildModel } from '../src/models/zoo.js';
-import { Trainer } from '../src/train/trainer.js';
-import { METHODS, exampleBackend, meanStd, termsFor, writeJson, type Method } from './racecar-shared.js';
+import { spawnSync } from 'node:child_process';
 
-const OUT = 'runs/examples/racecar-transfer';
-const SEEDS = Number(process.env.SEEDS ?? 5);
-const EPOCHS = Number(process.env.EPOCHS ?? 10);
-const FINETUNE = Number(process.env.FINETUNE ?? 5);
-const DEGREES = 45;
+const COMMON = ['--dataset', 'mnist', '--train-size', '1000', '--seeds', '5', '--transfer-to', 'rotate:45', '--backend', 'wasm', '--workers', '2'];
 
-const backend = await exampleBackend();
-const mnist = loadMnist({ trainSize: 1000, testSize: 2000 });
-const rotated = { train: rotate(mnist.train, DEGREES), test: rotate(mnist.test, DEGREES) };
-const results: Record<Method, { test: number[]; transfer: number[] }> = {} as never;
+const EXPERIMENTS: Record<string, string[]> = {
+  mlp: [
+    ...COMMON,
+    ...['--test-size', '2000', '--model', 'mlp:256', '--epochs', '10', '--transfer-epochs', '5'],
+    ...['--methods', 'std,ort:0.1,racecar:1e-5|1e-4,racecar:logits:1e-5|1e-4', '--out', 'runs/racecar-c-mlp'],
+  ],
+  // Smaller budget: the CNN step is ~5× the MLP's on 2 cores.
+  cnn: [
+    ...COMMON,
+    ...['--test-size', '1000', '--model', 'cnn', '--epochs', '4', '--transfer-epochs', '2'],
+    ...['--methods', 'std,ort:0.1,racecar:1e-5,racecar:logits:1e-5', '--out', 'runs/racecar-c-cnn'],
+  ],
+};
 
-for (const method of METHODS) {
-  results[method] = { test: [], transfer: [] };
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const rng = new Random(seed);
-    const model = buildModel('mlp:128', { inputShape: [28, 28, 1], numClasses: 10, rng });
-    const trainer = new Trainer({ model, optimizer: tf.train.adam(1e-3), terms: termsFor(method, 1e-4, 0.1), rng });
-    await trainer.fit(mnist.train, { epochs: EPOCHS, batchSize: 50 });
-    results[method].test.push(trainer.evaluate(mnist.test).accuracy);
-    const finetune = new Trainer({ model, optimizer: tf.train.adam(1e-3), terms: termsFor(method, 1e-4, 0.1), rng });
-    await finetune.fit(rotated.train, { epochs: FINETUNE, batchSize: 50 });
-    results[method].transfer.push(finetune.evaluate(rotated.test).accuracy);
-    console.log(`${method} seed ${seed}: test ${results[method].test.at(-1)!.toFixed(4)}, rotated ${DEGREES}° after fine-tuning ${results[method].transfer.at(-1)!.toFixed(4)}`);
-    model.dispose();
-  }
+const which = process.argv[2] ?? 'both';
+const names = which === 'both' ? Object.keys(EXPERIMENTS) : [which];
+for (const name of names) {
+  const args = EXPERIMENTS[name];
+  if (!args) throw new Error(`unknown experiment "${name}": use mlp, cnn or both`);
+  console.log(`\n$ npx tsx src/cli/main.ts compare ${args.map((a) => (a.includes('|') ? `"${a}"` : a)).join(' ')}`);
+  const result = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'compare', ...args], { stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
 }
-const summary = Object.fromEntries(
-  METHODS.map((m) => [m, { test: meanStd(results[m].test), transfer: meanStd(results[m].transfer), runs: results[m] }]),
-);
-console.log('\n| method | MNIST-1k test acc | rotated 45° after fine-tune |\n|---|---|---|');
-for (const m of METHODS) {
-  const s = summary[m];
-  console.log(`| ${m} | ${s.test.mean.toFixed(4)} ± ${s.test.std.toFixed(4)} | ${s.transfer.mean.toFixed(4)} ± ${s.transfer.std.toFixed(4)} |`);
-}
-await writeJson(`${OUT}/results.json`, { backend, seeds: SEEDS, epochs: EPOCHS, finetuneEpochs: FINETUNE, degrees: DEGREES, summary });
-console.log(`wrote ${OUT}/results.json; backend ${backend}`);
