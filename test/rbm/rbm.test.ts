@@ -10,6 +10,7 @@ import { Trainer } from '../../src/train/trainer.js';
 import {
   cdStep,
   DIVERGENCES,
+  divergenceOfPairs,
   generativeDrGradients,
   generativeDrPenalty,
   loadUnrolled,
@@ -110,6 +111,27 @@ test('identical posteriors: coefficient 1, every distance 0; penalties have the 
     `D_B of opposite saturated posteriors: ${value}`,
   );
   tf.dispose([a, far, wide]);
+});
+
+test('batch pairs through pair matrices equal the same pairs as explicit rows and the float64 enumeration', () => {
+  const rng = new Random(11);
+  const rows = Array.from({ length: 6 }, () => Array.from({ length: 3 }, () => 6 * rng.normal()));
+  const pairs = { first: Int32Array.from([0, 5, 2, 2]), second: Int32Array.from([3, 1, 4, 5]) };
+  for (const kind of DIVERGENCES) {
+    const [batched, explicit] = tf.tidy(() => [
+      divergenceOfPairs(kind, tf.tensor2d(rows), pairs).dataSync(),
+      pairDivergence(
+        kind,
+        tf.tensor2d(Array.from(pairs.first, (i) => rows[i])),
+        tf.tensor2d(Array.from(pairs.second, (j) => rows[j])),
+      ).dataSync(),
+    ]);
+    assertClose(batched, explicit, { rtol: 1e-5, atol: 1e-6, message: kind });
+    const expected = Array.from(pairs.first, (i, p) =>
+      bruteForceDivergence(kind, rows[i], rows[pairs.second[p]]),
+    );
+    assertClose(batched, expected, { rtol: 1e-3, atol: 1e-5, message: `${kind} vs float64` });
+  }
 });
 
 /** R(W, c) by brute force over h ∈ {0,1}³ in float64. */
