@@ -143,11 +143,8 @@ function textbookStep(k: ShakeConstraint, theta: tf.Tensor, v: tf.Tensor, g: tf.
     const y = k.project(x, tf.add(x, tf.mul(half, u)), 1e-7, 50);
     return [y, k.tangent([y], [tf.div(tf.sub(y, x), half)])[0]];
   };
-  let u = tf.sub(v, tf.mul(p.h, k.tangent([theta], [g])[0]));
-  let x: tf.Tensor;
-  [x, u] = drift(theta, u);
-  u = tf.add(tf.mul(p.c, u), tf.mul(p.d, k.tangent([x], [p.rng.normalTensor(x.shape)])[0]));
-  return drift(x, u);
+  const [x, u] = drift(theta, tf.sub(v, tf.mul(p.h, k.tangent([theta], [g])[0])));
+  return drift(x, tf.add(tf.mul(p.c, u), tf.mul(p.d, k.tangent([x], [p.rng.normalTensor(x.shape)])[0])));
 }
 
 test('SHAKE constraints: leaving out the velocity projections SHAKE absorbs gives the textbook RATTLE step', () => {
@@ -161,8 +158,8 @@ test('SHAKE constraints: leaving out the velocity projections SHAKE absorbs give
     const opt = new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 1e-3, seed: 8, shakeTol: 1e-7, shakeMaxIter: 50, constraints: [{ pattern: /^rattle_/, constraint: k }] });
     opt.initialiseVariables([theta]);
     const p = { h: opt.h, c: opt.c, d: opt.d, rng: new Random(8) };
-    let refTheta = tf.clone(theta);
-    let refV = tf.zerosLike(theta);
+    let refTheta: tf.Tensor = tf.clone(theta);
+    let refV: tf.Tensor = tf.zerosLike(theta);
     for (let step = 0; step < 20; step++) {
       const g = tf.randomNormal(shape, 0, 0.3, 'float32', 100 + step);
       opt.applyGradients({ [name]: g });
