@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/per.ts [--backend wasm] [--seconds 4] [--rounds 2]`
+ * `npx tsx bench/per.ts [--backend wasm] [--seconds 4] [--rounds 2]` (`--rounds 0`: direction draws only)
  *
  * Step time of the trainer with and without PER on the MLP 784-256-256-10 (ReLU), batch 128,
  * s = 256 slices, seeded synthetic data. PER adds one 128×256·256×256 product per hidden layer
@@ -13,7 +13,7 @@
  * - `per, fixed directions`: shipped f, directions drawn once (isolates the cost of drawing).
  * - `per, tf.randomNormal`: directions from `tf.randomNormal` instead of fast-normal.ts.
  *
- * Rounds alternate the cases so that machine load hits all of them alike. Then, in isolation,
+ * Rounds alternate the cases so that machine load hits all of them alike. First, in isolation,
  * the time to draw one 256×256 direction matrix (best of 7 × 20): shipped (ziggurat, normalised
  * in JavaScript) vs `tf.randomNormal` + tf ops. Writes bench/results/per-<backend>.{json,md}.
  */
@@ -34,6 +34,7 @@ import {
   THROUGHPUT_COLUMNS,
   measureThroughput,
   num,
+  useBenchBackend,
   writeResults,
   type BenchBackend,
   type Column,
@@ -105,7 +106,12 @@ function directionDrawTimes(): Record<string, number> {
   for (let round = 0; round < 7; round++) {
     for (const [name, draw] of Object.entries(cases)) {
       const started = performance.now();
-      for (let i = 0; i < 20; i++) tf.tidy(() => draw().dataSync());
+      for (let i = 0; i < 20; i++) {
+        // Not tf.tidy(() => t.dataSync()): tidy walks a returned typed array key by key (~150 ms).
+        const directions = draw();
+        directions.dataSync();
+        directions.dispose();
+      }
       best[name] = Math.min(best[name] ?? Infinity, (performance.now() - started) / 20);
     }
   }
@@ -138,6 +144,12 @@ async function main(): Promise<void> {
   const backend = argument('backend', 'wasm') as BenchBackend;
   const seconds = Number(argument('seconds', '4'));
   const rounds = Number(argument('rounds', '2'));
+  await useBenchBackend(backend);
+  // Timed first, in a fresh process, before training cases churn the heap.
+  const draws = directionDrawTimes();
+  const drawLines = Object.entries(draws).map(([name, ms]) => `- directions 256×256, ${name}: ${num(ms, 2)} ms`);
+  console.log(drawLines.join('\n'));
+  if (rounds === 0) return;
   const results: ThroughputResult[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const [name, terms] of Object.entries(CASES)) {
@@ -172,8 +184,6 @@ async function main(): Promise<void> {
     { key: 'ratio', title: '× vanilla', format: (v) => num(v, 2) },
   ];
   const preamble = `MLP 784-256-256-10, batch ${BATCH}, s = ${SLICES}, backend ${backend}, best of ${rounds} rounds of ≥ ${seconds} s (\`npx tsx bench/per.ts --backend ${backend}\`)`;
-  const draws = directionDrawTimes();
-  const drawLines = Object.entries(draws).map(([name, ms]) => `- directions 256×256, ${name}: ${num(ms, 2)} ms`);
   await writeResults(`bench/results/per-${backend}`, rows, columns, `${preamble}\n\n${drawLines.join('\n')}`);
   console.log(drawLines.join('\n'));
   console.log(preamble);
