@@ -89,7 +89,7 @@ export interface VclOptions extends ActivationTermOptions {
 /**
  * Variance constancy loss. Groups A and B are the first and second `groupSize` samples of the
  * (already shuffled) batch, which keeps the term a slice — no gather, so no extra randomness.
- * Variances are biased (1/n), as `tf.nn.moments` in the authors' TensorFlow code. Placement
+ * Variances are the biased (1/n) sample variances. Placement
  * defaults to `pre` ("before each activation"); in `channels` mode a unit is a channel and
  * a group holds groupSize·H·W values per channel.
  */
