@@ -7,26 +7,45 @@
  */
 import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs-core';
+import { ReglabError } from './errors.js';
 
 /** Serialisable generator state (stored in checkpoints). */
 export interface RandomState {
   alea: seedrandom.State.Alea;
   /** Second Box–Muller normal, kept so that a restored stream continues exactly. */
   spareNormal: number | null;
+  /** The root seed, so a restored generator can still {@link Random.derive} streams. */
+  root?: string;
 }
 
 export class Random {
   private alea: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private spareNormal: number | null = null;
+  private readonly root?: string;
 
   /** @param seed any integer or string; the same seed gives the same stream. */
   constructor(seed: number | string | RandomState = 0) {
     if (typeof seed === 'object') {
       this.alea = seedrandom.alea('', { state: seed.alea });
       this.spareNormal = seed.spareNormal;
+      this.root = seed.root;
     } else {
-      this.alea = seedrandom.alea(String(seed), { state: true });
+      this.root = String(seed);
+      this.alea = seedrandom.alea(this.root, { state: true });
     }
+  }
+
+  /**
+   * A generator for one purpose (`'shuffle'`, `'init'`, `'terms'`), derived from the root seed
+   * alone — not from this stream's draws — so adding a consumer of randomness (a term that
+   * draws directions) never shifts another's stream (the batch order). That keeps runs of
+   * different methods with the same seed paired: same initial weights, same batches.
+   */
+  derive(label: string): Random {
+    if (this.root === undefined) {
+      throw new ReglabError('this generator was restored from a state without its root seed', 'derive streams from the run generator created with new Random(seed)');
+    }
+    return new Random(`${this.root}/${label}`);
   }
 
   /** Uniform float in [0, 1). */
@@ -89,6 +108,6 @@ export class Random {
 
   /** The generator's state, for checkpoints. */
   state(): RandomState {
-    return { alea: this.alea.state(), spareNormal: this.spareNormal };
+    return { alea: this.alea.state(), spareNormal: this.spareNormal, root: this.root };
   }
 }

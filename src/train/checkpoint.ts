@@ -20,7 +20,8 @@ export interface CheckpointState {
   epoch: number;
   /** Global step counter. */
   step: number;
-  rng: RandomState;
+  /** The trainer's generator streams by purpose (`shuffle`, `terms`). */
+  rng: Record<string, RandomState>;
   /** Anything the caller wants back (history, config). */
   extra?: Record<string, unknown>;
 }

@@ -141,8 +141,10 @@ export async function trainRun(config: RunConfig, out?: string, hooks: RunHooks 
   const started = performance.now();
   const rng = new Random(config.seed);
   const data = hooks.data ?? loadRunData(config);
-  const model = await initialModel(config, data, rng);
-  const context = { rng };
+  // Streams by purpose, derived from the seed alone: the same seed gives every method the same
+  // initial weights and batch order, whatever the method draws (paired comparisons).
+  const model = await initialModel(config, data, rng.derive('init'));
+  const context = { rng: rng.derive('setup') };
   const trainer = new Trainer({
     model,
     optimizer: createOptimizer({
@@ -151,7 +153,7 @@ export async function trainRun(config: RunConfig, out?: string, hooks: RunHooks 
       momentum: config.momentum ?? RUN_DEFAULTS.momentum,
       constraints: config.constraints ?? [],
       model,
-      rng,
+      rng: rng.derive('optimizer'),
     }),
     terms: (config.regs ?? []).map((spec) => createTerm(spec, context)),
     monitors: (config.track ?? []).map((text) => {

@@ -56,7 +56,11 @@ export interface TrainerOptions {
   monitors?: Monitor[];
   /** Task loss; default softmax cross-entropy on the logits. */
   loss?: TaskLoss;
-  /** The run's generator (shuffling and every term's random draws). */
+  /**
+   * The run's generator. The trainer derives two independent streams from its seed: one
+   * shuffles the batches, one feeds the terms' random draws — so a term that draws noise does
+   * not change the batch order of a run with the same seed.
+   */
   rng?: Random;
   callbacks?: TrainerCallbacks;
 }
@@ -83,7 +87,10 @@ export class Trainer {
   readonly terms: readonly RegularizationTerm[];
   readonly monitors: readonly Monitor[];
   readonly loss: TaskLoss;
-  rng: Random;
+  /** Shuffles the batches. */
+  shuffleRng: Random;
+  /** Every term's and monitor's random draws (`TermContext.rng`). */
+  termRng: Random;
   /** Global step counter (batches trained so far). */
   step = 0;
   /** Finished epochs. */
@@ -97,7 +104,9 @@ export class Trainer {
     this.terms = options.terms ?? [];
     this.monitors = options.monitors ?? [];
     this.loss = options.loss ?? softmaxCrossEntropy;
-    this.rng = options.rng ?? new Random(0);
+    const rng = options.rng ?? new Random(0);
+    this.shuffleRng = rng.derive('shuffle');
+    this.termRng = rng.derive('terms');
     if (options.callbacks) this.callbacks.push(options.callbacks);
     checkTermNames(this.terms);
     for (const term of this.terms) term.prepare?.(this.model);
@@ -121,7 +130,7 @@ export class Trainer {
       () => {
         const trace = forwardTrace(this.model, batch.x, true);
         const task = this.loss(trace, batch);
-        const context: TermContext = { trace, batch, model: this.model, rng: this.rng, step: this.step };
+        const context: TermContext = { trace, batch, model: this.model, rng: this.termRng, step: this.step };
         const values = this.terms.map((term) => term.compute(context));
         kept.push(...[task, ...values, accuracy(trace.output, batch.y)].map((t) => tf.keep(t)));
         return values.reduce((total, value, k) => tf.add(total, tf.mul(value, this.terms[k].weight)), task) as tf.Scalar;
@@ -177,7 +186,7 @@ export class Trainer {
     const out: Record<string, number> = {};
     tf.tidy(() => {
       const trace = forwardTrace(this.model, batch.x, false);
-      const context: TermContext = { trace, batch, model: this.model, rng: this.rng, step: this.step };
+      const context: TermContext = { trace, batch, model: this.model, rng: this.termRng, step: this.step };
       for (const monitor of this.monitors) {
         for (const [key, value] of Object.entries(monitor.compute(context))) out[`${monitor.name}/${key}`] = value;
       }
@@ -189,7 +198,7 @@ export class Trainer {
   /** Trains one epoch over `train` and returns the mean step numbers. */
   async trainEpoch(train: Dataset, batchSize: number, shuffle = true): Promise<StepResult> {
     const sums = { loss: 0, task: 0, accuracy: 0, terms: {} as Record<string, number> };
-    const order = batchIndices(datasetSize(train), batchSize, shuffle ? this.rng : undefined);
+    const order = batchIndices(datasetSize(train), batchSize, shuffle ? this.shuffleRng : undefined);
     for (const indices of order) {
       const batch = makeBatch(train, indices);
       let result: StepResult;
@@ -248,7 +257,7 @@ export class Trainer {
     await saveCheckpoint(dir, this.model, this.optimizer, {
       epoch: this.epoch,
       step: this.step,
-      rng: this.rng.state(),
+      rng: { shuffle: this.shuffleRng.state(), terms: this.termRng.state() },
       extra: { history: this.history, ...extra },
     });
   }
@@ -258,7 +267,8 @@ export class Trainer {
     const state = await loadCheckpoint(dir, this.model, this.optimizer);
     this.epoch = state.epoch;
     this.step = state.step;
-    this.rng = new Random(state.rng);
+    this.shuffleRng = new Random(state.rng.shuffle);
+    this.termRng = new Random(state.rng.terms);
     const history = (state.extra?.history ?? []) as EpochMetrics[];
     this.history.splice(0, this.history.length, ...history);
   }

@@ -51,7 +51,7 @@ test('a term changes the update by exactly weight × its derivative', () => {
   // SGD: W_reg − W_plain = −lr · weight · W_0
   const difference = Array.from(afterReg, (v, i) => v - afterPlain[i]);
   assertClose(difference, Array.from(before, (w) => -0.1 * 0.3 * w), { atol: 1e-6 });
-  const halfNorm = 0.5 * before.reduce((s, w) => s + w * w, 0);
+  const halfNorm = 0.5 * Array.from(before).reduce((sum, w) => sum + w * w, 0);
   assertClose(result.terms.l2kernel, halfNorm, { rtol: 1e-5 });
   assertClose(result.loss, result.task + 0.3 * halfNorm, { rtol: 1e-5 });
   disposeBatch(batch);
@@ -105,4 +105,22 @@ test('a non-finite loss stops training with a clear message', () => {
   const batch = makeBatch(data, [0, 1, 2, 3]);
   assert.throws(() => trainer.trainStep(batch), /loss became NaN at step 0 .*bad=NaN.*lower the learning rate/);
   disposeBatch(batch);
+});
+
+test('a term that draws random numbers does not change the batch order or the initial weights', async () => {
+  const data = toyData(32, 10);
+  const noisy: RegularizationTerm = {
+    name: 'noisy',
+    weight: 0,
+    compute: ({ rng }) => tf.tidy(() => tf.sum(rng.normalTensor([4])) as tf.Scalar),
+  };
+  const plain = makeTrainer(11);
+  const withNoise = makeTrainer(11, [noisy]);
+  assert.deepEqual(plain.model.getWeights()[0].dataSync(), withNoise.model.getWeights()[0].dataSync());
+  await plain.trainEpoch(data, 8);
+  await withNoise.trainEpoch(data, 8);
+  assert.deepEqual(plain.shuffleRng.state(), withNoise.shuffleRng.state());
+  assert.notDeepEqual(plain.termRng.state(), withNoise.termRng.state());
+  // Weight 0: the noisy term changes nothing, so the two runs agree exactly.
+  assert.deepEqual(plain.model.getWeights()[0].dataSync(), withNoise.model.getWeights()[0].dataSync());
 });
