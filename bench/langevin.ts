@@ -13,7 +13,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { measureThroughput, writeResults, type BenchBackend } from './harness.js';
-import { UnderdampedLangevin, OrthogonalConstraint, orthogonal } from '../src/langevin/index.js';
+import { UnderdampedLangevin, OrthogonalConstraint, orthogonal, type StepParams } from '../src/langevin/index.js';
+
+/**
+ * The textbook BAOAB + SHAKE/RATTLE step with every velocity projected (kick, mid-step RATTLE,
+ * noise), for an A/B against the library's step, which leaves out the projections the next
+ * SHAKE absorbs (same result, tested in test/langevin/reductions.test.ts).
+ */
+class TextbookOrthogonal extends OrthogonalConstraint {
+  override kick(q: tf.Tensor[], vel: tf.Tensor, grad: tf.Tensor, h: number): tf.Tensor {
+    return tf.sub(vel, tf.mul(h, this.tangent(q, [grad])[0]));
+  }
+
+  override driftThermostat(q: tf.Tensor[], vel: tf.Tensor, p: StepParams): { q: tf.Tensor[]; vel: tf.Tensor } {
+    const half = p.h / 2;
+    const drift = (x: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor] => {
+      const y = this.project(x, tf.add(x, tf.mul(half, u)), p.shakeTol, p.shakeMaxIter);
+      return [y, this.tangent([y], [tf.div(tf.sub(y, x), half)])[0]];
+    };
+    const [x, u] = drift(q[0], vel);
+    const [y, v] = drift(x, tf.mul(p.c, u));
+    return { q: [y], vel: v };
+  }
+}
 
 const argv = process.argv;
 const opt = (name: string, fallback: string): string => {
@@ -49,6 +71,8 @@ interface Case {
 
 const ortho10 = orthogonal();
 const orthoTol = orthogonal();
+const orthoTextbook = new TextbookOrthogonal();
+
 const cases: Case[] = [
   {
     name: 'momentum (lr 0.078, μ 0.74)',
@@ -85,6 +109,17 @@ const cases: Case[] = [
         constraints: [{ pattern: '*', constraint: orthoTol }],
       }),
     shake: orthoTol,
+  },
+  {
+    name: 'CoLA-ud orthogonal, textbook RATTLE (all projections), tol 1e-6',
+    units: [784, 256, 256, 10],
+    make: () =>
+      new UnderdampedLangevin({
+        lr: 0.1,
+        momentum: 0.9,
+        constraints: [{ pattern: '*', constraint: orthoTextbook }],
+      }),
+    shake: orthoTextbook,
   },
   {
     name: 'CoLA-ud orthogonal, SHAKE 10 fixed',
