@@ -25,7 +25,7 @@
  * ops per weight, and no transcendental (storing the angle φ instead, w = r sin φ, needs a
  * sin and a cos of φ per step: slower here). Float32 rounding moves the pair off the circle
  * by ~1e-7 per rotation, so it is renormalised to radius r every 8th step (which keeps the
- * relative residual ≲ 1e-6 and |w| ≤ r(1 + 3e-7); measured drift without it: 6e-6 after 1,000
+ * relative residual ≲ 1.5e-6 and |w| ≤ r(1 + 3e-7); measured drift without it: 6e-6 after 1,000
  * steps at τ = 0, 2e-5 after 2,000 at τ = 1e-3). A weight set from outside the optimizer
  * (setWeights mid-run) is pulled back onto the circle at the next renormalisation.
  *

@@ -7,7 +7,7 @@
  *   SHAKE (tall):  Y ← Y − ½M_n(YᵀY − I)   until max|YᵀY − I| < tol   (wide: Y ← Y − ½(YYᵀ − I)M_n)
  * The wide formulas are the tall ones applied to Mᵀ, so a wide kernel is transposed (not
  * reshaped, which is the official code's bug) into a tall X = Mᵀ, handled there and transposed
- * back. SHAKE stops on the tolerance (default 1e-6; typically 2–3 iterations, float32 plateaus
+ * back. SHAKE stops on the tolerance (default 1e-6; 1–2 corrections per projection, float32 plateaus
  * at ~1–2e-7) rather than running a fixed 10 iterations. Explicit transposes feed plain matMul
  * (wasm's transposeA/B matMul is ~20× slower).
  *
