@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, type BackendName } from '../src/backend/index.js';
 import { UnderdampedLangevin } from '../src/langevin/index.js';
-import { arg, loadData, markdown, toTensors, trainAndTrack, type EpochRow } from './langevin-common.js';
+import { arg, loadData, markdown, trainAndTrack, type EpochRow } from './langevin-common.js';
 
 const epochs = Number(arg('epochs', '3'));
 const trainSize = Number(arg('train-size', '10000'));
@@ -24,14 +24,13 @@ const sgdLr = Number(arg('sgd-lr', '0.1'));
 await selectBackend(arg('backend', 'wasm') as BackendName);
 
 const { split, name } = loadData(trainSize, testSize);
-const train = toTensors(split.train, true);
-const test = toTensors(split.test, true);
 console.log(`${name}: ${split.train.labels.length} train / ${split.test.labels.length} test, ${epochs} epochs, batch 128`);
 
 function mlp(): tfl.Sequential {
   return tfl.sequential({
     layers: [
-      tfl.layers.dense({ units: 1000, inputShape: [784], activation: 'relu', name: 'dense_1', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+      tfl.layers.flatten({ inputShape: [28, 28, 1], name: 'flatten' }),
+      tfl.layers.dense({ units: 1000, activation: 'relu', name: 'dense_1', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
       tfl.layers.dense({ units: 10, activation: 'softmax', name: 'dense_2', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
     ],
   });
@@ -48,7 +47,6 @@ for (const [label, makeOptimizer, constrained] of methods) {
   const model = mlp();
   const optimizer = makeOptimizer();
   if (optimizer instanceof UnderdampedLangevin) optimizer.initialiseVariables(model.trainableWeights.map((w) => w.read() as tf.Variable));
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const report = constrained
     ? () => {
         const k = model.getLayer('dense_1').getWeights()[0];
@@ -57,7 +55,7 @@ for (const [label, makeOptimizer, constrained] of methods) {
         return `max|W1| ${m.toFixed(4)} residual ${res.toExponential(1)}`;
       }
     : undefined;
-  rows.push(...(await trainAndTrack(label, model, train, test, epochs, 128, report)));
+  rows.push(...(await trainAndTrack(label, model, optimizer, split, epochs, 128, report)));
   model.dispose();
 }
 console.log(`\n${name}, ${tf.getBackend()}:\n` + markdown(rows));

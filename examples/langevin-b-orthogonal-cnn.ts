@@ -21,14 +21,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, type BackendName } from '../src/backend/index.js';
 import { UnderdampedLangevin } from '../src/langevin/index.js';
-import { arg, evaluate, loadData, markdown, toTensors, trainAndTrack, type EpochRow } from './langevin-common.js';
+import { selectSamples } from '../src/data/index.js';
+import { arg, loadData, markdown, trainAndTrack, type EpochRow } from './langevin-common.js';
 
 const epochs = Number(arg('epochs', '6'));
 const momentum = 0.9;
 await selectBackend(arg('backend', 'wasm') as BackendName);
 const { split, name } = loadData(Number(arg('train-size', '5000')), Number(arg('test-size', '2000')));
-const train = toTensors(split.train, false);
-const test = toTensors(split.test, false);
 
 function cnn(): tfl.Sequential {
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
@@ -45,33 +44,31 @@ function cnn(): tfl.Sequential {
   });
 }
 
-/** A compiled CNN with SGD-momentum or CoLA-ud orthogonal at learning rate `lr`. */
+/** A CNN with SGD-momentum or CoLA-ud orthogonal at learning rate `lr`. */
 function build(method: 'momentum' | 'orthogonal', lr: number): { model: tfl.Sequential; optimizer: tf.Optimizer } {
   const model = cnn();
   const optimizer =
     method === 'momentum' ? tf.train.momentum(lr, momentum) : new UnderdampedLangevin({ lr, momentum, tau: 0, constraints: 'none@conv_1,orthogonal@*' });
   if (optimizer instanceof UnderdampedLangevin) optimizer.initialiseVariables(model.trainableWeights.map((w) => w.read() as tf.Variable));
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   return { model, optimizer };
 }
 
 /** Validation error of SGD-momentum at each candidate lr (80/20 split of the training subset). */
 async function selectLr(candidates: number[]): Promise<number> {
-  const n = train.x.shape[0];
+  const n = split.train.labels.length;
   const nFit = Math.floor(0.8 * n);
-  const fit = { x: tf.slice(train.x, 0, nFit), y: tf.slice(train.y, 0, nFit) };
-  const val = { x: tf.slice(train.x, nFit), y: tf.slice(train.y, nFit) };
+  const range = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
+  const pilot = { train: selectSamples(split.train, range(0, nFit)), test: selectSamples(split.train, range(nFit, n)) };
   const pilotEpochs = Number(arg('pilot-epochs', '1'));
   let best = { lr: candidates[0], error: Infinity };
   for (const lr of candidates) {
-    const { model } = build('momentum', lr);
-    await model.fit(fit.x, fit.y, { epochs: pilotEpochs, batchSize: 128, shuffle: true, verbose: 0 });
-    const { error, loss } = evaluate(model, val.x, val.y);
-    console.log(`lr selection (SGD momentum μ=${momentum}, ${pilotEpochs} epoch(s) on ${nFit}, validated on ${n - nFit}): lr ${lr}  val error ${(100 * error).toFixed(2)}%  val loss ${loss.toFixed(4)}`);
+    const { model, optimizer } = build('momentum', lr);
+    const rows = await trainAndTrack(`pilot lr ${lr}`, model, optimizer, pilot, pilotEpochs, 128);
+    const { testError: error, trainLoss: loss } = rows[rows.length - 1];
+    console.log(`lr selection (SGD momentum μ=${momentum}, ${pilotEpochs} epoch(s) on ${nFit}, validated on ${n - nFit}): lr ${lr}  val error ${(100 * error).toFixed(2)}%  train loss ${loss.toFixed(4)}`);
     if (Number.isFinite(loss) && error < best.error) best = { lr, error };
     model.dispose();
   }
-  tf.dispose([fit.x, fit.y, val.x, val.y]);
   return best.lr;
 }
 
@@ -87,7 +84,7 @@ for (const [label, method] of [
   const { model, optimizer } = build(method, lr);
   const report =
     optimizer instanceof UnderdampedLangevin ? () => `max residual ${Math.max(...Object.values(optimizer.residuals())).toExponential(1)}` : undefined;
-  rows.push(...(await trainAndTrack(label, model, train, test, epochs, 128, report)));
+  rows.push(...(await trainAndTrack(label, model, optimizer, split, epochs, 128, report)));
   model.dispose();
 }
 console.log(`\n${name} (${split.train.labels.length} train / ${split.test.labels.length} test), ${tf.getBackend()}:\n` + markdown(rows));

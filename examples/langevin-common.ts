@@ -1,11 +1,13 @@
 /**
  * Shared bits of the Langevin examples: argument parsing, data as tensors, a per-epoch
- * train/test evaluation with tfjs-layers `fit`.
+ * train/test evaluation with reglab's Trainer.
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { Random } from '../src/core/random.js';
 import { loadDataset, loadMnist, type Dataset, type DataSplit } from '../src/data/index.js';
+import { Trainer } from '../src/train/trainer.js';
 
 export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,12 +24,6 @@ export function loadData(trainSize: number, testSize: number): { split: DataSpli
   return { split: loadMnist({ trainSize, testSize }), name: 'MNIST' };
 }
 
-export function toTensors(data: Dataset, flat: boolean): { x: tf.Tensor; y: tf.Tensor } {
-  const n = data.labels.length;
-  const shape = flat ? [n, data.x.length / n] : [n, ...data.sampleShape];
-  return { x: tf.tensor(data.x, shape), y: tf.oneHot(tf.tensor1d(data.labels, 'int32'), data.numClasses) };
-}
-
 export interface EpochRow {
   method: string;
   epoch: number;
@@ -38,31 +34,35 @@ export interface EpochRow {
   seconds: number;
 }
 
-/** Accuracy-based error and mean cross-entropy on a set. */
-export function evaluate(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor): { loss: number; error: number } {
-  const [loss, acc] = model.evaluate(x, y, { batchSize: 1000 }) as tf.Scalar[];
-  const out = { loss: loss.dataSync()[0], error: 1 - acc.dataSync()[0] };
-  tf.dispose([loss, acc]);
-  return out;
+/** Accuracy-based error and mean cross-entropy of `trainer`'s model on a set. */
+export function evaluate(trainer: Trainer, data: Dataset): { loss: number; error: number } {
+  const { loss, accuracy } = trainer.evaluate(data, 1000);
+  return { loss, error: 1 - accuracy };
 }
 
-/** Trains `epochs` epochs with model.fit, evaluating train and test error after each. */
+/**
+ * Trains `epochs` epochs with reglab's Trainer (batches shuffled by the seeded generator, so
+ * a run is repeatable; tfjs-layers' `fit` shuffles with Math.random), evaluating train and test
+ * error after each.
+ */
 export async function trainAndTrack(
   method: string,
   model: tfl.LayersModel,
-  train: { x: tf.Tensor; y: tf.Tensor },
-  test: { x: tf.Tensor; y: tf.Tensor },
+  optimizer: tf.Optimizer,
+  split: DataSplit,
   epochs: number,
   batchSize: number,
   after?: () => string,
+  seed = 1,
 ): Promise<EpochRow[]> {
+  const trainer = new Trainer({ model, optimizer, rng: new Random(seed) });
   const rows: EpochRow[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now();
-    await model.fit(train.x, train.y, { epochs: 1, batchSize, shuffle: true, verbose: 0 });
+    await trainer.trainEpoch(split.train, batchSize);
     const seconds = (performance.now() - t0) / 1000;
-    const tr = evaluate(model, train.x, train.y);
-    const te = evaluate(model, test.x, test.y);
+    const tr = evaluate(trainer, split.train);
+    const te = evaluate(trainer, split.test);
     const row = { method, epoch, trainLoss: tr.loss, trainError: tr.error, testError: te.error, gap: te.error - tr.error, seconds };
     rows.push(row);
     console.log(
