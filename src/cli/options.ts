@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../backend/select.js';
 import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { DATASET_NAMES } from '../data/registry.js';
-import { SAMPLINGS, type Sampling } from '../data/raw.js';
+import { SAMPLINGS } from '../data/raw.js';
 import { RUN_DEFAULTS, type RunConfig } from '../train/run.js';
 
 /** Parses a positive integer flag value. */
@@ -72,55 +72,29 @@ export function addTrainingOptions(command: Command, defaults: { model?: string;
     .option('--seed <n>', 'seed of every random draw', nonNegativeInt, RUN_DEFAULTS.seed);
 }
 
-/** The flag values commander hands to an action. */
-export interface TrainingFlags {
-  dataset: string;
-  dataDir?: string;
-  trainSize?: number;
-  testSize?: number;
-  sampling?: Sampling;
-  rawPixels?: boolean;
-  transfer?: string;
-  model: string;
+/** The run-config fields that have a flag of the same name. */
+const RUN_FLAG_KEYS = [
+  'dataset', 'dataDir', 'trainSize', 'testSize', 'sampling', 'rawPixels', 'transfer', 'model', 'activation',
+  'batchNorm', 'init', 'epochs', 'batchSize', 'optimizer', 'lr', 'momentum', 'seed',
+] as const satisfies readonly (keyof RunConfig)[];
+
+/**
+ * The flag values commander hands to an action: the run config's fields of the same name,
+ * plus the repeatable flags (singular names) and the backend.
+ */
+export interface TrainingFlags extends Pick<RunConfig, (typeof RUN_FLAG_KEYS)[number]> {
   activation: ActivationName;
-  batchNorm?: boolean;
-  init?: string;
-  epochs: number;
-  batchSize: number;
-  optimizer: string;
-  lr: number;
   momentum: number;
   constraint: string[];
   reg: string[];
   track: string[];
   trackActivations?: boolean;
-  seed: number;
   backend: BackendName;
 }
 
-/** Converts flags into a run config. */
+/** Converts flags into a run config (other keys a command adds, like `--out`, stay out). */
 export function runConfigFromFlags(flags: TrainingFlags): RunConfig {
   const track = flags.trackActivations && !flags.track.includes('activations') ? [...flags.track, 'activations'] : flags.track;
-  return {
-    dataset: flags.dataset,
-    dataDir: flags.dataDir,
-    trainSize: flags.trainSize,
-    testSize: flags.testSize,
-    sampling: flags.sampling,
-    rawPixels: flags.rawPixels,
-    transfer: flags.transfer,
-    model: flags.model,
-    activation: flags.activation,
-    batchNorm: flags.batchNorm,
-    init: flags.init,
-    epochs: flags.epochs,
-    batchSize: flags.batchSize,
-    optimizer: flags.optimizer,
-    lr: flags.lr,
-    momentum: flags.momentum,
-    constraints: flags.constraint,
-    regs: flags.reg,
-    track,
-    seed: flags.seed,
-  };
+  const shared = Object.fromEntries(RUN_FLAG_KEYS.map((key) => [key, flags[key]])) as Pick<RunConfig, (typeof RUN_FLAG_KEYS)[number]>;
+  return { ...shared, constraints: flags.constraint, regs: flags.reg, track };
 }

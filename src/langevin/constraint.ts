@@ -12,6 +12,7 @@
  * constraint's auxiliaries (the circle's ξ); the optimizer stores them and the velocity.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { check } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 
 export type ConstraintKind = 'none' | 'circle' | 'sphere' | 'orthogonal';
@@ -70,7 +71,14 @@ export abstract class ShakeConstraint implements Constraint {
   abstract readonly kind: ConstraintKind;
   readonly auxNames: readonly string[] = [];
   abstract spec(): string;
-  abstract checkShape(shape: readonly number[], name: string): void;
+  /** Both constraints act on kernels (one neuron per column), never on biases. */
+  checkShape(shape: readonly number[], name: string): void {
+    check(
+      shape.length >= 2,
+      `${this.kind} constraint on ${name} of shape [${shape}]: needs a kernel (rank ≥ 2)`,
+      'constrain kernels only (biases stay "none")',
+    );
+  }
   abstract initialise(theta: tf.Tensor): tf.Tensor[];
   abstract residual(q: tf.Tensor[]): tf.Scalar;
   abstract tangent(q: tf.Tensor[], v: tf.Tensor[]): tf.Tensor[];

@@ -15,7 +15,7 @@
  * X/‖X‖_F (all singular values ≤ 1), i.e. the orthogonal polar factor of the kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { check, ReglabError } from '../core/errors.js';
+import { ReglabError } from '../core/errors.js';
 import { ShakeConstraint } from './constraint.js';
 
 /** The tall matrix view of a kernel: [n, p] with n = prod(all but last axis), transposed if wide. */
@@ -47,13 +47,6 @@ export class OrthogonalConstraint extends ShakeConstraint {
     return 'orthogonal';
   }
 
-  checkShape(shape: readonly number[], name: string): void {
-    check(
-      shape.length >= 2,
-      `orthogonal constraint on ${name} of shape [${shape}]: needs a kernel (rank ≥ 2)`,
-      'constrain kernels only (biases stay "none")',
-    );
-  }
 
   /** Newton–Schulz polar iteration to max|XᵀX − I| < 1e-6 (at most 100 iterations). */
   initialise(theta: tf.Tensor): tf.Tensor[] {

@@ -29,13 +29,6 @@ export class SphereConstraint extends ShakeConstraint {
     return `sphere:${this.r}`;
   }
 
-  checkShape(shape: readonly number[], name: string): void {
-    check(
-      shape.length >= 2,
-      `sphere constraint on ${name} of shape [${shape}]: needs a kernel (rank ≥ 2)`,
-      'constrain kernels only (biases stay "none")',
-    );
-  }
 
   /** Scales every column to norm r. */
   initialise(theta: tf.Tensor): tf.Tensor[] {

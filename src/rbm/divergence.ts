@@ -135,26 +135,19 @@ function rowPairs(
   };
 }
 
-/** {@link divergenceOfPairs} for row p of `first` (`[P, units]` pre-activations) against row p of `second`. */
-export function pairDivergence(
-  kind: DivergenceKind,
-  first: tf.Tensor2D,
-  second: tf.Tensor2D,
-): tf.Tensor1D {
-  return tf.tidy(() => {
-    const { stacked, pairs } = rowPairs(first, second);
-    return divergenceOfPairs(kind, stacked, pairs);
-  });
+/** Applies a pair function to row p of `first` (`[P, units]` pre-activations) against row p of `second`. */
+function onRowPairs(
+  of: typeof divergenceOfPairs,
+): (kind: DivergenceKind, first: tf.Tensor2D, second: tf.Tensor2D) => tf.Tensor1D {
+  return (kind, first, second) =>
+    tf.tidy(() => {
+      const { stacked, pairs } = rowPairs(first, second);
+      return of(kind, stacked, pairs);
+    });
 }
 
+/** {@link divergenceOfPairs} for row p of `first` (`[P, units]` pre-activations) against row p of `second`. */
+export const pairDivergence = onRowPairs(divergenceOfPairs);
+
 /** {@link penaltyOfPairs} for row p of `first` against row p of `second`. */
-export function pairPenalty(
-  kind: DivergenceKind,
-  first: tf.Tensor2D,
-  second: tf.Tensor2D,
-): tf.Tensor1D {
-  return tf.tidy(() => {
-    const { stacked, pairs } = rowPairs(first, second);
-    return penaltyOfPairs(kind, stacked, pairs);
-  });
-}
+export const pairPenalty = onRowPairs(penaltyOfPairs);
