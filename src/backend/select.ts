@@ -2,6 +2,8 @@
  * Backend selection for Node: loads the backend's package on demand, initialises it, installs
  * reglab's wasm kernel fixes, and logs one line saying what was chosen.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ReglabError } from '../core/errors.js';
 import { installWasmKernelFixes, uninstallWasmKernelFixes } from './wasm-kernels.js';
@@ -77,7 +79,27 @@ async function loadWasm({ wasmFixes = true }: SelectBackendOptions): Promise<str
 }
 
 /** Installs the Dawn `navigator.gpu` and returns an adapter, or throws a ReglabError saying why not. */
+/** Folders where the Vulkan loader usually lives on Linux, plus LD_LIBRARY_PATH. */
+function vulkanLoaderFolders(): string[] {
+  const fromEnv = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  return [...fromEnv, '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64'];
+}
+
+/**
+ * On Linux Dawn needs the Vulkan loader; without it Dawn prints a native warning and finds no
+ * adapter. Checking first gives a clear reason and keeps `auto` quiet on machines without a GPU.
+ */
+function checkVulkanLoader(): void {
+  if (process.platform !== 'linux') return;
+  if (vulkanLoaderFolders().some((dir) => existsSync(path.join(dir, 'libvulkan.so.1')))) return;
+  throw new ReglabError(
+    'no Vulkan loader (libvulkan.so.1) on this machine, so WebGPU has no adapter',
+    'install libvulkan1 and the GPU vendor Vulkan driver, or put the folder holding libvulkan.so.1 on LD_LIBRARY_PATH',
+  );
+}
+
 async function webgpuAdapter(): Promise<{ info?: { vendor?: string; description?: string } }> {
+  checkVulkanLoader();
   const dawn = (await importOptional(WEBGPU, 'the webgpu backend', 'npm install webgpu')) as {
     create(flags: string[]): GPU;
     globals: object;

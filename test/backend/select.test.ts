@@ -77,8 +77,8 @@ test('webgpu: works where a GPU adapter exists, else a clear error naming the Vu
     assert.match(lines[0], /^backend: webgpu/);
   } catch (err) {
     assert.ok(err instanceof ReglabError, `not a ReglabError: ${err}`);
-    assert.match(err.message, /no WebGPU adapter|'webgpu' package/);
-    assert.match(err.hint ?? '', /VK_DRIVER_FILES|npm install webgpu/);
+    assert.match(err.message, /no WebGPU adapter|no Vulkan loader|'webgpu' package/);
+    assert.match(err.hint ?? '', /VK_DRIVER_FILES|libvulkan1|npm install webgpu/);
   }
 });
 
