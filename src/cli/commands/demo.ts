@@ -17,15 +17,15 @@ export const DEMO_METHODS = 'std,ort:0.1,racecar:1e-5';
 /** The demo's shared run settings: small enough for a few minutes on 2 cores. */
 export const DEMO_BASE: ExperimentConfig['base'] = {
   dataset: 'mnist',
-  trainSize: 2000,
-  testSize: 1000,
+  trainSize: 5000,
+  testSize: 2000,
   model: 'mlp:256',
   activation: 'relu',
-  epochs: 3,
+  epochs: 5,
   batchSize: 64,
   optimizer: 'adam',
   lr: 1e-3,
-  track: ['mi'],
+  track: ['mi', 'activations'],
   monitorSamples: 512,
 };
 
