@@ -20,8 +20,7 @@ import { Rbm, cdStep, uniformFrom, type CdOptions } from '../src/rbm/index.js';
 import type { RegularizationTerm } from '../src/train/term.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
-  THROUGHPUT_COLUMNS,
-  type Column,
+  bestOfRounds,
   measureThroughput,
   num,
   writeResults,
@@ -153,16 +152,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  // Best of the rounds per case (the least disturbed by other load), then ratios to the first.
-  const best = Object.keys(cases).map((name) =>
-    results.filter((r) => r.name === name).reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a)),
-  );
-  const baseline = best[0].msPerStep;
-  const rows = best.map((r) => ({ ...r, ratio: r.msPerStep / baseline }));
-  const columns: Column<(typeof rows)[number]>[] = [
-    ...(THROUGHPUT_COLUMNS as unknown as Column<(typeof rows)[number]>[]),
-    { key: 'ratio', title: `× ${best[0].name}`, format: (v: unknown) => num(v, 2) },
-  ];
+  const { rows, columns } = bestOfRounds(results, Object.keys(cases), `× ${Object.keys(cases)[0]}`);
   const what = rbm
     ? `RBM 784-500, one CD-1 update at batch ${RBM_BATCH}, DR over 512 different-class pairs`
     : `MLP 784-256-256-10 sigmoid, batch ${BATCH}, DR on dense_1 and dense_2`;

@@ -182,6 +182,25 @@ export const THROUGHPUT_COLUMNS: Column<ThroughputResult>[] = [
   { key: 'rssMB', title: 'RSS MB', format: (v) => num(v) },
 ];
 
+/** A throughput result with its step time relative to the first case. */
+export type RatioRow = ThroughputResult & { ratio: number };
+
+/**
+ * The fastest result of each case over repeated rounds (the one least disturbed by other
+ * load), with its step-time ratio to the first case, and the table columns to print them.
+ */
+export function bestOfRounds(results: ThroughputResult[], names: string[], ratioTitle: string): { rows: RatioRow[]; columns: Column<RatioRow>[] } {
+  const best = names.map((name) =>
+    results.filter((r) => r.name === name).reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a)),
+  );
+  const baseline = best[0].msPerStep;
+  const columns: Column<RatioRow>[] = [
+    ...(THROUGHPUT_COLUMNS as unknown as Column<RatioRow>[]),
+    { key: 'ratio', title: ratioTitle, format: (v) => num(v, 2) },
+  ];
+  return { rows: best.map((r) => ({ ...r, ratio: r.msPerStep / baseline })), columns };
+}
+
 /** Writes `basePath.json` (rows as they are) and `basePath.md` (the table), creating folders. */
 export async function writeResults<T>(
   basePath: string,

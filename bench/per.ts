@@ -31,13 +31,12 @@ import {
 import type { RegularizationTerm } from '../src/train/term.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
-  THROUGHPUT_COLUMNS,
+  bestOfRounds,
   measureThroughput,
   num,
   useBenchBackend,
   writeResults,
   type BenchBackend,
-  type Column,
   type ThroughputResult,
 } from './harness.js';
 
@@ -172,17 +171,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  // Best of the rounds per case (the least disturbed by other load), then ratios to vanilla.
-  const best = Object.keys(CASES).map((name) =>
-    results.filter((r) => r.name === name).reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a)),
-  );
-  const vanilla = best[0].msPerStep;
-  const rows = best.map((r) => ({ ...r, ratio: r.msPerStep / vanilla }));
-  type Row = ThroughputResult & { ratio: number };
-  const columns: Column<Row>[] = [
-    ...(THROUGHPUT_COLUMNS as unknown as Column<Row>[]),
-    { key: 'ratio', title: '× vanilla', format: (v) => num(v, 2) },
-  ];
+  const { rows, columns } = bestOfRounds(results, Object.keys(CASES), '× vanilla');
   const preamble = `MLP 784-256-256-10, batch ${BATCH}, s = ${SLICES}, backend ${backend}, best of ${rounds} rounds of ≥ ${seconds} s (\`npx tsx bench/per.ts --backend ${backend}\`)`;
   await writeResults(`bench/results/per-${backend}`, rows, columns, `${preamble}\n\n${drawLines.join('\n')}`);
   console.log(drawLines.join('\n'));
