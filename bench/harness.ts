@@ -189,7 +189,11 @@ export type RatioRow = ThroughputResult & { ratio: number };
  * The fastest result of each case over repeated rounds (the one least disturbed by other
  * load), with its step-time ratio to the first case, and the table columns to print them.
  */
-export function bestOfRounds(results: ThroughputResult[], names: string[], ratioTitle: string): { rows: RatioRow[]; columns: Column<RatioRow>[] } {
+export function bestOfRounds(
+  results: ThroughputResult[],
+  names: string[],
+  ratioTitle: string,
+): { rows: RatioRow[]; columns: Column<RatioRow>[] } {
   const best = names.map((name) =>
     results.filter((r) => r.name === name).reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a)),
   );

@@ -13,7 +13,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { measureThroughput, writeResults, type BenchBackend } from './harness.js';
-import { UnderdampedLangevin, OrthogonalConstraint, orthogonal, type StepParams } from '../src/langevin/index.js';
+import {
+  UnderdampedLangevin,
+  OrthogonalConstraint,
+  orthogonal,
+  type StepParams,
+} from '../src/langevin/index.js';
 
 /**
  * The textbook BAOAB + SHAKE/RATTLE step with every velocity projected (kick, mid-step RATTLE,
@@ -25,7 +30,11 @@ class TextbookOrthogonal extends OrthogonalConstraint {
     return tf.sub(vel, tf.mul(h, this.tangent(q, [grad])[0]));
   }
 
-  override driftThermostat(q: tf.Tensor[], vel: tf.Tensor, p: StepParams): { q: tf.Tensor[]; vel: tf.Tensor } {
+  override driftThermostat(
+    q: tf.Tensor[],
+    vel: tf.Tensor,
+    p: StepParams,
+  ): { q: tf.Tensor[]; vel: tf.Tensor } {
     const half = p.h / 2;
     const drift = (x: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor] => {
       const y = this.project(x, tf.add(x, tf.mul(half, u)), p.shakeTol, p.shakeMaxIter);
@@ -165,7 +174,8 @@ async function measure(c: Case): Promise<number> {
 
 // --model keeps one model's cases (its momentum baseline included).
 const onlyModel = opt('model', '');
-if (onlyModel) cases.splice(0, cases.length, ...cases.filter((c) => c.units.join('-') === onlyModel));
+if (onlyModel)
+  cases.splice(0, cases.length, ...cases.filter((c) => c.units.join('-') === onlyModel));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));

@@ -146,7 +146,9 @@ async function main(): Promise<void> {
   await useBenchBackend(backend);
   // Timed first, in a fresh process, before training cases churn the heap.
   const draws = directionDrawTimes();
-  const drawLines = Object.entries(draws).map(([name, ms]) => `- directions 256×256, ${name}: ${num(ms, 2)} ms`);
+  const drawLines = Object.entries(draws).map(
+    ([name, ms]) => `- directions 256×256, ${name}: ${num(ms, 2)} ms`,
+  );
   console.log(drawLines.join('\n'));
   if (rounds === 0) return;
   const results: ThroughputResult[] = [];
@@ -173,7 +175,12 @@ async function main(): Promise<void> {
   }
   const { rows, columns } = bestOfRounds(results, Object.keys(CASES), '× vanilla');
   const preamble = `MLP 784-256-256-10, batch ${BATCH}, s = ${SLICES}, backend ${backend}, best of ${rounds} rounds of ≥ ${seconds} s (\`npx tsx bench/per.ts --backend ${backend}\`)`;
-  await writeResults(`bench/results/per-${backend}`, rows, columns, `${preamble}\n\n${drawLines.join('\n')}`);
+  await writeResults(
+    `bench/results/per-${backend}`,
+    rows,
+    columns,
+    `${preamble}\n\n${drawLines.join('\n')}`,
+  );
   console.log(drawLines.join('\n'));
   console.log(preamble);
   for (const row of rows)

@@ -28,25 +28,42 @@ const variants: Record<string, () => RegularizationTerm[]> = {
 };
 
 /** One trainer per variant (same initial weights) and one shared batch of random images. */
-function setup(spec: string, batchSize: number): { trainers: Record<string, Trainer>; batch: Batch } {
+function setup(
+  spec: string,
+  batchSize: number,
+): { trainers: Record<string, Trainer>; batch: Batch } {
   const rng = new Random(0);
   const x = Float32Array.from({ length: batchSize * 784 }, () => rng.uniform());
   const labels = Int32Array.from({ length: batchSize }, (_, i) => i % 10);
   const data = makeDataset({ name: 'bench', x, labels, sampleShape: [28, 28, 1], numClasses: 10 });
   const trainers = Object.fromEntries(
     Object.entries(variants).map(([name, terms]) => {
-      const model = buildModel(spec, { inputShape: [28, 28, 1], numClasses: 10, rng: new Random(1) });
-      return [name, new Trainer({ model, optimizer: tf.train.adam(1e-4), terms: terms(), rng: new Random(2) })];
+      const model = buildModel(spec, {
+        inputShape: [28, 28, 1],
+        numClasses: 10,
+        rng: new Random(1),
+      });
+      return [
+        name,
+        new Trainer({ model, optimizer: tf.train.adam(1e-4), terms: terms(), rng: new Random(2) }),
+      ];
     }),
   );
-  return { trainers, batch: makeBatch(data, Int32Array.from({ length: batchSize }, (_, i) => i)) };
+  return {
+    trainers,
+    batch: makeBatch(
+      data,
+      Int32Array.from({ length: batchSize }, (_, i) => i),
+    ),
+  };
 }
 
 const cases: [string, string, number][] = [
   ['mlp 784-256-256-10, batch 128', 'mlp:256,256', 128],
   ['cnn, batch 32', 'cnn', 32],
 ];
-const rows: { name: string; variant: string; msPerStep: number; ratio: number; rounds: number }[] = [];
+const rows: { name: string; variant: string; msPerStep: number; ratio: number; rounds: number }[] =
+  [];
 for (const [name, spec, batchSize] of cases) {
   const result = await compareInterleaved({
     name,
@@ -59,12 +76,28 @@ for (const [name, spec, batchSize] of cases) {
       Object.values(trainers).forEach((trainer) => trainer.model.dispose());
       tf.dispose([batch.x, batch.y]);
     },
-    variants: Object.fromEntries(Object.keys(variants).map((variant) => [variant, { step: ({ trainers, batch }: ReturnType<typeof setup>) => trainers[variant].trainStep(batch) }])),
+    variants: Object.fromEntries(
+      Object.keys(variants).map((variant) => [
+        variant,
+        {
+          step: ({ trainers, batch }: ReturnType<typeof setup>) =>
+            trainers[variant].trainStep(batch),
+        },
+      ]),
+    ),
   });
   const std = result[0].msPerStep;
   for (const row of result) {
-    rows.push({ name, variant: row.variant, msPerStep: row.msPerStep, ratio: row.msPerStep / std, rounds });
-    console.log(`${name} ${row.variant}: median ${num(row.msPerStep, 1)} ms/step, ${num(row.msPerStep / std, 2)}× Std`);
+    rows.push({
+      name,
+      variant: row.variant,
+      msPerStep: row.msPerStep,
+      ratio: row.msPerStep / std,
+      rounds,
+    });
+    console.log(
+      `${name} ${row.variant}: median ${num(row.msPerStep, 1)} ms/step, ${num(row.msPerStep / std, 2)}× Std`,
+    );
   }
 }
 await writeResults(

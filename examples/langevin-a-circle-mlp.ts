@@ -24,29 +24,56 @@ const sgdLr = Number(arg('sgd-lr', '0.1'));
 await selectBackend(arg('backend', 'wasm') as BackendName);
 
 const { split, name } = loadData(trainSize, testSize);
-console.log(`${name}: ${split.train.labels.length} train / ${split.test.labels.length} test, ${epochs} epochs, batch 128`);
+console.log(
+  `${name}: ${split.train.labels.length} train / ${split.test.labels.length} test, ${epochs} epochs, batch 128`,
+);
 
 function mlp(): tfl.Sequential {
   return tfl.sequential({
     layers: [
       tfl.layers.flatten({ inputShape: [28, 28, 1], name: 'flatten' }),
-      tfl.layers.dense({ units: 1000, activation: 'relu', name: 'dense_1', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', name: 'dense_2', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
+      tfl.layers.dense({
+        units: 1000,
+        activation: 'relu',
+        name: 'dense_1',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tfl.layers.dense({
+        units: 10,
+        activation: 'softmax',
+        name: 'dense_2',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+      }),
     ],
   });
 }
 
 const methods: Array<[string, () => tf.Optimizer, boolean]> = [
   [`SGD (lr ${sgdLr})`, () => tf.train.sgd(sgdLr), false],
-  ['Langevin ud h=0.3 γ=1 τ=0, no constraint', () => new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 0 }), false],
-  ['CoLA-ud circle 0.05/0.1, h=0.3 γ=1 τ=0', () => new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 0, constraints: 'circle:0.05@dense_1,circle:0.1@dense_2' }), true],
+  [
+    'Langevin ud h=0.3 γ=1 τ=0, no constraint',
+    () => new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 0 }),
+    false,
+  ],
+  [
+    'CoLA-ud circle 0.05/0.1, h=0.3 γ=1 τ=0',
+    () =>
+      new UnderdampedLangevin({
+        h: 0.3,
+        gamma: 1,
+        tau: 0,
+        constraints: 'circle:0.05@dense_1,circle:0.1@dense_2',
+      }),
+    true,
+  ],
 ];
 
 const rows: EpochRow[] = [];
 for (const [label, makeOptimizer, constrained] of methods) {
   const model = mlp();
   const optimizer = makeOptimizer();
-  if (optimizer instanceof UnderdampedLangevin) optimizer.initialiseVariables(model.trainableWeights.map((w) => w.read() as tf.Variable));
+  if (optimizer instanceof UnderdampedLangevin)
+    optimizer.initialiseVariables(model.trainableWeights.map((w) => w.read() as tf.Variable));
   const report = constrained
     ? () => {
         const k = model.getLayer('dense_1').getWeights()[0];

@@ -27,29 +27,61 @@ import { arg, loadData, markdown, trainAndTrack, type EpochRow } from './langevi
 const epochs = Number(arg('epochs', '6'));
 const momentum = 0.9;
 await selectBackend(arg('backend', 'wasm') as BackendName);
-const { split, name } = loadData(Number(arg('train-size', '5000')), Number(arg('test-size', '2000')));
+const { split, name } = loadData(
+  Number(arg('train-size', '5000')),
+  Number(arg('test-size', '2000')),
+);
 
 function cnn(): tfl.Sequential {
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
   return tfl.sequential({
     layers: [
-      tfl.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1], name: 'conv_1', kernelInitializer: init(1) }),
+      tfl.layers.conv2d({
+        filters: 16,
+        kernelSize: 3,
+        activation: 'relu',
+        inputShape: [28, 28, 1],
+        name: 'conv_1',
+        kernelInitializer: init(1),
+      }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', name: 'conv_2', kernelInitializer: init(2) }),
+      tfl.layers.conv2d({
+        filters: 32,
+        kernelSize: 3,
+        activation: 'relu',
+        name: 'conv_2',
+        kernelInitializer: init(2),
+      }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.flatten(),
-      tfl.layers.dense({ units: 64, activation: 'relu', name: 'dense_1', kernelInitializer: init(3) }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', name: 'dense_2', kernelInitializer: init(4) }),
+      tfl.layers.dense({
+        units: 64,
+        activation: 'relu',
+        name: 'dense_1',
+        kernelInitializer: init(3),
+      }),
+      tfl.layers.dense({
+        units: 10,
+        activation: 'softmax',
+        name: 'dense_2',
+        kernelInitializer: init(4),
+      }),
     ],
   });
 }
 
 /** A CNN with SGD-momentum or CoLA-ud orthogonal at learning rate `lr`. */
-function build(method: 'momentum' | 'orthogonal', lr: number): { model: tfl.Sequential; optimizer: tf.Optimizer } {
+function build(
+  method: 'momentum' | 'orthogonal',
+  lr: number,
+): { model: tfl.Sequential; optimizer: tf.Optimizer } {
   const model = cnn();
   const optimizer =
-    method === 'momentum' ? tf.train.momentum(lr, momentum) : new UnderdampedLangevin({ lr, momentum, tau: 0, constraints: 'none@conv_1,orthogonal@*' });
-  if (optimizer instanceof UnderdampedLangevin) optimizer.initialiseVariables(model.trainableWeights.map((w) => w.read() as tf.Variable));
+    method === 'momentum'
+      ? tf.train.momentum(lr, momentum)
+      : new UnderdampedLangevin({ lr, momentum, tau: 0, constraints: 'none@conv_1,orthogonal@*' });
+  if (optimizer instanceof UnderdampedLangevin)
+    optimizer.initialiseVariables(model.trainableWeights.map((w) => w.read() as tf.Variable));
   return { model, optimizer };
 }
 
@@ -57,15 +89,21 @@ function build(method: 'momentum' | 'orthogonal', lr: number): { model: tfl.Sequ
 async function selectLr(candidates: number[]): Promise<number> {
   const n = split.train.labels.length;
   const nFit = Math.floor(0.8 * n);
-  const range = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
-  const pilot = { train: selectSamples(split.train, range(0, nFit)), test: selectSamples(split.train, range(nFit, n)) };
+  const range = (from: number, to: number) =>
+    Int32Array.from({ length: to - from }, (_, i) => from + i);
+  const pilot = {
+    train: selectSamples(split.train, range(0, nFit)),
+    test: selectSamples(split.train, range(nFit, n)),
+  };
   const pilotEpochs = Number(arg('pilot-epochs', '1'));
   let best = { lr: candidates[0], error: Infinity };
   for (const lr of candidates) {
     const { model, optimizer } = build('momentum', lr);
     const rows = await trainAndTrack(`pilot lr ${lr}`, model, optimizer, pilot, pilotEpochs, 128);
     const { testError: error, trainLoss: loss } = rows[rows.length - 1];
-    console.log(`lr selection (SGD momentum μ=${momentum}, ${pilotEpochs} epoch(s) on ${nFit}, validated on ${n - nFit}): lr ${lr}  val error ${(100 * error).toFixed(2)}%  train loss ${loss.toFixed(4)}`);
+    console.log(
+      `lr selection (SGD momentum μ=${momentum}, ${pilotEpochs} epoch(s) on ${nFit}, validated on ${n - nFit}): lr ${lr}  val error ${(100 * error).toFixed(2)}%  train loss ${loss.toFixed(4)}`,
+    );
     if (Number.isFinite(loss) && error < best.error) best = { lr, error };
     model.dispose();
   }
@@ -83,8 +121,13 @@ for (const [label, method] of [
 ] as Array<[string, 'momentum' | 'orthogonal']>) {
   const { model, optimizer } = build(method, lr);
   const report =
-    optimizer instanceof UnderdampedLangevin ? () => `max residual ${Math.max(...Object.values(optimizer.residuals())).toExponential(1)}` : undefined;
+    optimizer instanceof UnderdampedLangevin
+      ? () => `max residual ${Math.max(...Object.values(optimizer.residuals())).toExponential(1)}`
+      : undefined;
   rows.push(...(await trainAndTrack(label, model, optimizer, split, epochs, 128, report)));
   model.dispose();
 }
-console.log(`\n${name} (${split.train.labels.length} train / ${split.test.labels.length} test), ${tf.getBackend()}:\n` + markdown(rows));
+console.log(
+  `\n${name} (${split.train.labels.length} train / ${split.test.labels.length} test), ${tf.getBackend()}:\n` +
+    markdown(rows),
+);

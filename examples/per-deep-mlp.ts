@@ -13,27 +13,45 @@
  * weight 0) is the control with PER's batch order. Writes examples/results/<out>.json.
  */
 import { loadMnist } from '../src/data/mnist.js';
-import { argument, exampleBackend, meanSd, runOnce, writeJson, type RunResult } from './per-shared.js';
+import {
+  argument,
+  exampleBackend,
+  meanSd,
+  runOnce,
+  writeJson,
+  type RunResult,
+} from './per-shared.js';
 
 const epochs = Number(argument('epochs', '4'));
 const seeds = Number(argument('seeds', '3'));
 const lambdas = argument('lambdas', '1e-5,1e-4,1e-3').split(',');
 const activation = argument('activation', 'tanh') as 'tanh' | 'elu';
 const depth = Number(argument('depth', '10'));
-const data = loadMnist({ trainSize: Number(argument('train', '2000')), testSize: Number(argument('test', '1000')) });
+const data = loadMnist({
+  trainSize: Number(argument('train', '2000')),
+  testSize: Number(argument('test', '1000')),
+});
 const backend = await exampleBackend();
 const model = `mlp:${Array(depth).fill(128).join(',')}`;
 const methods = argument('methods', 'l1act,l2act,per').split(',');
 const vanilla = argument('vanilla', 'true') === 'true' ? ['none'] : [];
-const regs = [...vanilla, ...methods.flatMap((name) => lambdas.map((lambda) => `${name}:${lambda}`))];
+const regs = [
+  ...vanilla,
+  ...methods.flatMap((name) => lambdas.map((lambda) => `${name}:${lambda}`)),
+];
 
 console.log(`backend ${backend}; ${model} ${activation}; ${epochs} epochs; ${seeds} seeds`);
 const results: RunResult[] = [];
 for (const reg of regs) {
   for (let seed = 1; seed <= seeds; seed++) {
-    const result = await runOnce({ model, activation, reg, seed, epochs, batchSize: 128, learningRate: 1e-3 }, data);
+    const result = await runOnce(
+      { model, activation, reg, seed, epochs, batchSize: 128, learningRate: 1e-3 },
+      data,
+    );
     results.push(result);
-    console.log(`${reg.padEnd(12)} seed ${seed}: test error ${(100 * result.testError).toFixed(2)}%  (${result.seconds.toFixed(1)} s)`);
+    console.log(
+      `${reg.padEnd(12)} seed ${seed}: test error ${(100 * result.testError).toFixed(2)}%  (${result.seconds.toFixed(1)} s)`,
+    );
   }
 }
 
@@ -41,18 +59,37 @@ for (const reg of regs) {
 const layers = Array.from({ length: depth }, (_, k) => `dense_${k + 1}`);
 const summary = regs.map((reg) => {
   const runs = results.filter((r) => r.config.reg === reg);
-  const final = (key: string) => meanSd(runs.map((r) => r.monitors[r.monitors.length - 1][key])).mean;
+  const final = (key: string) =>
+    meanSd(runs.map((r) => r.monitors[r.monitors.length - 1][key])).mean;
   return {
     reg,
     testError: meanSd(runs.map((r) => 100 * r.testError)),
-    layers: Object.fromEntries(layers.map((l) => [l, { mean: final(`${l}/mean`), var: final(`${l}/var`), sw1: final(`${l}/sw1`) }])),
+    layers: Object.fromEntries(
+      layers.map((l) => [
+        l,
+        { mean: final(`${l}/mean`), var: final(`${l}/var`), sw1: final(`${l}/sw1`) },
+      ]),
+    ),
   };
 });
 console.log('\n| reg | test error % | dense_1 mean/var/SW1 | dense_5 | dense_10 |');
 console.log('|---|---|---|---|---|');
-const fmt = (s: { mean: number; var: number; sw1: number }) => `${s.mean.toFixed(3)} / ${s.var.toFixed(3)} / ${s.sw1.toFixed(3)}`;
+const fmt = (s: { mean: number; var: number; sw1: number }) =>
+  `${s.mean.toFixed(3)} / ${s.var.toFixed(3)} / ${s.sw1.toFixed(3)}`;
 for (const row of summary) {
-  const deep = [layers[0], layers[Math.floor(depth / 2) - 1], layers[depth - 1]].map((l) => fmt(row.layers[l]));
-  console.log(`| ${row.reg} | ${row.testError.mean.toFixed(2)} ± ${row.testError.sd.toFixed(2)} | ${deep.join(' | ')} |`);
+  const deep = [layers[0], layers[Math.floor(depth / 2) - 1], layers[depth - 1]].map((l) =>
+    fmt(row.layers[l]),
+  );
+  console.log(
+    `| ${row.reg} | ${row.testError.mean.toFixed(2)} ± ${row.testError.sd.toFixed(2)} | ${deep.join(' | ')} |`,
+  );
 }
-await writeJson(`examples/results/${argument('out', 'per-deep-mlp')}.json`, { backend, model, activation, epochs, seeds, summary, runs: results });
+await writeJson(`examples/results/${argument('out', 'per-deep-mlp')}.json`, {
+  backend,
+  model,
+  activation,
+  epochs,
+  seeds,
+  summary,
+  runs: results,
+});

@@ -20,17 +20,31 @@ const data = loadMnist({ trainSize: 2000, testSize: 1000 });
 const backend = await exampleBackend();
 const layers = ['dense_1', 'dense_2', 'dense_3', 'dense_4'];
 
-console.log(`backend ${backend}; mlp:128×4 elu; ${epochs} epochs; floor of the summed PER = ${(4 * Math.sqrt(2 / Math.PI)).toFixed(4)}`);
+console.log(
+  `backend ${backend}; mlp:128×4 elu; ${epochs} epochs; floor of the summed PER = ${(4 * Math.sqrt(2 / Math.PI)).toFixed(4)}`,
+);
 const results: RunResult[] = [];
 for (const lambda of lambdas) {
   // λ = 0 still computes PER (weight 0) so that its value is reported.
   const result = await runOnce(
-    { model: 'mlp:128,128,128,128', activation: 'elu', reg: `per:${lambda}`, seed: 1, epochs, batchSize: 128, learningRate: 1e-3 },
+    {
+      model: 'mlp:128,128,128,128',
+      activation: 'elu',
+      reg: `per:${lambda}`,
+      seed: 1,
+      epochs,
+      batchSize: 128,
+      learningRate: 1e-3,
+    },
     data,
   );
   results.push(result);
   const last = result.monitors[result.monitors.length - 1];
-  const stats = layers.map((l) => `${last[`${l}/mean`].toFixed(3)}/${last[`${l}/var`].toFixed(4)}`).join('  ');
-  console.log(`λ=${lambda.padEnd(5)} test error ${(100 * result.testError).toFixed(2)}%  PER(sum) ${result.finalTerm.toFixed(4)}  mean/var per layer: ${stats}`);
+  const stats = layers
+    .map((l) => `${last[`${l}/mean`].toFixed(3)}/${last[`${l}/var`].toFixed(4)}`)
+    .join('  ');
+  console.log(
+    `λ=${lambda.padEnd(5)} test error ${(100 * result.testError).toFixed(2)}%  PER(sum) ${result.finalTerm.toFixed(4)}  mean/var per layer: ${stats}`,
+  );
 }
 await writeJson('examples/results/per-large-lambda.json', { backend, epochs, runs: results });

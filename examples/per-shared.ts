@@ -47,20 +47,46 @@ export interface RunResult {
 }
 
 /** Trains one seeded run with Adam and the activation monitor. */
-export async function runOnce(config: RunConfig, data: { train: Dataset; test: Dataset }): Promise<RunResult> {
+export async function runOnce(
+  config: RunConfig,
+  data: { train: Dataset; test: Dataset },
+): Promise<RunResult> {
   const rng = new Random(config.seed);
-  const model = buildModel(config.model, { inputShape: data.train.sampleShape, numClasses: data.train.numClasses, rng, activation: config.activation });
-  const terms = config.reg === 'none' ? [] : [termFactories[parseTermSpec(config.reg).name].create(parseTermSpec(config.reg), { rng })];
+  const model = buildModel(config.model, {
+    inputShape: data.train.sampleShape,
+    numClasses: data.train.numClasses,
+    rng,
+    activation: config.activation,
+  });
+  const terms =
+    config.reg === 'none'
+      ? []
+      : [termFactories[parseTermSpec(config.reg).name].create(parseTermSpec(config.reg), { rng })];
   const monitors = [activationStats({ slices: config.monitorSlices ?? 64, seed: config.seed })];
-  const trainer = new Trainer({ model, optimizer: tf.train.adam(config.learningRate), terms, monitors, rng });
+  const trainer = new Trainer({
+    model,
+    optimizer: tf.train.adam(config.learningRate),
+    terms,
+    monitors,
+    rng,
+  });
   const started = performance.now();
-  const history = await trainer.fit(data.train, { epochs: config.epochs, batchSize: config.batchSize, validation: data.test, monitorSamples: 512 });
+  const history = await trainer.fit(data.train, {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    validation: data.test,
+    monitorSamples: 512,
+  });
   const last = history[history.length - 1];
   const result: RunResult = {
     config,
     testError: 1 - (last.valAccuracy ?? NaN),
     finalTerm: terms.length ? last.terms[terms[0].name] : NaN,
-    monitors: history.map((m) => Object.fromEntries(Object.entries(m.monitors).map(([k, v]) => [k.replace(/^activations\//, ''), v]))),
+    monitors: history.map((m) =>
+      Object.fromEntries(
+        Object.entries(m.monitors).map(([k, v]) => [k.replace(/^activations\//, ''), v]),
+      ),
+    ),
     seconds: (performance.now() - started) / 1000,
   };
   model.dispose();
@@ -70,7 +96,10 @@ export async function runOnce(config: RunConfig, data: { train: Dataset; test: D
 /** Mean and sample standard deviation. */
 export function meanSd(values: number[]): { mean: number; sd: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
+  const sd =
+    values.length > 1
+      ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
+      : 0;
   return { mean, sd };
 }
 

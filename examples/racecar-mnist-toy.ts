@@ -19,7 +19,16 @@ import { buildModel } from '../src/models/zoo.js';
 import { spanBasis, projectionNorm } from '../src/analysis/svd.js';
 import { imagesFromArray, writePngGrid } from '../src/analysis/images.js';
 import { Trainer } from '../src/train/trainer.js';
-import { METHODS, correlation, doubleSoftmaxLoss, exampleBackend, fullBatch, termsFor, writeJson, writeReconstructions } from './racecar-shared.js';
+import {
+  METHODS,
+  correlation,
+  doubleSoftmaxLoss,
+  exampleBackend,
+  fullBatch,
+  termsFor,
+  writeJson,
+  writeReconstructions,
+} from './racecar-shared.js';
 
 const OUT = 'runs/examples/racecar-mnist-toy';
 const STEPS = Number(process.env.STEPS ?? 1000);
@@ -38,7 +47,13 @@ const allRecs: Float32Array[] = [];
 for (const method of [...METHODS, 'RR-logits'] as const) {
   const rng = new Random(1);
   const model = buildModel('linear', { inputShape: [28, 28, 1], numClasses: 10, rng });
-  const trainer = new Trainer({ model, optimizer: tf.train.adam(1e-4), terms: termsFor(method, 1e-5, 0.1), loss: doubleSoftmaxLoss, rng });
+  const trainer = new Trainer({
+    model,
+    optimizer: tf.train.adam(1e-4),
+    terms: termsFor(method, 1e-5, 0.1),
+    loss: doubleSoftmaxLoss,
+    rng,
+  });
   const batch = fullBatch(train);
   const started = performance.now();
   let last = trainer.trainStep(batch);
@@ -48,29 +63,67 @@ for (const method of [...METHODS, 'RR-logits'] as const) {
 
   // W: [784, 10]; its left singular vectors are M = Wᵀ's right singular vectors (images).
   const w = model.getLayer('dense_1').getWeights()[0];
-  const svd = new SingularValueDecomposition(new Matrix(w.arraySync() as number[][]), { autoTranspose: true });
+  const svd = new SingularValueDecomposition(new Matrix(w.arraySync() as number[][]), {
+    autoTranspose: true,
+  });
   const vectors = svd.leftSingularVectors;
-  const spectrum = svd.diagonal.map((sigma, k) => ({ sigma, projection: projectionNorm(span, vectors.getColumn(k)) }));
+  const spectrum = svd.diagonal.map((sigma, k) => ({
+    sigma,
+    projection: projectionNorm(span, vectors.getColumn(k)),
+  }));
   const nearOne = spectrum.filter((s) => Math.abs(s.sigma - 1) < 0.1);
   const inSpan = spectrum.filter((s) => s.projection >= 0.9);
 
-  const recs = await writeReconstructions(`${OUT}/${method}-reconstructions.png`, model, test, { start: method === 'RR-logits' ? 'logits' : 'output' });
+  const recs = await writeReconstructions(`${OUT}/${method}-reconstructions.png`, model, test, {
+    start: method === 'RR-logits' ? 'logits' : 'output',
+  });
   // How recognisable the reconstruction is: its Pearson correlation with the test image.
   allRecs.push(recs);
   const testX = test.x;
-  const recCorrelation = testIdx.map((_, i) => correlation(recs.subarray(i * 784, (i + 1) * 784), testX.subarray(i * 784, (i + 1) * 784)));
+  const recCorrelation = testIdx.map((_, i) =>
+    correlation(recs.subarray(i * 784, (i + 1) * 784), testX.subarray(i * 784, (i + 1) * 784)),
+  );
   const recError = recCorrelation.reduce((a, b) => a + b, 0) / recCorrelation.length;
-  const order = spectrum.map((_, k) => k).sort((a, b) => spectrum[b].projection - spectrum[a].projection);
-  await writePngGrid(`${OUT}/${method}-singular-vectors.png`, imagesFromArray(order.flatMap((k) => vectors.getColumn(k)), [28, 28, 1]), { columns: 10, upscale: 3, scale: 'symmetric' });
-  report[method] = { seconds, final: last, spectrum, nearOne: nearOne.length, inSpan: inSpan.length, testReconstructionCorrelation: recError };
-  console.log(`\n${method}: ${STEPS} steps in ${seconds.toFixed(1)} s, task ${last.task.toFixed(4)}, terms ${JSON.stringify(last.terms)}`);
+  const order = spectrum
+    .map((_, k) => k)
+    .sort((a, b) => spectrum[b].projection - spectrum[a].projection);
+  await writePngGrid(
+    `${OUT}/${method}-singular-vectors.png`,
+    imagesFromArray(
+      order.flatMap((k) => vectors.getColumn(k)),
+      [28, 28, 1],
+    ),
+    { columns: 10, upscale: 3, scale: 'symmetric' },
+  );
+  report[method] = {
+    seconds,
+    final: last,
+    spectrum,
+    nearOne: nearOne.length,
+    inSpan: inSpan.length,
+    testReconstructionCorrelation: recError,
+  };
+  console.log(
+    `\n${method}: ${STEPS} steps in ${seconds.toFixed(1)} s, task ${last.task.toFixed(4)}, terms ${JSON.stringify(last.terms)}`,
+  );
   console.log('  σ          ' + spectrum.map((s) => s.sigma.toFixed(3).padStart(7)).join(' '));
   console.log('  projection ' + spectrum.map((s) => s.projection.toFixed(3).padStart(7)).join(' '));
-  console.log(`  σ within 0.1 of 1: ${nearOne.length}; projection ≥ 0.9: ${inSpan.length}; mean corr(d'_1, x) on test 0/1 images = ${recError.toFixed(3)}`);
+  console.log(
+    `  σ within 0.1 of 1: ${nearOne.length}; projection ≥ 0.9: ${inSpan.length}; mean corr(d'_1, x) on test 0/1 images = ${recError.toFixed(3)}`,
+  );
   model.dispose();
 }
 // One comparison grid: each row a test image, then its d'_1 under Std, Ort, RR, RR-logits.
-const rows = testIdx.flatMap((_, i) => [test.x.subarray(i * 784, (i + 1) * 784), ...allRecs.map((r) => r.subarray(i * 784, (i + 1) * 784))]);
-await writePngGrid(`${OUT}/comparison.png`, imagesFromArray(Float32Array.from(rows.flatMap((r) => Array.from(r))), [28, 28, 1]), { columns: 1 + allRecs.length, upscale: 2 });
+const rows = testIdx.flatMap((_, i) => [
+  test.x.subarray(i * 784, (i + 1) * 784),
+  ...allRecs.map((r) => r.subarray(i * 784, (i + 1) * 784)),
+]);
+await writePngGrid(
+  `${OUT}/comparison.png`,
+  imagesFromArray(Float32Array.from(rows.flatMap((r) => Array.from(r))), [28, 28, 1]),
+  { columns: 1 + allRecs.length, upscale: 2 },
+);
 await writeJson(`${OUT}/results.json`, report);
-console.log(`\nwrote ${OUT}/ (results.json, *-reconstructions.png, *-singular-vectors.png); backend ${backend}`);
+console.log(
+  `\nwrote ${OUT}/ (results.json, *-reconstructions.png, *-singular-vectors.png); backend ${backend}`,
+);

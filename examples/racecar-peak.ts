@@ -16,7 +16,16 @@ import { Random } from '../src/core/random.js';
 import { loadPeak, peakTemplate } from '../src/data/peak.js';
 import { disposeBatch } from '../src/data/dataset.js';
 import { Trainer } from '../src/train/trainer.js';
-import { METHODS, correlation, doubleSoftmaxLoss, exampleBackend, fullBatch, termsFor, writeJson, writeReconstructions } from './racecar-shared.js';
+import {
+  METHODS,
+  correlation,
+  doubleSoftmaxLoss,
+  exampleBackend,
+  fullBatch,
+  termsFor,
+  writeJson,
+  writeReconstructions,
+} from './racecar-shared.js';
 
 const OUT = 'runs/examples/racecar-peak';
 const STEPS = Number(process.env.STEPS ?? 5000);
@@ -46,7 +55,13 @@ const report: Record<string, unknown> = { backend, steps: STEPS };
 for (const method of METHODS) {
   const rng = new Random(1);
   const model = peakModel(rng);
-  const trainer = new Trainer({ model, optimizer: tf.train.adam(1e-4), terms: termsFor(method, 1e-6, 0.1), loss: doubleSoftmaxLoss, rng });
+  const trainer = new Trainer({
+    model,
+    optimizer: tf.train.adam(1e-4),
+    terms: termsFor(method, 1e-6, 0.1),
+    loss: doubleSoftmaxLoss,
+    rng,
+  });
   const batch = fullBatch(peak.train);
   const started = performance.now();
   let last = trainer.trainStep(batch);
@@ -56,11 +71,23 @@ for (const method of METHODS) {
   const test = trainer.evaluate(peak.test);
   const scores: Record<string, number> = {};
   for (const training of [false, true]) {
-    const recs = await writeReconstructions(`${OUT}/${method}-reconstructions-${training ? 'batchstats' : 'moving'}.png`, model, peak.test, { training });
-    const per = testLabels.map((label, i) => correlation(recs.subarray(i * 784, (i + 1) * 784), templates[label]));
+    const recs = await writeReconstructions(
+      `${OUT}/${method}-reconstructions-${training ? 'batchstats' : 'moving'}.png`,
+      model,
+      peak.test,
+      { training },
+    );
+    const per = testLabels.map((label, i) =>
+      correlation(recs.subarray(i * 784, (i + 1) * 784), templates[label]),
+    );
     scores[training ? 'batchStats' : 'moving'] = per.reduce((s, v) => s + v, 0) / per.length;
   }
-  report[method] = { seconds, final: last, testAccuracy: test.accuracy, templateCorrelation: scores };
+  report[method] = {
+    seconds,
+    final: last,
+    testAccuracy: test.accuracy,
+    templateCorrelation: scores,
+  };
   console.log(
     `${method}: ${STEPS} steps ${seconds.toFixed(0)} s, train acc ${last.accuracy.toFixed(2)}, test acc ${test.accuracy.toFixed(2)}, ` +
       `corr(d'_1, template) moving ${scores.moving.toFixed(3)} / batch stats ${scores.batchStats.toFixed(3)}, terms ${JSON.stringify(last.terms)}`,

@@ -9,18 +9,32 @@ import path from 'node:path';
 import { selectBackend } from '../src/backend/index.js';
 import type { Random } from '../src/core/random.js';
 import { makeBatch, disposeBatch, datasetSize, type Dataset } from '../src/data/dataset.js';
-import { imagesFromArray, inputsBesideReconstructions, writePngGrid } from '../src/analysis/images.js';
-import { orthogonality, racecar, reconstruct, type ReconstructOptions } from '../src/racecar/index.js';
+import {
+  imagesFromArray,
+  inputsBesideReconstructions,
+  writePngGrid,
+} from '../src/analysis/images.js';
+import {
+  orthogonality,
+  racecar,
+  reconstruct,
+  type ReconstructOptions,
+} from '../src/racecar/index.js';
 import type { RegularizationTerm, TaskLoss } from '../src/train/term.js';
 
 /** The official code applies softmax cross-entropy to the already-softmaxed output. */
-export const doubleSoftmaxLoss: TaskLoss = (trace, batch) => tf.losses.softmaxCrossEntropy(batch.y, trace.output) as tf.Scalar;
+export const doubleSoftmaxLoss: TaskLoss = (trace, batch) =>
+  tf.losses.softmaxCrossEntropy(batch.y, trace.output) as tf.Scalar;
 
 export type Method = 'Std' | 'Ort' | 'RR' | 'RR-logits';
 export const METHODS: readonly Method[] = ['Std', 'Ort', 'RR'];
 
 /** The regularization terms of a method. */
-export function termsFor(method: Method, rrLambda: number, ortFactor: number): RegularizationTerm[] {
+export function termsFor(
+  method: Method,
+  rrLambda: number,
+  ortFactor: number,
+): RegularizationTerm[] {
   if (method === 'RR') return [racecar({ lambda: rrLambda })];
   if (method === 'RR-logits') return [racecar({ lambda: rrLambda, start: 'logits' })];
   if (method === 'Ort') return [orthogonality({ factor: ortFactor })];
@@ -39,11 +53,19 @@ export async function exampleBackend(): Promise<string> {
 
 /** The whole data set as one batch (the official examples train full-batch). */
 export function fullBatch(data: Dataset) {
-  return makeBatch(data, Int32Array.from({ length: datasetSize(data) }, (_, i) => i));
+  return makeBatch(
+    data,
+    Int32Array.from({ length: datasetSize(data) }, (_, i) => i),
+  );
 }
 
 /** Writes inputs beside their reconstructions d'_1 as one PNG grid. */
-export async function writeReconstructions(file: string, model: tfl.LayersModel, data: Dataset, options: ReconstructOptions = {}): Promise<Float32Array> {
+export async function writeReconstructions(
+  file: string,
+  model: tfl.LayersModel,
+  data: Dataset,
+  options: ReconstructOptions = {},
+): Promise<Float32Array> {
   const batch = fullBatch(data);
   const out = reconstruct(model, batch.x, options);
   const values = out.dataSync() as Float32Array;
@@ -82,7 +104,8 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
 /** mean ± sample standard deviation. */
 export function meanStd(values: readonly number[]): { mean: number; std: number } {
   const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  const variance = values.length > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  const variance =
+    values.length > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1) : 0;
   return { mean, std: Math.sqrt(variance) };
 }
 

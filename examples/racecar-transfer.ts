@@ -18,13 +18,31 @@
  */
 import { spawnSync } from 'node:child_process';
 
-const COMMON = ['--dataset', 'mnist', '--train-size', '1000', '--seeds', '5', '--transfer-to', 'rotate:45', '--backend', 'wasm', '--workers', '2'];
+const COMMON = [
+  '--dataset',
+  'mnist',
+  '--train-size',
+  '1000',
+  '--seeds',
+  '5',
+  '--transfer-to',
+  'rotate:45',
+  '--backend',
+  'wasm',
+  '--workers',
+  '2',
+];
 
 const EXPERIMENTS: Record<string, string[]> = {
   mlp: [
     ...COMMON,
     ...['--test-size', '2000', '--model', 'mlp:256', '--epochs', '10', '--transfer-epochs', '5'],
-    ...['--methods', 'std,ort:0.1,racecar:1e-5|1e-4,racecar:logits:1e-5|1e-4', '--out', 'runs/racecar-c-mlp'],
+    ...[
+      '--methods',
+      'std,ort:0.1,racecar:1e-5|1e-4,racecar:logits:1e-5|1e-4',
+      '--out',
+      'runs/racecar-c-mlp',
+    ],
   ],
   // Smaller budget (the CNN step is ~5× the MLP's) and no logits variant: on the shared
   // 2-core machine (load ~8) its 40 runs did not fit in the session.
@@ -40,7 +58,11 @@ const names = which === 'both' ? Object.keys(EXPERIMENTS) : [which];
 for (const name of names) {
   const args = EXPERIMENTS[name];
   if (!args) throw new Error(`unknown experiment "${name}": use mlp, cnn or both`);
-  console.log(`\n$ npx tsx src/cli/main.ts compare ${args.map((a) => (a.includes('|') ? `"${a}"` : a)).join(' ')}`);
-  const result = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'compare', ...args], { stdio: 'inherit' });
+  console.log(
+    `\n$ npx tsx src/cli/main.ts compare ${args.map((a) => (a.includes('|') ? `"${a}"` : a)).join(' ')}`,
+  );
+  const result = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'compare', ...args], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

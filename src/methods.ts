@@ -3,7 +3,12 @@
  * registries. Importing this module (the CLI and `src/index.ts` do) makes `--reg NAME:…`,
  * `--track NAME` and `--optimizer NAME:…` know every method reglab ships.
  */
-import { monitorRegistry, termRegistry, type MonitorFactory, type TermFactory } from './train/term-spec.js';
+import {
+  monitorRegistry,
+  termRegistry,
+  type MonitorFactory,
+  type TermFactory,
+} from './train/term-spec.js';
 import * as racecar from './racecar/index.js';
 import * as per from './per/index.js';
 import * as diversify from './diversify/index.js';
@@ -11,12 +16,22 @@ import * as miMonitor from './analysis/mi-monitor.js';
 import { createLangevinOptimizer, parseOptimizerSpec } from './langevin/index.js';
 import { registerOptimizer, type OptimizerFactory } from './train/optimizers.js';
 
-function registerAll<F extends { usage: string }>(registry: { register(name: string, factory: F): void }, factories: Record<string, F>): void {
+function registerAll<F extends { usage: string }>(
+  registry: { register(name: string, factory: F): void },
+  factories: Record<string, F>,
+): void {
   for (const [name, factory] of Object.entries(factories)) registry.register(name, factory);
 }
 
-const termFactories: Record<string, TermFactory>[] = [racecar.termFactories, per.termFactories, diversify.termFactories];
-const monitorFactories: Record<string, MonitorFactory>[] = [per.monitorFactories, miMonitor.monitorFactories];
+const termFactories: Record<string, TermFactory>[] = [
+  racecar.termFactories,
+  per.termFactories,
+  diversify.termFactories,
+];
+const monitorFactories: Record<string, MonitorFactory>[] = [
+  per.monitorFactories,
+  miMonitor.monitorFactories,
+];
 
 for (const factories of termFactories) registerAll(termRegistry, factories);
 for (const factories of monitorFactories) registerAll(monitorRegistry, factories);
@@ -33,5 +48,13 @@ function langevinFactory(usage: string): OptimizerFactory {
   };
 }
 
-registerOptimizer('cola-ud', langevinFactory('cola-ud:h=…,gamma=…,tau=…  underdamped constrained Langevin (BAOAB + RATTLE); or lr=…,momentum=…'));
-registerOptimizer('cola-od', langevinFactory('cola-od:h=…,tau=…  overdamped constrained Langevin (SGLD + projection)'));
+registerOptimizer(
+  'cola-ud',
+  langevinFactory(
+    'cola-ud:h=…,gamma=…,tau=…  underdamped constrained Langevin (BAOAB + RATTLE); or lr=…,momentum=…',
+  ),
+);
+registerOptimizer(
+  'cola-od',
+  langevinFactory('cola-od:h=…,tau=…  overdamped constrained Langevin (SGLD + projection)'),
+);

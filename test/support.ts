@@ -34,7 +34,10 @@ export function assertClose(
  * Runs `body` `repeats` times after one warm-up and asserts the number of live tensors is the
  * same after every repeat (a leak grows it by at least one per repeat).
  */
-export async function assertNoLeak(body: () => unknown | Promise<unknown>, repeats = 3): Promise<void> {
+export async function assertNoLeak(
+  body: () => unknown | Promise<unknown>,
+  repeats = 3,
+): Promise<void> {
   await body();
   const before = tf.memory().numTensors;
   for (let i = 0; i < repeats; i++) {

@@ -22,7 +22,12 @@ import { ReglabError } from '../core/errors.js';
 import type { Monitor, TermContext } from '../train/term.js';
 import type { LayerTrace } from '../train/trace.js';
 import { fusedActivationName } from '../train/trace.js';
-import { choiceParam, numberParam, type MonitorFactory, type TermSpec } from '../train/term-spec.js';
+import {
+  choiceParam,
+  numberParam,
+  type MonitorFactory,
+  type TermSpec,
+} from '../train/term-spec.js';
 import {
   DEFAULT_BINS,
   DEFAULT_NOISE_VARIANCE,
@@ -55,7 +60,8 @@ export function traceBlocks(layers: readonly LayerTrace[]): { name: string; last
   layers.forEach((entry, i) => {
     const open = blocks[blocks.length - 1];
     if (WEIGHT_CLASSES.has(entry.className)) blocks.push({ name: entry.name, last: entry });
-    else if (BLOCK_TAIL_CLASSES.has(entry.className) && open?.last === layers[i - 1]) open.last = entry;
+    else if (BLOCK_TAIL_CLASSES.has(entry.className) && open?.last === layers[i - 1])
+      open.last = entry;
   });
   return blocks;
 }
@@ -77,7 +83,11 @@ export class MutualInformationMonitor implements Monitor {
     if (!Number.isInteger(this.bins) || this.bins < 2) {
       throw new ReglabError(`mi: bins=${this.bins} is not an integer ≥ 2`, 'write mi:bins=30:0');
     }
-    if (!(this.noiseVariance > 0)) throw new ReglabError(`mi: noise=${this.noiseVariance} is not positive`, 'write mi:kde:noise=1e-3:0');
+    if (!(this.noiseVariance > 0))
+      throw new ReglabError(
+        `mi: noise=${this.noiseVariance} is not positive`,
+        'write mi:kde:noise=1e-3:0',
+      );
   }
 
   /** The measured blocks' final outputs, checking requested names exist. */
@@ -86,8 +96,16 @@ export class MutualInformationMonitor implements Monitor {
     const wanted = this.layers ?? blocks.map((b) => b.name);
     return wanted.map((name) => {
       const block = blocks.find((b) => b.name === name);
-      if (!block) throw new ReglabError(`mi: no block named "${name}"`, `choose among ${blocks.map((b) => b.name).join(', ')}`);
-      return { name, activations: block.last.output, activation: fusedActivationName(block.last.layer) };
+      if (!block)
+        throw new ReglabError(
+          `mi: no block named "${name}"`,
+          `choose among ${blocks.map((b) => b.name).join(', ')}`,
+        );
+      return {
+        name,
+        activations: block.last.output,
+        activation: fusedActivationName(block.last.layer),
+      };
     });
   }
 
@@ -108,12 +126,20 @@ export class MutualInformationMonitor implements Monitor {
   }
 
   getConfig(): Record<string, unknown> {
-    return { name: this.name, estimator: this.estimator, bins: this.bins, noiseVariance: this.noiseVariance, layers: this.layers };
+    return {
+      name: this.name,
+      estimator: this.estimator,
+      bins: this.bins,
+      noiseVariance: this.noiseVariance,
+      layers: this.layers,
+    };
   }
 }
 
 /** `mutualInformationMonitor({estimator: 'kde'})`: I(X;T) and I(T;Y) per block, every epoch. */
-export function mutualInformationMonitor(options: MutualInformationMonitorOptions = {}): MutualInformationMonitor {
+export function mutualInformationMonitor(
+  options: MutualInformationMonitorOptions = {},
+): MutualInformationMonitor {
   return new MutualInformationMonitor(options);
 }
 
@@ -123,14 +149,18 @@ function checkOptions(spec: TermSpec): void {
   const unknownWord = spec.words.find((word) => word !== 'binning' && word !== 'kde');
   const unknownKey = Object.keys(spec.params).find((key) => !KNOWN_KEYS.includes(key));
   if (unknownWord ?? unknownKey) {
-    throw new ReglabError(`mi: unknown option "${unknownWord ?? unknownKey}" in "${spec.text}"`, 'write mi[:binning|kde][:bins=30][:noise=1e-3]:0[@dense_1,…]');
+    throw new ReglabError(
+      `mi: unknown option "${unknownWord ?? unknownKey}" in "${spec.text}"`,
+      'write mi[:binning|kde][:bins=30][:noise=1e-3]:0[@dense_1,…]',
+    );
   }
 }
 
 /** `--track mi[:binning|kde][:bins=30][:noise=1e-3][@blocks]` (the trainer's CLI appends the weight `:0`). */
 export const monitorFactories: Record<string, MonitorFactory> = {
   mi: {
-    usage: 'mi[:binning|kde][:bins=30][:noise=1e-3]:0[@layers]  I(X;T) and I(T;Y) in bits per block (information plane)',
+    usage:
+      'mi[:binning|kde][:bins=30][:noise=1e-3]:0[@layers]  I(X;T) and I(T;Y) in bits per block (information plane)',
     create(spec) {
       checkOptions(spec);
       return mutualInformationMonitor({

@@ -82,7 +82,15 @@ async function loadWasm({ wasmFixes = true }: SelectBackendOptions): Promise<str
 /** Folders where the Vulkan loader usually lives on Linux, plus LD_LIBRARY_PATH. */
 function vulkanLoaderFolders(): string[] {
   const fromEnv = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
-  return [...fromEnv, '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64'];
+  return [
+    ...fromEnv,
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/lib64',
+  ];
 }
 
 /**

@@ -18,9 +18,13 @@ import { registerReportCommand } from './commands/report.js';
  * copies them into each sub-command when it is created: with `throwOnError` a bad flag
  * throws a CommanderError instead of exiting (tests parse argument lists this way).
  */
-export function buildProgram(options: { throwOnError?: boolean; writeErr?: (text: string) => void } = {}): Command {
+export function buildProgram(
+  options: { throwOnError?: boolean; writeErr?: (text: string) => void } = {},
+): Command {
   const program = new Command('reglab')
-    .description('Train TensorFlow.js networks with racecar, PER, diversifying and constrained-Langevin regularization, and see why they work.')
+    .description(
+      'Train TensorFlow.js networks with racecar, PER, diversifying and constrained-Langevin regularization, and see why they work.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(add --help for the flags)');
   if (options.throwOnError) program.exitOverride();
@@ -55,5 +59,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+const invokedDirectly =
+  process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (invokedDirectly) void main(process.argv);

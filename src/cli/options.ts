@@ -12,21 +12,24 @@ import { RUN_DEFAULTS, type RunConfig } from '../train/run.js';
 /** Parses a positive integer flag value. */
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive integer.`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`"${value}" is not a positive integer.`);
   return n;
 }
 
 /** Parses an integer flag value (≥ 0). */
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 0.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 0.`);
   return n;
 }
 
 /** Parses a finite positive number. */
 export function positiveNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number.`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`"${value}" is not a positive number.`);
   return n;
 }
 
@@ -37,45 +40,107 @@ function collect(value: string, previous: string[] = []): string[] {
 /** Adds `--backend`. */
 export function addBackendOption(command: Command): Command {
   return command.addOption(
-    new Option('--backend <name>', 'TF.js backend').choices(BACKEND_NAMES as unknown as string[]).default('auto'),
+    new Option('--backend <name>', 'TF.js backend')
+      .choices(BACKEND_NAMES as unknown as string[])
+      .default('auto'),
   );
 }
 
 /** Adds the data flags. */
-export function addDataOptions(command: Command, defaults: { dataset?: string; trainSize?: number } = {}): Command {
+export function addDataOptions(
+  command: Command,
+  defaults: { dataset?: string; trainSize?: number } = {},
+): Command {
   return command
-    .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES as unknown as string[]).default(defaults.dataset ?? 'mnist'))
-    .option('--data-dir <dir>', 'folder with the data files (fashion-mnist, kmnist, cifar10, folder)')
+    .addOption(
+      new Option('--dataset <name>', 'data set')
+        .choices(DATASET_NAMES as unknown as string[])
+        .default(defaults.dataset ?? 'mnist'),
+    )
+    .option(
+      '--data-dir <dir>',
+      'folder with the data files (fashion-mnist, kmnist, cifar10, folder)',
+    )
     .option('--train-size <n>', 'use the first N training samples', positiveInt, defaults.trainSize)
     .option('--test-size <n>', 'use the first N test samples', positiveInt)
-    .addOption(new Option('--sampling <how>', 'how --train-size/--test-size pick samples').choices(SAMPLINGS as unknown as string[]).default('first'))
+    .addOption(
+      new Option('--sampling <how>', 'how --train-size/--test-size pick samples')
+        .choices(SAMPLINGS as unknown as string[])
+        .default('first'),
+    )
     .option('--raw-pixels', 'keep pixel values 0–255 instead of scaling to [0, 1]')
-    .option('--transfer <variant>', 'transfer variant of the images: rotate:DEG, thicken:R (comma-separated)');
+    .option(
+      '--transfer <variant>',
+      'transfer variant of the images: rotate:DEG, thicken:R (comma-separated)',
+    );
 }
 
 /** Adds the model, optimizer and regularization flags. */
-export function addTrainingOptions(command: Command, defaults: { model?: string; epochs?: number } = {}): Command {
+export function addTrainingOptions(
+  command: Command,
+  defaults: { model?: string; epochs?: number } = {},
+): Command {
   return command
-    .option('--model <spec>', 'linear | mlp:256,256 | cnn | cnn-bn | path/to/model.json', defaults.model ?? 'mlp:256,256')
-    .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS as unknown as string[]).default('relu'))
+    .option(
+      '--model <spec>',
+      'linear | mlp:256,256 | cnn | cnn-bn | path/to/model.json',
+      defaults.model ?? 'mlp:256,256',
+    )
+    .addOption(
+      new Option('--activation <name>', 'hidden activation')
+        .choices(ACTIVATIONS as unknown as string[])
+        .default('relu'),
+    )
     .option('--batch-norm', 'batch normalisation after every hidden weight layer')
     .option('--init <run>', 'initialise the weights from a run folder (transfer, pretraining)')
     .option('--epochs <n>', 'epochs', positiveInt, defaults.epochs ?? RUN_DEFAULTS.epochs)
     .option('--batch-size <n>', 'batch size', positiveInt, RUN_DEFAULTS.batchSize)
-    .option('--optimizer <spec>', 'sgd | momentum | adam | rmsprop | cola-od:… | cola-ud:… (listed below)', RUN_DEFAULTS.optimizer)
+    .option(
+      '--optimizer <spec>',
+      'sgd | momentum | adam | rmsprop | cola-od:… | cola-ud:… (listed below)',
+      RUN_DEFAULTS.optimizer,
+    )
     .option('--lr <x>', 'learning rate', positiveNumber, RUN_DEFAULTS.lr)
     .option('--momentum <x>', 'momentum (momentum optimizer)', Number, RUN_DEFAULTS.momentum)
-    .option('--constraint <spec>', 'weight constraint for constrained optimizers, e.g. circle:0.05@dense_1 (repeatable)', collect, [])
-    .option('--reg <spec>', 'regularization term, e.g. racecar:1e-5, ort:0.1, per:1e-4 (repeatable)', collect, [])
+    .option(
+      '--constraint <spec>',
+      'weight constraint for constrained optimizers, e.g. circle:0.05@dense_1 (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--reg <spec>',
+      'regularization term, e.g. racecar:1e-5, ort:0.1, per:1e-4 (repeatable)',
+      collect,
+      [],
+    )
     .option('--track <monitor>', 'per-epoch monitor, e.g. activations (repeatable)', collect, [])
-    .option('--track-activations', 'track per-layer activation mean, variance and sliced W1 (= --track activations)')
+    .option(
+      '--track-activations',
+      'track per-layer activation mean, variance and sliced W1 (= --track activations)',
+    )
     .option('--seed <n>', 'seed of every random draw', nonNegativeInt, RUN_DEFAULTS.seed);
 }
 
 /** The run-config fields that have a flag of the same name. */
 const RUN_FLAG_KEYS = [
-  'dataset', 'dataDir', 'trainSize', 'testSize', 'sampling', 'rawPixels', 'transfer', 'model', 'activation',
-  'batchNorm', 'init', 'epochs', 'batchSize', 'optimizer', 'lr', 'momentum', 'seed',
+  'dataset',
+  'dataDir',
+  'trainSize',
+  'testSize',
+  'sampling',
+  'rawPixels',
+  'transfer',
+  'model',
+  'activation',
+  'batchNorm',
+  'init',
+  'epochs',
+  'batchSize',
+  'optimizer',
+  'lr',
+  'momentum',
+  'seed',
 ] as const satisfies readonly (keyof RunConfig)[];
 
 /**
@@ -94,7 +159,13 @@ export interface TrainingFlags extends Pick<RunConfig, (typeof RUN_FLAG_KEYS)[nu
 
 /** Converts flags into a run config (other keys a command adds, like `--out`, stay out). */
 export function runConfigFromFlags(flags: TrainingFlags): RunConfig {
-  const track = flags.trackActivations && !flags.track.includes('activations') ? [...flags.track, 'activations'] : flags.track;
-  const shared = Object.fromEntries(RUN_FLAG_KEYS.map((key) => [key, flags[key]])) as Pick<RunConfig, (typeof RUN_FLAG_KEYS)[number]>;
+  const track =
+    flags.trackActivations && !flags.track.includes('activations')
+      ? [...flags.track, 'activations']
+      : flags.track;
+  const shared = Object.fromEntries(RUN_FLAG_KEYS.map((key) => [key, flags[key]])) as Pick<
+    RunConfig,
+    (typeof RUN_FLAG_KEYS)[number]
+  >;
   return { ...shared, constraints: flags.constraint, regs: flags.reg, track };
 }

@@ -43,7 +43,10 @@ export class Random {
    */
   derive(label: string): Random {
     if (this.root === undefined) {
-      throw new ReglabError('this generator was restored from a state without its root seed', 'derive streams from the run generator created with new Random(seed)');
+      throw new ReglabError(
+        'this generator was restored from a state without its root seed',
+        'derive streams from the run generator created with new Random(seed)',
+      );
     }
     return new Random(`${this.root}/${label}`);
   }

@@ -67,7 +67,11 @@ export function makeDataset(fields: Dataset): Dataset {
 }
 
 /** The samples at `indices`, as a new data set (copies the values). */
-export function selectSamples(data: Dataset, indices: ArrayLike<number>, name = data.name): Dataset {
+export function selectSamples(
+  data: Dataset,
+  indices: ArrayLike<number>,
+  name = data.name,
+): Dataset {
   const per = sampleLength(data);
   const x = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);
@@ -87,7 +91,9 @@ export function subset(data: Dataset, count: number, rng?: Random): Dataset {
   check(Number.isInteger(count) && count > 0, `subset size ${count} is not a positive integer`);
   const n = datasetSize(data);
   if (count >= n) return data;
-  const order = rng ? rng.permutation(n).subarray(0, count) : Int32Array.from({ length: count }, (_, i) => i);
+  const order = rng
+    ? rng.permutation(n).subarray(0, count)
+    : Int32Array.from({ length: count }, (_, i) => i);
   return selectSamples(data, order, `${data.name}[${count}]`);
 }
 
@@ -95,7 +101,9 @@ export function subset(data: Dataset, count: number, rng?: Random): Dataset {
 export function makeBatch(data: Dataset, indices: ArrayLike<number>): Batch {
   const picked = selectSamples(data, indices);
   const x = tf.tensor(picked.x, [indices.length, ...data.sampleShape]);
-  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(picked.labels, 'int32'), data.numClasses), 'float32')) as tf.Tensor2D;
+  const y = tf.tidy(() =>
+    tf.cast(tf.oneHot(tf.tensor1d(picked.labels, 'int32'), data.numClasses), 'float32'),
+  ) as tf.Tensor2D;
   return { x, y, labels: picked.labels };
 }
 
@@ -109,10 +117,14 @@ export function disposeBatch(batch: Batch): void {
  * smaller when `size` is not a multiple of `batchSize`.
  */
 export function batchIndices(size: number, batchSize: number, rng?: Random): Int32Array[] {
-  check(Number.isInteger(batchSize) && batchSize > 0, `batch size ${batchSize} is not a positive integer`);
+  check(
+    Number.isInteger(batchSize) && batchSize > 0,
+    `batch size ${batchSize} is not a positive integer`,
+  );
   const order = rng ? rng.permutation(size) : Int32Array.from({ length: size }, (_, i) => i);
   const out: Int32Array[] = [];
-  for (let start = 0; start < size; start += batchSize) out.push(order.subarray(start, Math.min(size, start + batchSize)));
+  for (let start = 0; start < size; start += batchSize)
+    out.push(order.subarray(start, Math.min(size, start + batchSize)));
   return out;
 }
 

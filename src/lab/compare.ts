@@ -42,23 +42,37 @@ async function claimFolder(out: string, experiment: ExperimentConfig): Promise<v
   const previous = await fs.readFile(file, 'utf8').catch(() => undefined);
   const text = JSON.stringify(experiment, null, 2);
   if (previous !== undefined && previous !== text) {
-    throw new ReglabError(`${out} holds a different experiment (experiment.json differs)`, 'choose another --out, or delete the folder');
+    throw new ReglabError(
+      `${out} holds a different experiment (experiment.json differs)`,
+      'choose another --out, or delete the folder',
+    );
   }
   await writeFileAtomic(file, text);
 }
 
-const workerFile = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const workerFile = new URL(
+  `./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
 
 /** Trains one cell in a child process. */
 function runInChild(request: WorkerRequest): Promise<WorkerReply> {
   return new Promise((resolve) => {
-    const child = fork(workerFile, [], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(workerFile, [], {
+      execArgv: process.execArgv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     let stderr = '';
     let reply: WorkerReply | undefined;
     child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
     child.on('message', (message: WorkerReply) => (reply = message));
     child.on('exit', (code, signal) => {
-      resolve(reply ?? { ok: false, error: `worker exited (${signal ?? `code ${code}`}): ${lastLine(stderr)}` });
+      resolve(
+        reply ?? {
+          ok: false,
+          error: `worker exited (${signal ?? `code ${code}`}): ${lastLine(stderr)}`,
+        },
+      );
     });
     child.send(request);
   });
@@ -91,7 +105,10 @@ async function schedule(
 }
 
 /** Runs (or resumes) an experiment and writes its results. */
-export async function compare(experiment: ExperimentConfig, options: CompareOptions): Promise<CompareOutcome> {
+export async function compare(
+  experiment: ExperimentConfig,
+  options: CompareOptions,
+): Promise<CompareOutcome> {
   const log = options.log ?? console.log;
   const cells = expandMatrix(experiment);
   checkTerms(cells);
@@ -111,7 +128,9 @@ export async function compare(experiment: ExperimentConfig, options: CompareOpti
     log(`[${finished}/${cells.length}] ${describe(outcome)}`);
     return outcome;
   };
-  log(`${cells.length} runs (${experiment.methods.length} methods × ${experiment.seeds.length} seeds${experiment.transfer ? ' × (train + transfer)' : ''}), ${workers} at a time`);
+  log(
+    `${cells.length} runs (${experiment.methods.length} methods × ${experiment.seeds.length} seeds${experiment.transfer ? ' × (train + transfer)' : ''}), ${workers} at a time`,
+  );
   const outcomes = await schedule(cells, workers, runCell);
   const table = resultsTable(outcomes, experiment);
   await writeResults(options.out, outcomes, table);
@@ -121,17 +140,35 @@ export async function compare(experiment: ExperimentConfig, options: CompareOpti
 /** Creates every cell's terms once in the parent, so a typo fails before any worker starts. */
 function checkTerms(cells: RunCell[]): void {
   const rng = new Random(0);
-  for (const spec of new Set(cells.flatMap((cell) => cell.config.regs ?? []))) createTerm(spec, { rng });
+  for (const spec of new Set(cells.flatMap((cell) => cell.config.regs ?? [])))
+    createTerm(spec, { rng });
 }
 
-async function trainCell(cell: RunCell, dir: string, options: CompareOptions): Promise<CellOutcome> {
-  const config = cell.after ? { ...cell.config, init: path.join(options.out, cell.after) } : cell.config;
+async function trainCell(
+  cell: RunCell,
+  dir: string,
+  options: CompareOptions,
+): Promise<CellOutcome> {
+  const config = cell.after
+    ? { ...cell.config, init: path.join(options.out, cell.after) }
+    : cell.config;
   const reply = await runInChild({ config, out: dir, backend: options.backend });
-  return reply.ok ? done(cell, reply.result, false) : { cell, status: 'failed', error: reply.error };
+  return reply.ok
+    ? done(cell, reply.result, false)
+    : { cell, status: 'failed', error: reply.error };
 }
 
 function done(cell: RunCell, result: Omit<RunResult, 'history'>, cached: boolean): CellOutcome {
-  return { cell, status: cached ? 'cached' : 'done', result: { testAccuracy: result.testAccuracy, testLoss: result.testLoss, trainAccuracy: result.trainAccuracy, seconds: result.seconds } };
+  return {
+    cell,
+    status: cached ? 'cached' : 'done',
+    result: {
+      testAccuracy: result.testAccuracy,
+      testLoss: result.testLoss,
+      trainAccuracy: result.trainAccuracy,
+      seconds: result.seconds,
+    },
+  };
 }
 
 function describe(outcome: CellOutcome): string {
@@ -142,12 +179,45 @@ function describe(outcome: CellOutcome): string {
   return `${name}: test ${(100 * r.testAccuracy).toFixed(2)}%${outcome.status === 'cached' ? ' (done before)' : ` (${r.seconds.toFixed(1)} s)`}`;
 }
 
-async function writeResults(out: string, outcomes: CellOutcome[], table: ResultsTable): Promise<void> {
+async function writeResults(
+  out: string,
+  outcomes: CellOutcome[],
+  table: ResultsTable,
+): Promise<void> {
   const csvRows = outcomes.map((o) =>
-    [o.cell.id, o.cell.method, o.cell.seed, o.cell.phase, o.status, o.result?.testAccuracy ?? '', o.result?.testLoss ?? '', o.result?.trainAccuracy ?? '', o.result?.seconds ?? ''].join(','),
+    [
+      o.cell.id,
+      o.cell.method,
+      o.cell.seed,
+      o.cell.phase,
+      o.status,
+      o.result?.testAccuracy ?? '',
+      o.result?.testLoss ?? '',
+      o.result?.trainAccuracy ?? '',
+      o.result?.seconds ?? '',
+    ].join(','),
   );
-  const csv = ['id,method,seed,phase,status,test_accuracy,test_loss,train_accuracy,seconds', ...csvRows].join('\n') + '\n';
+  const csv =
+    ['id,method,seed,phase,status,test_accuracy,test_loss,train_accuracy,seconds', ...csvRows].join(
+      '\n',
+    ) + '\n';
   await writeFileAtomic(path.join(out, 'results.csv'), csv);
-  await writeFileAtomic(path.join(out, 'results.json'), JSON.stringify({ table, runs: outcomes.map(({ cell, ...rest }) => ({ id: cell.id, method: cell.method, seed: cell.seed, phase: cell.phase, ...rest })) }, null, 2));
+  await writeFileAtomic(
+    path.join(out, 'results.json'),
+    JSON.stringify(
+      {
+        table,
+        runs: outcomes.map(({ cell, ...rest }) => ({
+          id: cell.id,
+          method: cell.method,
+          seed: cell.seed,
+          phase: cell.phase,
+          ...rest,
+        })),
+      },
+      null,
+      2,
+    ),
+  );
   await writeFileAtomic(path.join(out, 'results.md'), table.markdown + '\n');
 }

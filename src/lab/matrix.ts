@@ -52,8 +52,15 @@ export interface RunCell {
  */
 export function splitMethodList(text: string): string[] {
   const parts: string[] = [];
-  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const continuesLayers = parts.length > 0 && !raw.includes(':') && raw !== 'std' && parts[parts.length - 1].includes('@');
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const continuesLayers =
+      parts.length > 0 &&
+      !raw.includes(':') &&
+      raw !== 'std' &&
+      parts[parts.length - 1].includes('@');
     if (continuesLayers) parts[parts.length - 1] += `,${raw}`;
     else parts.push(raw);
   }
@@ -77,7 +84,10 @@ export function parseMethod(text: string): MethodSpec[] {
   if (text === 'std') return [{ label: 'std', regs: [] }];
   const terms = text.split('+').map((part) => part.trim());
   if (terms.some((term) => !term.includes(':'))) {
-    throw new ReglabError(`bad method "${text}"`, 'write std, or term specs like racecar:1e-5 joined with +');
+    throw new ReglabError(
+      `bad method "${text}"`,
+      'write std, or term specs like racecar:1e-5 joined with +',
+    );
   }
   // A grid may sit in one term only; the others stay fixed.
   const gridIndex = terms.findIndex((term) => expandGrid(term).length > 1);
@@ -110,8 +120,20 @@ export function expandMatrix(experiment: ExperimentConfig): RunCell[] {
       };
       cells.push({ id, method: method.label, seed, phase: 'train', config });
       if (experiment.transfer) {
-        const transferConfig = { ...config, transfer: experiment.transfer.variant, epochs: experiment.transfer.epochs, init: id };
-        cells.push({ id: `${id}-transfer`, method: method.label, seed, phase: 'transfer', config: transferConfig, after: id });
+        const transferConfig = {
+          ...config,
+          transfer: experiment.transfer.variant,
+          epochs: experiment.transfer.epochs,
+          init: id,
+        };
+        cells.push({
+          id: `${id}-transfer`,
+          method: method.label,
+          seed,
+          phase: 'transfer',
+          config: transferConfig,
+          after: id,
+        });
       }
     }
   }
@@ -119,9 +141,12 @@ export function expandMatrix(experiment: ExperimentConfig): RunCell[] {
 }
 
 function checkExperiment(experiment: ExperimentConfig): void {
-  if (experiment.methods.length === 0) throw new ReglabError('the experiment has no methods', 'pass --methods std,racecar:1e-5');
-  if (experiment.seeds.length === 0) throw new ReglabError('the experiment has no seeds', 'pass --seeds 5');
+  if (experiment.methods.length === 0)
+    throw new ReglabError('the experiment has no methods', 'pass --methods std,racecar:1e-5');
+  if (experiment.seeds.length === 0)
+    throw new ReglabError('the experiment has no seeds', 'pass --seeds 5');
   const labels = experiment.methods.map((m) => m.label);
   const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
-  if (duplicate) throw new ReglabError(`method ${duplicate} appears twice`, 'list each method once');
+  if (duplicate)
+    throw new ReglabError(`method ${duplicate} appears twice`, 'list each method once');
 }

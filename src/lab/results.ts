@@ -3,7 +3,13 @@
  * seeds, its 95% confidence interval, and a paired t-test against the baseline on the seeds
  * both ran (Student t; see src/analysis/stats.ts).
  */
-import { formatMeanStd, pairedComparison, summarize, type PairedComparison, type Summary } from '../analysis/stats.js';
+import {
+  formatMeanStd,
+  pairedComparison,
+  summarize,
+  type PairedComparison,
+  type Summary,
+} from '../analysis/stats.js';
 import type { ExperimentConfig, RunCell } from './matrix.js';
 
 /** What happened to one cell. */
@@ -35,16 +41,23 @@ export interface ResultsTable {
 function accuracies(outcomes: CellOutcome[], method: string, phase: string): Map<number, number> {
   const bySeed = new Map<number, number>();
   for (const o of outcomes) {
-    if (o.cell.method === method && o.cell.phase === phase && o.result) bySeed.set(o.cell.seed, o.result.testAccuracy);
+    if (o.cell.method === method && o.cell.phase === phase && o.result)
+      bySeed.set(o.cell.seed, o.result.testAccuracy);
   }
   return bySeed;
 }
 
-function compareToBaseline(values: Map<number, number>, baseline: Map<number, number> | undefined): PairedComparison | undefined {
+function compareToBaseline(
+  values: Map<number, number>,
+  baseline: Map<number, number> | undefined,
+): PairedComparison | undefined {
   if (!baseline) return undefined;
   const shared = [...values.keys()].filter((seed) => baseline.has(seed)).sort((a, b) => a - b);
   if (shared.length < 2) return undefined;
-  return pairedComparison(shared.map((s) => values.get(s)!), shared.map((s) => baseline.get(s)!));
+  return pairedComparison(
+    shared.map((s) => values.get(s)!),
+    shared.map((s) => baseline.get(s)!),
+  );
 }
 
 /** Builds the table from the cell outcomes. */
@@ -57,7 +70,9 @@ export function resultsTable(outcomes: CellOutcome[], experiment: ExperimentConf
     const baselineValues = baseline ? accuracies(outcomes, baseline, phase) : undefined;
     for (const method of methods) {
       const values = accuracies(outcomes, method, phase);
-      const failed = outcomes.filter((o) => o.cell.method === method && o.cell.phase === phase && o.status === 'failed').length;
+      const failed = outcomes.filter(
+        (o) => o.cell.method === method && o.cell.phase === phase && o.status === 'failed',
+      ).length;
       rows.push({
         method,
         phase,
@@ -79,12 +94,19 @@ function toMarkdown(rows: ResultsRow[], baseline: string | undefined): string {
   for (const row of rows) {
     const acc = row.accuracy;
     const summary = acc ? formatMeanStd({ mean: 100 * acc.mean, std: 100 * acc.std }, 2) : '–';
-    const ci = acc && !Number.isNaN(acc.ci95[0]) ? `[${pct(acc.ci95[0])}, ${pct(acc.ci95[1])}]` : '–';
+    const ci =
+      acc && !Number.isNaN(acc.ci95[0]) ? `[${pct(acc.ci95[0])}, ${pct(acc.ci95[1])}]` : '–';
     const v = row.versusBaseline;
-    const delta = v ? `${v.meanDiff >= 0 ? '+' : ''}${pct(v.meanDiff)}` : row.method === baseline ? '(baseline)' : '–';
+    const delta = v
+      ? `${v.meanDiff >= 0 ? '+' : ''}${pct(v.meanDiff)}`
+      : row.method === baseline
+        ? '(baseline)'
+        : '–';
     const p = v ? v.pValue.toPrecision(2) : '–';
     const failed = row.failed ? ` (${row.failed} failed)` : '';
-    lines.push(`| ${row.method} | ${row.phase} | ${row.seeds.length}${failed} | ${summary} | ${ci} | ${delta} | ${p} |`);
+    lines.push(
+      `| ${row.method} | ${row.phase} | ${row.seeds.length}${failed} | ${summary} | ${ci} | ${delta} | ${p} |`,
+    );
   }
   return lines.join('\n');
 }

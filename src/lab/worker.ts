@@ -15,7 +15,8 @@ export interface WorkerRequest {
 }
 
 /** What the child answers. */
-export type WorkerReply = { ok: true; result: Omit<RunResult, 'history'> } | { ok: false; error: string };
+export type WorkerReply =
+  { ok: true; result: Omit<RunResult, 'history'> } | { ok: false; error: string };
 
 async function handle(request: WorkerRequest): Promise<WorkerReply> {
   try {

@@ -18,7 +18,12 @@ import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types.js';
 import { check, ReglabError } from '../core/errors.js';
 import { Random, type RandomState } from '../core/random.js';
 import type { Constraint, StepParams } from './constraint.js';
-import { parseConstraintSpec, resolveConstraint, ruleToSpec, type ConstraintRule } from './rules.js';
+import {
+  parseConstraintSpec,
+  resolveConstraint,
+  ruleToSpec,
+  type ConstraintRule,
+} from './rules.js';
 
 /** Options every constrained Langevin optimizer takes. */
 export interface LangevinCommonOptions {
@@ -61,13 +66,24 @@ function encodeRandom(state: RandomState): Int32Array {
   const spare = new Float64Array([state.spareNormal ?? 0]);
   const spareWords = new Int32Array(spare.buffer);
   const u32 = (x: number): number => Math.round(x * 2 ** 32) | 0;
-  return new Int32Array([a.c, u32(a.s0), u32(a.s1), u32(a.s2), state.spareNormal === null ? 0 : 1, spareWords[0], spareWords[1]]);
+  return new Int32Array([
+    a.c,
+    u32(a.s0),
+    u32(a.s1),
+    u32(a.s2),
+    state.spareNormal === null ? 0 : 1,
+    spareWords[0],
+    spareWords[1],
+  ]);
 }
 
 function decodeRandom(words: Int32Array): RandomState {
   const f = (x: number): number => (x >>> 0) / 2 ** 32;
   const spare = new Float64Array(new Int32Array([words[5], words[6]]).buffer)[0];
-  return { alea: { c: words[0], s0: f(words[1]), s1: f(words[2]), s2: f(words[3]) }, spareNormal: words[4] ? spare : null };
+  return {
+    alea: { c: words[0], s0: f(words[1]), s1: f(words[2]), s2: f(words[3]) },
+    spareNormal: words[4] ? spare : null,
+  };
 }
 
 export abstract class LangevinOptimizer extends tf.Optimizer {
@@ -88,10 +104,21 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
     this.seed = options.seed ?? 0;
     this.shakeTol = options.shakeTol ?? 1e-6;
     this.shakeMaxIter = options.shakeMaxIter ?? 20;
-    check(Number.isFinite(this.tau) && this.tau >= 0, `temperature tau = ${options.tau} must be ≥ 0`, 'use tau=0 for an optimizer, a small positive value to sample');
-    check(this.shakeTol > 0 && Number.isInteger(this.shakeMaxIter) && this.shakeMaxIter >= 1, `bad SHAKE settings tol=${this.shakeTol}, maxIter=${this.shakeMaxIter}`, 'use shakeTol > 0 and an integer shakeMaxIter ≥ 1');
+    check(
+      Number.isFinite(this.tau) && this.tau >= 0,
+      `temperature tau = ${options.tau} must be ≥ 0`,
+      'use tau=0 for an optimizer, a small positive value to sample',
+    );
+    check(
+      this.shakeTol > 0 && Number.isInteger(this.shakeMaxIter) && this.shakeMaxIter >= 1,
+      `bad SHAKE settings tol=${this.shakeTol}, maxIter=${this.shakeMaxIter}`,
+      'use shakeTol > 0 and an integer shakeMaxIter ≥ 1',
+    );
     const c = options.constraints ?? [];
-    this.rules = typeof c === 'string' || (Array.isArray(c) && typeof c[0] === 'string') ? parseConstraintSpec(c as string | string[]) : (c as ConstraintRule[]);
+    this.rules =
+      typeof c === 'string' || (Array.isArray(c) && typeof c[0] === 'string')
+        ? parseConstraintSpec(c as string | string[])
+        : (c as ConstraintRule[]);
     this.rng = new Random(this.seed);
   }
 
@@ -102,12 +129,20 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
   protected abstract stepParams(): StepParams;
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((g) => g.name)
+      : Object.keys(variableGradients);
     names.forEach((name, i) => {
-      const grad = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+      const grad = Array.isArray(variableGradients)
+        ? variableGradients[i].tensor
+        : variableGradients[name];
       if (grad == null) return;
       const variable = tf.engine().registeredVariables[name];
-      check(variable != null, `optimizer got a gradient for "${name}", which is not a variable`, 'pass gradients keyed by variable name');
+      check(
+        variable != null,
+        `optimizer got a gradient for "${name}", which is not a variable`,
+        'pass gradients keyed by variable name',
+      );
       const slot = this.slotFor(variable, i);
       tf.tidy(() => this.stepVariable(variable, slot, grad));
     });
@@ -156,7 +191,8 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
     if (restored) {
       this.pending[at] = undefined;
       aux = restored.aux.map((t) => tf.variable(t, false));
-      if (this.usesVelocity) vel = tf.tidy(() => tf.variable(restored.vel ?? tf.zerosLike(variable), false));
+      if (this.usesVelocity)
+        vel = tf.tidy(() => tf.variable(restored.vel ?? tf.zerosLike(variable), false));
       tf.dispose([...restored.aux, ...(restored.vel ? [restored.vel] : [])]);
     } else {
       const q = constraint.initialise(variable);
@@ -206,13 +242,22 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
 
   override async getWeights(): Promise<NamedTensor[]> {
     const out: NamedTensor[] = [await this.saveIterations()];
-    out.push({ name: 'langevin/rng', tensor: tf.tensor1d(encodeRandom(this.rng.state()), 'int32') });
+    out.push({
+      name: 'langevin/rng',
+      tensor: tf.tensor1d(encodeRandom(this.rng.state()), 'int32'),
+    });
     const slots = [...this.slots.values()];
     const layout = slots.flatMap((s) => [s.aux.length, s.vel ? 1 : 0]);
     out.push({ name: 'langevin/layout', tensor: tf.tensor2d(layout, [slots.length, 2], 'int32') });
     for (const s of slots) {
-      s.aux.forEach((t, k) => out.push({ name: `${s.name}/${s.constraint.auxNames[k]}`, tensor: t }));
-      if (s.vel) out.push({ name: `${s.name}/${s.constraint.kind === 'circle' ? 'omega' : 'velocity'}`, tensor: s.vel });
+      s.aux.forEach((t, k) =>
+        out.push({ name: `${s.name}/${s.constraint.auxNames[k]}`, tensor: t }),
+      );
+      if (s.vel)
+        out.push({
+          name: `${s.name}/${s.constraint.kind === 'circle' ? 'omega' : 'velocity'}`,
+          tensor: s.vel,
+        });
     }
     return out;
   }
@@ -220,7 +265,9 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     weightValues = await this.extractIterations(weightValues);
     check(
-      weightValues.length >= 2 && weightValues[0].name === 'langevin/rng' && weightValues[1].name === 'langevin/layout',
+      weightValues.length >= 2 &&
+        weightValues[0].name === 'langevin/rng' &&
+        weightValues[1].name === 'langevin/layout',
       'these optimizer weights were not saved by a reglab Langevin optimizer',
       'load them into the optimizer class that saved them',
     );
@@ -238,7 +285,11 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
       const name = first ? first.name.slice(0, first.name.lastIndexOf('/')) : `slot${i}`;
       this.pending.push({ name, aux, vel: velEntry ? tf.clone(velEntry.tensor) : null });
     }
-    check(k === weightValues.length, `optimizer weights: ${weightValues.length - k} entries left over`, 'the saved layout and weights disagree; re-save the model');
+    check(
+      k === weightValues.length,
+      `optimizer weights: ${weightValues.length - k} entries left over`,
+      'the saved layout and weights disagree; re-save the model',
+    );
   }
 
   private disposeSlots(): void {

@@ -44,7 +44,11 @@ export class CircleConstraint implements Constraint {
   readonly auxNames: readonly string[] = ['xi'];
 
   constructor(readonly r: number) {
-    check(Number.isFinite(r) && r > 0, `circle radius ${r} is not a positive number`, 'use e.g. circle(0.05)');
+    check(
+      Number.isFinite(r) && r > 0,
+      `circle radius ${r} is not a positive number`,
+      'use e.g. circle(0.05)',
+    );
   }
 
   spec(): string {
@@ -71,7 +75,10 @@ export class CircleConstraint implements Constraint {
   residual(q: tf.Tensor[]): tf.Scalar {
     return tf.tidy(() => {
       const r2 = this.r * this.r;
-      return tf.div(tf.max(tf.abs(tf.sub(tf.add(tf.square(q[0]), tf.square(q[1])), r2))), r2) as tf.Scalar;
+      return tf.div(
+        tf.max(tf.abs(tf.sub(tf.add(tf.square(q[0]), tf.square(q[1])), r2))),
+        r2,
+      ) as tf.Scalar;
     });
   }
 
@@ -94,7 +101,11 @@ export class CircleConstraint implements Constraint {
   }
 
   /** A O A: ω' = c·ω + (d/r)·R;  rotate (w, ξ) by α = (h/2)(ω + ω')  (τ = 0: α = (h/2)(1 + c)·ω). */
-  driftThermostat(q: tf.Tensor[], omega: tf.Tensor, p: StepParams): { q: tf.Tensor[]; vel: tf.Tensor } {
+  driftThermostat(
+    q: tf.Tensor[],
+    omega: tf.Tensor,
+    p: StepParams,
+  ): { q: tf.Tensor[]; vel: tf.Tensor } {
     let omegaNew = tf.mul(omega, p.c);
     let alpha: tf.Tensor;
     if (p.noise > 0) {
@@ -150,15 +161,23 @@ export function cosSin(alpha: tf.Tensor): [tf.Tensor, tf.Tensor] {
   // max α² from the u we need anyway (one reduction, no |α| pass).
   const maxAbs = Math.sqrt(tf.tidy(() => tf.max(u).dataSync()[0]));
   const halvings = maxAbs > 0.5 ? Math.ceil(Math.log2(maxAbs / 0.5)) : 0;
-  check(halvings <= 64, `circle rotation angle ${maxAbs} is not finite`, 'the step diverged: lower h or the learning rate');
+  check(
+    halvings <= 64,
+    `circle rotation angle ${maxAbs} is not finite`,
+    'the step diverged: lower h or the learning rate',
+  );
   if (halvings > 0) {
     a = tf.mul(alpha, 2 ** -halvings);
     u = tf.square(a);
   }
   // cos = 1 − u/2 + u²/24 − u³/720,  sin = α(1 − u/6 + u²/120 − u³/5040)   (Horner)
   let cos = tf.add(tf.mul(tf.add(tf.mul(tf.add(tf.mul(u, -1 / 720), 1 / 24), u), -1 / 2), u), 1);
-  let sin = tf.mul(tf.add(tf.mul(tf.add(tf.mul(tf.add(tf.mul(u, -1 / 5040), 1 / 120), u), -1 / 6), u), 1), a);
-  for (let i = 0; i < halvings; i++) [cos, sin] = [tf.sub(tf.square(cos), tf.square(sin)), tf.mul(tf.mul(cos, sin), 2)];
+  let sin = tf.mul(
+    tf.add(tf.mul(tf.add(tf.mul(tf.add(tf.mul(u, -1 / 5040), 1 / 120), u), -1 / 6), u), 1),
+    a,
+  );
+  for (let i = 0; i < halvings; i++)
+    [cos, sin] = [tf.sub(tf.square(cos), tf.square(sin)), tf.mul(tf.mul(cos, sin), 2)];
   return [cos, sin];
 }
 

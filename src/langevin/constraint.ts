@@ -57,7 +57,11 @@ export interface Constraint {
   /** Underdamped B: vel ← vel − h·Π_q(∇L). */
   kick(q: tf.Tensor[], vel: tf.Tensor, grad: tf.Tensor, h: number): tf.Tensor;
   /** Underdamped A O A (drift h/2, thermostat, drift h/2) with position + momentum projection. */
-  driftThermostat(q: tf.Tensor[], vel: tf.Tensor, p: StepParams): { q: tf.Tensor[]; vel: tf.Tensor };
+  driftThermostat(
+    q: tf.Tensor[],
+    vel: tf.Tensor,
+    p: StepParams,
+  ): { q: tf.Tensor[]; vel: tf.Tensor };
   /** Overdamped step: q̃ = q − h∇L + σR, then the position projection. */
   overdamped(q: tf.Tensor[], grad: tf.Tensor, p: StepParams): tf.Tensor[];
 }
@@ -113,10 +117,19 @@ export abstract class ShakeConstraint implements Constraint {
    * orthogonal step's ~13 matmuls at τ = 0, six at τ > 0. The stored velocity is RATTLE's,
    * tangent at θ₂.
    */
-  driftThermostat(q: tf.Tensor[], vel: tf.Tensor, p: StepParams): { q: tf.Tensor[]; vel: tf.Tensor } {
+  driftThermostat(
+    q: tf.Tensor[],
+    vel: tf.Tensor,
+    p: StepParams,
+  ): { q: tf.Tensor[]; vel: tf.Tensor } {
     const half = p.h / 2;
     const theta = q[0];
-    const theta1 = this.project(theta, tf.add(theta, tf.mul(half, vel)), p.shakeTol, p.shakeMaxIter);
+    const theta1 = this.project(
+      theta,
+      tf.add(theta, tf.mul(half, vel)),
+      p.shakeTol,
+      p.shakeMaxIter,
+    );
     // (h/2)·u₁' = c·(θ₁ − θ) + (h/2)·d·R
     let step = tf.mul(p.c, tf.sub(theta1, theta));
     if (p.noise > 0) step = tf.add(step, tf.mul(half * p.noise, p.rng.normalTensor(theta.shape)));

@@ -9,7 +9,14 @@ export { NoConstraint, none } from './none.js';
 export { CircleConstraint, circle, cosSin, RENORMALISE_EVERY } from './circle.js';
 export { SphereConstraint, sphere } from './sphere.js';
 export { OrthogonalConstraint, orthogonal, tallView, fromTallView } from './orthogonal.js';
-export { type ConstraintRule, parseConstraint, parseConstraintSpec, resolveConstraint, ruleMatches, ruleToSpec } from './rules.js';
+export {
+  type ConstraintRule,
+  parseConstraint,
+  parseConstraintSpec,
+  resolveConstraint,
+  ruleMatches,
+  ruleToSpec,
+} from './rules.js';
 export { LangevinOptimizer, type LangevinCommonOptions, type Slot } from './base.js';
 export {
   UnderdampedLangevin,

@@ -41,7 +41,11 @@ export class NoConstraint implements Constraint {
    * A O A fused (A is a free drift, so it commutes with nothing to project):
    *   v' = c·v + d·R,   θ' = θ + (h/2)(v + v').
    */
-  driftThermostat(q: tf.Tensor[], vel: tf.Tensor, p: StepParams): { q: tf.Tensor[]; vel: tf.Tensor } {
+  driftThermostat(
+    q: tf.Tensor[],
+    vel: tf.Tensor,
+    p: StepParams,
+  ): { q: tf.Tensor[]; vel: tf.Tensor } {
     let vNew = tf.mul(p.c, vel);
     if (p.noise > 0) vNew = tf.add(vNew, tf.mul(p.noise, p.rng.normalTensor(vel.shape)));
     const theta = tf.add(q[0], tf.mul(p.h / 2, tf.add(vel, vNew)));

@@ -47,7 +47,6 @@ export class OrthogonalConstraint extends ShakeConstraint {
     return 'orthogonal';
   }
 
-
   /** Newton–Schulz polar iteration to max|XᵀX − I| < 1e-6 (at most 100 iterations). */
   initialise(theta: tf.Tensor): tf.Tensor[] {
     return tf.tidy(() => {
@@ -58,7 +57,9 @@ export class OrthogonalConstraint extends ShakeConstraint {
       for (let i = 0; i < 100; i++) {
         residual = tf.tidy(() => tf.max(tf.abs(tf.sub(gram(x, x), eye))).dataSync()[0]);
         if (residual < 1e-6) break;
-        const next = tf.tidy(() => tf.sub(tf.mul(1.5, x), tf.mul(0.5, tf.matMul(x, gram(x, x)))) as tf.Tensor2D);
+        const next = tf.tidy(
+          () => tf.sub(tf.mul(1.5, x), tf.mul(0.5, tf.matMul(x, gram(x, x)))) as tf.Tensor2D,
+        );
         x.dispose();
         x = next;
       }

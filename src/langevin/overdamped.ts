@@ -38,15 +38,31 @@ export class OverdampedLangevin extends LangevinOptimizer {
 
   constructor(options: OverdampedOptions) {
     super(options);
-    check(options.h === undefined || options.lr === undefined, 'give h or lr, not both', 'they are the same step size');
+    check(
+      options.h === undefined || options.lr === undefined,
+      'give h or lr, not both',
+      'they are the same step size',
+    );
     const h = options.h ?? options.lr;
-    check(h !== undefined && Number.isFinite(h) && h > 0, `step h = ${h} must be a positive number`, 'e.g. {h: 0.1, tau: 1e-4}');
+    check(
+      h !== undefined && Number.isFinite(h) && h > 0,
+      `step h = ${h} must be a positive number`,
+      'e.g. {h: 0.1, tau: 1e-4}',
+    );
     this.h = h;
     this.sigma = Math.sqrt(2 * h * this.tau);
   }
 
   protected stepParams(): StepParams {
-    return { h: this.h, c: 1, noise: this.sigma, step: this.iterations, rng: this.rng, shakeTol: this.shakeTol, shakeMaxIter: this.shakeMaxIter };
+    return {
+      h: this.h,
+      c: 1,
+      noise: this.sigma,
+      step: this.iterations,
+      rng: this.rng,
+      shakeTol: this.shakeTol,
+      shakeMaxIter: this.shakeMaxIter,
+    };
   }
 
   protected stepVariable(variable: tf.Variable, slot: Slot, grad: tf.Tensor): void {
@@ -64,7 +80,10 @@ export class OverdampedLangevin extends LangevinOptimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const options: OverdampedOptions = { h: config.h as number, ...LangevinOptimizer.commonOptions(config) };
+    const options: OverdampedOptions = {
+      h: config.h as number,
+      ...LangevinOptimizer.commonOptions(config),
+    };
     return new cls(options);
   }
 }

@@ -34,7 +34,8 @@ const KERNEL = /kernel(_\d+)?$/;
 
 /** Whether `pattern` selects the variable `name` (see the module comment). */
 export function ruleMatches(pattern: string | RegExp, name: string): boolean {
-  if (pattern instanceof RegExp) return new RegExp(pattern.source, pattern.flags.replace('g', '')).test(name);
+  if (pattern instanceof RegExp)
+    return new RegExp(pattern.source, pattern.flags.replace('g', '')).test(name);
   const last = name.split('/').pop() ?? name;
   if (pattern === '*') return KERNEL.test(last);
   if (pattern.includes('/')) return name.includes(pattern);
@@ -53,7 +54,13 @@ export function parseConstraint(text: string): Constraint {
   const [kind, arg, extra] = text.trim().split(':');
   const radius = (): number => {
     const r = Number(arg);
-    if (arg === undefined || arg.trim() === '' || extra !== undefined || !Number.isFinite(r) || r <= 0) {
+    if (
+      arg === undefined ||
+      arg.trim() === '' ||
+      extra !== undefined ||
+      !Number.isFinite(r) ||
+      r <= 0
+    ) {
       throw new ReglabError(
         `constraint "${text}": ${kind} needs one positive radius`,
         `write ${kind}:R, e.g. ${kind}:0.05`,
@@ -69,7 +76,10 @@ export function parseConstraint(text: string): Constraint {
     case 'orthogonal':
     case 'none':
       if (arg !== undefined) {
-        throw new ReglabError(`constraint "${text}": ${kind} takes no argument`, `write just "${kind}"`);
+        throw new ReglabError(
+          `constraint "${text}": ${kind} takes no argument`,
+          `write just "${kind}"`,
+        );
       }
       return kind === 'orthogonal' ? orthogonal() : none();
     default:
@@ -82,13 +92,20 @@ export function parseConstraint(text: string): Constraint {
 
 function parseTarget(text: string, whole: string): string | RegExp {
   const t = text.trim();
-  if (t === '') throw new ReglabError(`constraint rule "${whole}": empty target after "@"`, 'write e.g. circle:0.05@dense_1');
+  if (t === '')
+    throw new ReglabError(
+      `constraint rule "${whole}": empty target after "@"`,
+      'write e.g. circle:0.05@dense_1',
+    );
   const m = /^\/(.*)\/([a-z]*)$/.exec(t);
   if (!m) return t;
   try {
     return new RegExp(m[1], m[2]);
   } catch (err) {
-    throw new ReglabError(`constraint rule "${whole}": bad regular expression ${t} (${(err as Error).message})`, 'fix the pattern between the slashes');
+    throw new ReglabError(
+      `constraint rule "${whole}": bad regular expression ${t} (${(err as Error).message})`,
+      'fix the pattern between the slashes',
+    );
   }
 }
 
@@ -104,7 +121,10 @@ export function parseConstraintSpec(spec: string | readonly string[]): Constrain
     const parts = s.split(/,(?=\s*(?:circle|sphere|orthogonal|none)\b)/);
     for (const part of parts) {
       if (part.trim() === '') {
-        throw new ReglabError(`constraint spec "${s}" has an empty rule`, 'separate rules with single commas: circle:0.05@dense_1,circle:0.1@dense_2');
+        throw new ReglabError(
+          `constraint spec "${s}" has an empty rule`,
+          'separate rules with single commas: circle:0.05@dense_1,circle:0.1@dense_2',
+        );
       }
       const at = part.indexOf('@');
       const constraint = parseConstraint(at < 0 ? part : part.slice(0, at));
@@ -117,6 +137,7 @@ export function parseConstraintSpec(spec: string | readonly string[]): Constrain
 
 /** The spec string of a rule (inverse of {@link parseConstraintSpec}). */
 export function ruleToSpec(rule: ConstraintRule): string {
-  const target = rule.pattern instanceof RegExp ? `/${rule.pattern.source}/${rule.pattern.flags}` : rule.pattern;
+  const target =
+    rule.pattern instanceof RegExp ? `/${rule.pattern.source}/${rule.pattern.flags}` : rule.pattern;
   return `${rule.constraint.spec()}@${target}`;
 }

@@ -52,22 +52,35 @@ export function parseOptimizerSpec(spec: string): LangevinSpec {
     if (item.trim() === '' && body.trim() === '') continue;
     const eq = item.indexOf('=');
     if (eq < 0) {
-      throw new ReglabError(`optimizer spec "${spec}": "${item}" is not key=value`, `write e.g. ${name}:h=0.3,gamma=1`);
+      throw new ReglabError(
+        `optimizer spec "${spec}": "${item}" is not key=value`,
+        `write e.g. ${name}:h=0.3,gamma=1`,
+      );
     }
     const key = item.slice(0, eq).trim();
     const raw = item.slice(eq + 1).trim();
     if (!KEYS[kind].includes(key)) {
-      throw new ReglabError(`optimizer spec "${spec}": unknown key "${key}" for ${name}`, `allowed keys: ${KEYS[kind].join(', ')}`);
+      throw new ReglabError(
+        `optimizer spec "${spec}": unknown key "${key}" for ${name}`,
+        `allowed keys: ${KEYS[kind].join(', ')}`,
+      );
     }
-    if (key in options) throw new ReglabError(`optimizer spec "${spec}": "${key}" given twice`, 'give each key once');
+    if (key in options)
+      throw new ReglabError(`optimizer spec "${spec}": "${key}" given twice`, 'give each key once');
     const value = Number(raw);
     if (raw === '' || !Number.isFinite(value)) {
-      throw new ReglabError(`optimizer spec "${spec}": ${key}="${raw}" is not a number`, `write e.g. ${key}=0.1`);
+      throw new ReglabError(
+        `optimizer spec "${spec}": ${key}="${raw}" is not a number`,
+        `write e.g. ${key}=0.1`,
+      );
     }
     options[key] = value;
   }
   if (kind === 'underdamped' && options.lr === undefined && options.h === undefined) {
-    throw new ReglabError(`optimizer spec "${spec}": needs h (or lr and momentum)`, 'e.g. cola-ud:h=0.3,gamma=1,tau=0');
+    throw new ReglabError(
+      `optimizer spec "${spec}": needs h (or lr and momentum)`,
+      'e.g. cola-ud:h=0.3,gamma=1,tau=0',
+    );
   }
   if (kind === 'overdamped' && options.lr === undefined && options.h === undefined) {
     throw new ReglabError(`optimizer spec "${spec}": needs h`, 'e.g. cola-od:h=0.01,tau=1e-4');

@@ -22,13 +22,16 @@ export class SphereConstraint extends ShakeConstraint {
 
   constructor(readonly r: number) {
     super();
-    check(Number.isFinite(r) && r > 0, `sphere radius ${r} is not a positive number`, 'use e.g. sphere(1)');
+    check(
+      Number.isFinite(r) && r > 0,
+      `sphere radius ${r} is not a positive number`,
+      'use e.g. sphere(1)',
+    );
   }
 
   spec(): string {
     return `sphere:${this.r}`;
   }
-
 
   /** Scales every column to norm r. */
   initialise(theta: tf.Tensor): tf.Tensor[] {

@@ -51,9 +51,16 @@ export interface UnderdampedOptions extends LangevinCommonOptions {
 }
 
 /** {h, c} of an SGD-with-momentum setting (exact for τ = 0, no constraints). */
-export function momentumToLangevin(lr: number, momentum: number): { h: number; c: number; gamma: number } {
+export function momentumToLangevin(
+  lr: number,
+  momentum: number,
+): { h: number; c: number; gamma: number } {
   check(lr > 0, `learning rate ${lr} must be > 0`, 'e.g. lr=0.1');
-  check(momentum >= 0 && momentum <= 1, `momentum ${momentum} must be in [0, 1]`, 'e.g. momentum=0.9');
+  check(
+    momentum >= 0 && momentum <= 1,
+    `momentum ${momentum} must be in [0, 1]`,
+    'e.g. momentum=0.9',
+  );
   const h = Math.sqrt((2 * lr) / (1 + momentum));
   return { h, c: momentum, gamma: -Math.log(momentum) / h };
 }
@@ -78,24 +85,52 @@ export class UnderdampedLangevin extends LangevinOptimizer {
   constructor(options: UnderdampedOptions) {
     super(options);
     if (options.lr !== undefined) {
-      check(options.h === undefined && options.gamma === undefined && options.c === undefined, 'give either {lr, momentum} or {h, gamma | c}, not both', 'pick one convention (see docs/langevin.md)');
+      check(
+        options.h === undefined && options.gamma === undefined && options.c === undefined,
+        'give either {lr, momentum} or {h, gamma | c}, not both',
+        'pick one convention (see docs/langevin.md)',
+      );
       const m = momentumToLangevin(options.lr, options.momentum ?? 0.9);
       this.h = m.h;
       this.c = m.c;
     } else {
-      check(options.h !== undefined && Number.isFinite(options.h) && options.h > 0, `step h = ${options.h} must be a positive number`, 'e.g. {h: 0.3, gamma: 1}, or use {lr, momentum}');
-      check(options.momentum === undefined, 'momentum is only used together with lr', 'give {lr, momentum} or {h, gamma | c}');
-      check(options.gamma === undefined || options.c === undefined, 'give gamma or c, not both', 'c = exp(−gamma·h)');
+      check(
+        options.h !== undefined && Number.isFinite(options.h) && options.h > 0,
+        `step h = ${options.h} must be a positive number`,
+        'e.g. {h: 0.3, gamma: 1}, or use {lr, momentum}',
+      );
+      check(
+        options.momentum === undefined,
+        'momentum is only used together with lr',
+        'give {lr, momentum} or {h, gamma | c}',
+      );
+      check(
+        options.gamma === undefined || options.c === undefined,
+        'give gamma or c, not both',
+        'c = exp(−gamma·h)',
+      );
       this.h = options.h;
       this.c = options.c ?? Math.exp(-(options.gamma ?? 1) * options.h);
     }
-    check(this.c >= 0 && this.c <= 1, `friction factor c = ${this.c} must be in [0, 1]`, 'use gamma ≥ 0 (c = exp(−gamma·h))');
+    check(
+      this.c >= 0 && this.c <= 1,
+      `friction factor c = ${this.c} must be in [0, 1]`,
+      'use gamma ≥ 0 (c = exp(−gamma·h))',
+    );
     this.gamma = -Math.log(this.c) / this.h;
     this.d = Math.sqrt(this.tau * (1 - this.c * this.c));
   }
 
   protected stepParams(): StepParams {
-    return { h: this.h, c: this.c, noise: this.d, step: this.iterations, rng: this.rng, shakeTol: this.shakeTol, shakeMaxIter: this.shakeMaxIter };
+    return {
+      h: this.h,
+      c: this.c,
+      noise: this.d,
+      step: this.iterations,
+      rng: this.rng,
+      shakeTol: this.shakeTol,
+      shakeMaxIter: this.shakeMaxIter,
+    };
   }
 
   protected stepVariable(variable: tf.Variable, slot: Slot, grad: tf.Tensor): void {
@@ -119,7 +154,11 @@ export class UnderdampedLangevin extends LangevinOptimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const options: UnderdampedOptions = { h: config.h as number, c: config.c as number, ...LangevinOptimizer.commonOptions(config) };
+    const options: UnderdampedOptions = {
+      h: config.h as number,
+      c: config.c as number,
+      ...LangevinOptimizer.commonOptions(config),
+    };
     return new cls(options);
   }
 }

@@ -57,11 +57,20 @@ class ModelBuilder {
   }
 
   /** Adds a weight layer and, for hidden layers, its batch norm and activation. */
-  private weightLayer(make: (name: string, activation: ActivationName) => tfl.layers.Layer, kind: string, hidden: boolean) {
+  private weightLayer(
+    make: (name: string, activation: ActivationName) => tfl.layers.Layer,
+    kind: string,
+    hidden: boolean,
+  ) {
     const k = this.next(kind);
     const activation = this.options.activation ?? 'relu';
     const splitActivation = hidden && this.options.batchNorm;
-    this.add(make(`${kind}_${k}`, splitActivation ? 'linear' : hidden ? activation : ('softmax' as ActivationName)));
+    this.add(
+      make(
+        `${kind}_${k}`,
+        splitActivation ? 'linear' : hidden ? activation : ('softmax' as ActivationName),
+      ),
+    );
     if (splitActivation) {
       this.add(tfl.layers.batchNormalization({ name: `bn_${k}` }));
       this.add(tfl.layers.activation({ name: `act_${k}`, activation }));
@@ -70,7 +79,8 @@ class ModelBuilder {
 
   dense(units: number, hidden: boolean): this {
     this.weightLayer(
-      (name, activation) => tfl.layers.dense({ name, units, activation, ...this.initializers(), ...this.inputArgs() }),
+      (name, activation) =>
+        tfl.layers.dense({ name, units, activation, ...this.initializers(), ...this.inputArgs() }),
       'dense',
       hidden,
     );
@@ -80,7 +90,15 @@ class ModelBuilder {
   conv(filters: number, kernelSize: number): this {
     this.weightLayer(
       (name, activation) =>
-        tfl.layers.conv2d({ name, filters, kernelSize, activation, padding: 'same', ...this.initializers(), ...this.inputArgs() }),
+        tfl.layers.conv2d({
+          name,
+          filters,
+          kernelSize,
+          activation,
+          padding: 'same',
+          ...this.initializers(),
+          ...this.inputArgs(),
+        }),
       'conv',
       true,
     );
@@ -93,7 +111,8 @@ class ModelBuilder {
   }
 
   flatten(): this {
-    if (this.options.inputShape.length > 1) this.add(tfl.layers.flatten({ name: 'flatten', ...this.inputArgs() }));
+    if (this.options.inputShape.length > 1)
+      this.add(tfl.layers.flatten({ name: 'flatten', ...this.inputArgs() }));
     return this;
   }
 
@@ -105,7 +124,10 @@ class ModelBuilder {
 function parseWidths(spec: string, text: string): number[] {
   const widths = text.split(',').map((part) => Number(part.trim()));
   if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w <= 0)) {
-    throw new ReglabError(`model spec "${spec}" has bad layer widths "${text}"`, 'write positive integers, e.g. mlp:256,256');
+    throw new ReglabError(
+      `model spec "${spec}" has bad layer widths "${text}"`,
+      'write positive integers, e.g. mlp:256,256',
+    );
   }
   return widths;
 }
@@ -127,23 +149,42 @@ export function buildModel(spec: string, options: ModelOptions): tfl.Sequential 
     case 'cnn':
     case 'cnn-bn': {
       checkImageInput(spec, options.inputShape);
-      const withBn = new ModelBuilder({ ...options, batchNorm: kind === 'cnn-bn' || options.batchNorm });
-      return withBn.conv(32, 3).maxPool(2).conv(64, 3).maxPool(2).flatten().dense(options.numClasses, false).build();
+      const withBn = new ModelBuilder({
+        ...options,
+        batchNorm: kind === 'cnn-bn' || options.batchNorm,
+      });
+      return withBn
+        .conv(32, 3)
+        .maxPool(2)
+        .conv(64, 3)
+        .maxPool(2)
+        .flatten()
+        .dense(options.numClasses, false)
+        .build();
     }
     default:
-      throw new ReglabError(`unknown model "${spec}"`, 'use linear, mlp:256,256, cnn, cnn-bn or the path of a model.json');
+      throw new ReglabError(
+        `unknown model "${spec}"`,
+        'use linear, mlp:256,256, cnn, cnn-bn or the path of a model.json',
+      );
   }
 }
 
 function checkActivation(activation: string | undefined): void {
   if (activation !== undefined && !(ACTIVATIONS as readonly string[]).includes(activation)) {
-    throw new ReglabError(`unknown activation "${activation}"`, `use one of ${ACTIVATIONS.join(', ')}`);
+    throw new ReglabError(
+      `unknown activation "${activation}"`,
+      `use one of ${ACTIVATIONS.join(', ')}`,
+    );
   }
 }
 
 function checkImageInput(spec: string, shape: readonly number[]): void {
   if (shape.length !== 3) {
-    throw new ReglabError(`model ${spec} needs image inputs [H, W, C], got [${shape}]`, 'use an image data set or an mlp');
+    throw new ReglabError(
+      `model ${spec} needs image inputs [H, W, C], got [${shape}]`,
+      'use an image data set or an mlp',
+    );
   }
 }
 

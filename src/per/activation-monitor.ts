@@ -36,15 +36,26 @@ export interface ActivationStatsOptions extends ActivationSelection {
  * `directions` (`[d, s]`, unit vectors): the mean over directions of the 1-D W1 of the sorted
  * projections.
  */
-export function slicedWasserstein1(a: tf.Tensor2D, b: tf.Tensor2D, directions: tf.Tensor2D): number {
+export function slicedWasserstein1(
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  directions: tf.Tensor2D,
+): number {
   const [n] = a.shape;
   const slices = directions.shape[1];
-  const [pa, pb] = tf.tidy(() => [tf.transpose(tf.matMul(a, directions)), tf.transpose(tf.matMul(b, directions))]);
+  const [pa, pb] = tf.tidy(() => [
+    tf.transpose(tf.matMul(a, directions)),
+    tf.transpose(tf.matMul(b, directions)),
+  ]);
   const va = pa.dataSync();
   const vb = pb.dataSync();
   tf.dispose([pa, pb]);
   let total = 0;
-  for (let k = 0; k < slices; k++) total += wasserstein1Empirical(va.subarray(k * n, (k + 1) * n), vb.subarray(k * n, (k + 1) * n));
+  for (let k = 0; k < slices; k++)
+    total += wasserstein1Empirical(
+      va.subarray(k * n, (k + 1) * n),
+      vb.subarray(k * n, (k + 1) * n),
+    );
   return total / slices;
 }
 
@@ -53,13 +64,17 @@ export function slicedWasserstein1(a: tf.Tensor2D, b: tf.Tensor2D, directions: t
  * W1 to N(0, 1) per direction, see gaussian.ts) along given unit `directions`. PER on the same
  * directions bounds it from above (Corollary 2).
  */
-export function slicedWasserstein1ToNormal(activations: tf.Tensor2D, directions: tf.Tensor2D): number {
+export function slicedWasserstein1ToNormal(
+  activations: tf.Tensor2D,
+  directions: tf.Tensor2D,
+): number {
   const [n] = activations.shape;
   const projected = tf.tidy(() => tf.transpose(tf.matMul(activations, directions)));
   const values = projected.dataSync();
   projected.dispose();
   let total = 0;
-  for (let k = 0; k < directions.shape[1]; k++) total += wasserstein1ToNormal(values.subarray(k * n, (k + 1) * n));
+  for (let k = 0; k < directions.shape[1]; k++)
+    total += wasserstein1ToNormal(values.subarray(k * n, (k + 1) * n));
   return total / directions.shape[1];
 }
 

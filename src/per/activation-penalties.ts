@@ -57,7 +57,10 @@ export function decovPenalty(activations: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const [rows, units] = activations.shape;
     const centred = tf.sub(activations, tf.mean(activations, 0, true));
-    const gram = rows < units ? tf.matMul(centred, centred, false, true) : tf.matMul(centred, centred, true, false);
+    const gram =
+      rows < units
+        ? tf.matMul(centred, centred, false, true)
+        : tf.matMul(centred, centred, true, false);
     const frobenius = tf.div(tf.sum(tf.square(gram)), rows * rows);
     const diagonal = tf.div(tf.sum(tf.square(centred), 0), rows);
     return tf.mul(0.5, tf.sub(frobenius, tf.sum(tf.square(diagonal)))) as tf.Scalar;
@@ -102,7 +105,10 @@ export class VclTerm extends ActivationTerm {
     super('vcl', options, { placement: 'pre' });
     this.groupSize = options.groupSize ?? 5;
     if (!Number.isInteger(this.groupSize) || this.groupSize < 2) {
-      throw new ReglabError(`vcl: groupSize=${this.groupSize} must be an integer ≥ 2`, 'use the paper value 5');
+      throw new ReglabError(
+        `vcl: groupSize=${this.groupSize} must be an integer ≥ 2`,
+        'use the paper value 5',
+      );
     }
   }
 
@@ -116,7 +122,9 @@ export class VclTerm extends ActivationTerm {
     const sites = this.selector.prepare(model);
     if (this.betasFor === model) return;
     tf.dispose(this.betas);
-    this.betas = sites.map((site) => tf.variable(tf.ones([siteUnits(site, this.selector.conv)]), true));
+    this.betas = sites.map((site) =>
+      tf.variable(tf.ones([siteUnits(site, this.selector.conv)]), true),
+    );
     this.betasFor = model;
   }
 
@@ -125,13 +133,21 @@ export class VclTerm extends ActivationTerm {
     return super.compute(context);
   }
 
-  protected siteLoss({ samples, batchSize }: SiteActivations, _context: TermContext, index: number): tf.Scalar {
+  protected siteLoss(
+    { samples, batchSize }: SiteActivations,
+    _context: TermContext,
+    index: number,
+  ): tf.Scalar {
     if (batchSize < 2 * this.groupSize) {
-      throw new ReglabError(`vcl needs batches of at least ${2 * this.groupSize} samples, got ${batchSize}`, 'raise the batch size or lower groupSize');
+      throw new ReglabError(
+        `vcl needs batches of at least ${2 * this.groupSize} samples, got ${batchSize}`,
+        'raise the batch size or lower groupSize',
+      );
     }
     const beta = this.betas[index];
     const rowsPerGroup = (samples.shape[0] / batchSize) * this.groupSize;
-    const variance = (start: number) => tf.moments(tf.slice(samples, [start, 0], [rowsPerGroup, -1]), 0).variance;
+    const variance = (start: number) =>
+      tf.moments(tf.slice(samples, [start, 0], [rowsPerGroup, -1]), 0).variance;
     const ratio = tf.div(variance(0), tf.add(variance(rowsPerGroup), beta));
     return tf.mean(tf.square(tf.sub(1, ratio))) as tf.Scalar;
   }

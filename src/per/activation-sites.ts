@@ -57,7 +57,15 @@ const WEIGHT_LAYER_CLASSES = new Set([
   'Conv3DTranspose',
 ]);
 /** Layers that turn a weight layer's output into an activation: normalisation then a non-linearity. */
-const ACTIVATION_CLASSES = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU', 'Softmax']);
+const ACTIVATION_CLASSES = new Set([
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'PReLU',
+  'ThresholdedReLU',
+  'Softmax',
+]);
 const CHAIN_CLASSES = new Set([...ACTIVATION_CLASSES, 'BatchNormalization', 'LayerNormalization']);
 
 /** Where one site's tensor sits in the trace. */
@@ -100,7 +108,8 @@ function siteAt(layers: readonly Entry[], index: number, placement: Placement): 
   const named = layers[index];
   let chainEnd = index;
   if (isWeightLayer(named)) {
-    while (chainEnd + 1 < layers.length && CHAIN_CLASSES.has(layers[chainEnd + 1].getClassName())) chainEnd++;
+    while (chainEnd + 1 < layers.length && CHAIN_CLASSES.has(layers[chainEnd + 1].getClassName()))
+      chainEnd++;
   }
   const site = (at: number, tensor: ActivationSite['tensor']): ActivationSite => ({
     name: named.name,
@@ -120,14 +129,20 @@ function siteAt(layers: readonly Entry[], index: number, placement: Placement): 
  * Resolves the sites of `model` for `selection`.
  * @throws ReglabError for an unknown layer name or a model without hidden weight layers.
  */
-export function resolveSites(model: tfl.LayersModel, selection: ActivationSelection = {}): ActivationSite[] {
+export function resolveSites(
+  model: tfl.LayersModel,
+  selection: ActivationSelection = {},
+): ActivationSite[] {
   const layers = sequentialLayers(model);
   const placement = selection.placement ?? 'post';
   if (selection.layers) {
     return selection.layers.map((name) => {
       const index = layers.findIndex((layer) => layer.name === name);
       if (index < 0) {
-        throw new ReglabError(`no layer named "${name}" in the model`, `choose from: ${layers.map((l) => l.name).join(', ')}`);
+        throw new ReglabError(
+          `no layer named "${name}" in the model`,
+          `choose from: ${layers.map((l) => l.name).join(', ')}`,
+        );
       }
       return siteAt(layers, index, placement);
     });
@@ -146,7 +161,10 @@ export function resolveSites(model: tfl.LayersModel, selection: ActivationSelect
 /** The `[rows, units]` sample matrix of an activation tensor (see {@link ConvMode}). */
 export function asSamples(value: tf.Tensor, conv: ConvMode): tf.Tensor2D {
   if (value.rank < 2) {
-    throw new ReglabError(`an activation of shape [${value.shape}] has no batch and unit axes`, 'regularize a layer with a [batch, …] output');
+    throw new ReglabError(
+      `an activation of shape [${value.shape}] has no batch and unit axes`,
+      'regularize a layer with a [batch, …] output',
+    );
   }
   if (value.rank === 2) return value as tf.Tensor2D;
   const units = conv === 'channels' ? value.shape[value.rank - 1] : value.size / value.shape[0];
@@ -154,12 +172,25 @@ export function asSamples(value: tf.Tensor, conv: ConvMode): tf.Tensor2D {
 }
 
 /** The activations of every site in `trace`. */
-export function siteActivations(trace: ForwardTrace, sites: readonly ActivationSite[], conv: ConvMode): SiteActivations[] {
+export function siteActivations(
+  trace: ForwardTrace,
+  sites: readonly ActivationSite[],
+  conv: ConvMode,
+): SiteActivations[] {
   const batchSize = trace.input.shape[0];
   return sites.map((site) => {
     const entry = traceLayer(trace, site.traceLayer);
-    const value = site.tensor === 'input' ? entry.input : site.tensor === 'preActivation' ? entry.preActivation : entry.output;
-    if (!value) throw new ReglabError(`layer ${entry.name} has no ${site.tensor} in the trace`, 'use placement post');
+    const value =
+      site.tensor === 'input'
+        ? entry.input
+        : site.tensor === 'preActivation'
+          ? entry.preActivation
+          : entry.output;
+    if (!value)
+      throw new ReglabError(
+        `layer ${entry.name} has no ${site.tensor} in the trace`,
+        'use placement post',
+      );
     return { site, samples: asSamples(value, conv), batchSize };
   });
 }
@@ -181,9 +212,16 @@ export class ActivationSelector {
   private sites?: ActivationSite[];
   private model?: tfl.LayersModel;
 
-  constructor(selection: ActivationSelection = {}, defaults: { placement?: Placement; conv?: ConvMode } = {}) {
+  constructor(
+    selection: ActivationSelection = {},
+    defaults: { placement?: Placement; conv?: ConvMode } = {},
+  ) {
     this.layers = selection.layers;
-    this.placement = checkChoice('placement', selection.placement ?? defaults.placement ?? 'post', PLACEMENTS);
+    this.placement = checkChoice(
+      'placement',
+      selection.placement ?? defaults.placement ?? 'post',
+      PLACEMENTS,
+    );
     this.conv = checkChoice('conv', selection.conv ?? defaults.conv ?? 'flatten', CONV_MODES);
   }
 
@@ -202,11 +240,16 @@ export class ActivationSelector {
   }
 
   getConfig(): Record<string, unknown> {
-    return { layers: this.layers ? [...this.layers] : null, placement: this.placement, conv: this.conv };
+    return {
+      layers: this.layers ? [...this.layers] : null,
+      placement: this.placement,
+      conv: this.conv,
+    };
   }
 }
 
 function checkChoice<T extends string>(what: string, value: T, choices: readonly T[]): T {
-  if (!choices.includes(value)) throw new ReglabError(`${what} "${value}" is unknown`, `use one of ${choices.join(', ')}`);
+  if (!choices.includes(value))
+    throw new ReglabError(`${what} "${value}" is unknown`, `use one of ${choices.join(', ')}`);
   return value;
 }

@@ -7,7 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { RegularizationTerm, TermContext } from '../train/term.js';
-import { ActivationSelector, type ActivationSelection, type ConvMode, type Placement, type SiteActivations } from './activation-sites.js';
+import {
+  ActivationSelector,
+  type ActivationSelection,
+  type ConvMode,
+  type Placement,
+  type SiteActivations,
+} from './activation-sites.js';
 
 /** Options every activation-based term takes. */
 export interface ActivationTermOptions extends ActivationSelection {
@@ -23,9 +29,16 @@ export abstract class ActivationTerm implements RegularizationTerm {
   readonly weight: number;
   protected readonly selector: ActivationSelector;
 
-  protected constructor(defaultName: string, options: ActivationTermOptions, defaults: { placement?: Placement; conv?: ConvMode } = {}) {
+  protected constructor(
+    defaultName: string,
+    options: ActivationTermOptions,
+    defaults: { placement?: Placement; conv?: ConvMode } = {},
+  ) {
     if (!Number.isFinite(options.lambda)) {
-      throw new ReglabError(`${defaultName}: lambda ${options.lambda} is not a finite number`, 'pass e.g. {lambda: 1e-4}');
+      throw new ReglabError(
+        `${defaultName}: lambda ${options.lambda} is not a finite number`,
+        'pass e.g. {lambda: 1e-4}',
+      );
     }
     this.name = options.name ?? defaultName;
     this.weight = options.lambda;
@@ -46,7 +59,11 @@ export abstract class ActivationTerm implements RegularizationTerm {
   }
 
   /** The term's value on the activations of site number `index`. */
-  protected abstract siteLoss(activations: SiteActivations, context: TermContext, index: number): tf.Scalar;
+  protected abstract siteLoss(
+    activations: SiteActivations,
+    context: TermContext,
+    index: number,
+  ): tf.Scalar;
 
   /** Method-specific settings for {@link getConfig}. */
   protected settings(): Record<string, unknown> {
@@ -54,6 +71,11 @@ export abstract class ActivationTerm implements RegularizationTerm {
   }
 
   getConfig(): Record<string, unknown> {
-    return { name: this.name, lambda: this.weight, ...this.selector.getConfig(), ...this.settings() };
+    return {
+      name: this.name,
+      lambda: this.weight,
+      ...this.selector.getConfig(),
+      ...this.settings(),
+    };
   }
 }

@@ -4,8 +4,20 @@
  * monitor `activations[:slices=64][:seed=0]` behind `--track-activations`.
  */
 import { ReglabError } from '../core/errors.js';
-import { choiceParam, numberParam, type MonitorFactory, type TermFactory, type TermSpec } from '../train/term-spec.js';
-import { CONV_MODES, PLACEMENTS, type ActivationSelection, type ConvMode, type Placement } from './activation-sites.js';
+import {
+  choiceParam,
+  numberParam,
+  type MonitorFactory,
+  type TermFactory,
+  type TermSpec,
+} from '../train/term-spec.js';
+import {
+  CONV_MODES,
+  PLACEMENTS,
+  type ActivationSelection,
+  type ConvMode,
+  type Placement,
+} from './activation-sites.js';
 import { activationStats } from './activation-monitor.js';
 import { decov, l1Activation, l2Activation, vcl } from './activation-penalties.js';
 import { per } from './per-term.js';
@@ -16,12 +28,18 @@ function checkOptions(spec: TermSpec, words: readonly string[], keys: readonly s
   const unknownKey = Object.keys(spec.params).find((key) => !keys.includes(key));
   const bad = unknownWord ?? (unknownKey && `${unknownKey}=`);
   if (bad) {
-    throw new ReglabError(`unknown option "${bad}" in "${spec.text}"`, `${spec.name} accepts ${[...words, ...keys.map((k) => `${k}=…`)].join(', ') || 'no options'}`);
+    throw new ReglabError(
+      `unknown option "${bad}" in "${spec.text}"`,
+      `${spec.name} accepts ${[...words, ...keys.map((k) => `${k}=…`)].join(', ') || 'no options'}`,
+    );
   }
 }
 
 /** The selection options every activation term reads: `pre`/`post`, `flatten`/`channels`, `@layers`. */
-function selection(spec: TermSpec, defaults: { placement?: Placement; conv?: ConvMode } = {}): ActivationSelection {
+function selection(
+  spec: TermSpec,
+  defaults: { placement?: Placement; conv?: ConvMode } = {},
+): ActivationSelection {
   return {
     layers: spec.layers,
     placement: choiceParam(spec, 'placement', PLACEMENTS, defaults.placement ?? 'post'),
@@ -35,10 +53,15 @@ const SELECTION_KEYS = ['placement', 'conv'];
 /** `--reg` factories of the PER module. */
 export const termFactories: Record<string, TermFactory> = {
   per: {
-    usage: 'per[:pre][:channels][:slices=256]:λ[@layers]  projected error function regularization (Joo et al. 2020)',
+    usage:
+      'per[:pre][:channels][:slices=256]:λ[@layers]  projected error function regularization (Joo et al. 2020)',
     create(spec) {
       checkOptions(spec, SELECTION_WORDS, [...SELECTION_KEYS, 'slices']);
-      return per({ lambda: spec.weight, slices: numberParam(spec, 'slices', 256), ...selection(spec) });
+      return per({
+        lambda: spec.weight,
+        slices: numberParam(spec, 'slices', 256),
+        ...selection(spec),
+      });
     },
   },
   l1act: {
@@ -56,14 +79,20 @@ export const termFactories: Record<string, TermFactory> = {
     },
   },
   vcl: {
-    usage: 'vcl[:post][:channels][:group=5]:λ[@layers]  variance constancy loss (Littwin & Wolf 2018), paper λ 0.01',
+    usage:
+      'vcl[:post][:channels][:group=5]:λ[@layers]  variance constancy loss (Littwin & Wolf 2018), paper λ 0.01',
     create(spec) {
       checkOptions(spec, SELECTION_WORDS, [...SELECTION_KEYS, 'group']);
-      return vcl({ lambda: spec.weight, groupSize: numberParam(spec, 'group', 5), ...selection(spec, { placement: 'pre' }) });
+      return vcl({
+        lambda: spec.weight,
+        groupSize: numberParam(spec, 'group', 5),
+        ...selection(spec, { placement: 'pre' }),
+      });
     },
   },
   decov: {
-    usage: 'decov[:pre][:flatten]:λ[@layers]  DeCov cross-covariance penalty (Cogswell et al. 2016)',
+    usage:
+      'decov[:pre][:flatten]:λ[@layers]  DeCov cross-covariance penalty (Cogswell et al. 2016)',
     create(spec) {
       checkOptions(spec, SELECTION_WORDS, SELECTION_KEYS);
       return decov({ lambda: spec.weight, ...selection(spec, { conv: 'channels' }) });
@@ -74,10 +103,15 @@ export const termFactories: Record<string, TermFactory> = {
 /** `--track-activations` monitor: per-layer mean, variance and sliced W1 to N(0, I). */
 export const monitorFactories: Record<string, MonitorFactory> = {
   activations: {
-    usage: 'activations[:pre][:channels][:slices=64][:seed=0]:0[@layers]  per-layer activation mean, variance, sliced W1 to N(0,I)',
+    usage:
+      'activations[:pre][:channels][:slices=64][:seed=0]:0[@layers]  per-layer activation mean, variance, sliced W1 to N(0,I)',
     create(spec) {
       checkOptions(spec, SELECTION_WORDS, [...SELECTION_KEYS, 'slices', 'seed']);
-      return activationStats({ slices: numberParam(spec, 'slices', 64), seed: numberParam(spec, 'seed', 0), ...selection(spec) });
+      return activationStats({
+        slices: numberParam(spec, 'slices', 64),
+        seed: numberParam(spec, 'seed', 0),
+        ...selection(spec),
+      });
     },
   },
 };

@@ -91,7 +91,10 @@ export function fillNormal(out: Float32Array, seed: number): void {
         out[i] = word > 0 ? TAIL_START + tail : -TAIL_START - tail;
         break;
       }
-      if (f[layer] + uniform() * (f[layer - 1] - f[layer]) < Math.exp(-0.5 * candidate * candidate)) {
+      if (
+        f[layer] + uniform() * (f[layer - 1] - f[layer]) <
+        Math.exp(-0.5 * candidate * candidate)
+      ) {
         out[i] = candidate;
         break;
       }

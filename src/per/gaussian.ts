@@ -47,20 +47,33 @@ export function normalCdf(x: number): number {
 export function normalQuantile(p: number): number {
   if (p <= 0) return -Infinity;
   if (p >= 1) return Infinity;
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+    -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
+    4.374664141464968, 2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   let x: number;
   if (p < low || p > 1 - low) {
     const q = Math.sqrt(-2 * Math.log(p < low ? p : 1 - p));
-    const tail = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    const tail =
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
     x = p < low ? tail : -tail;
   } else {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    x =
+      ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   }
   for (let step = 0; step < 2; step++) {
     const error = normalCdf(x) - p;
@@ -83,7 +96,8 @@ export function projectedErrorScalar(x: number): number {
 export function wasserstein1ToNormal(values: ArrayLike<number>): number {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
-  const signedMass = (lo: number, hi: number, x: number) => x * (normalCdf(hi) - normalCdf(lo)) + normalPdf(hi) - normalPdf(lo);
+  const signedMass = (lo: number, hi: number, x: number) =>
+    x * (normalCdf(hi) - normalCdf(lo)) + normalPdf(hi) - normalPdf(lo);
   let total = 0;
   let lo = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -99,7 +113,9 @@ export function wasserstein1ToNormal(values: ArrayLike<number>): number {
 /** W1 between two 1-D empirical distributions of equal size: mean |sorted a − sorted b|. */
 export function wasserstein1Empirical(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length || a.length === 0) {
-    throw new RangeError(`empirical W1 needs two non-empty samples of equal size, got ${a.length} and ${b.length}`);
+    throw new RangeError(
+      `empirical W1 needs two non-empty samples of equal size, got ${a.length} and ${b.length}`,
+    );
   }
   const sa = Float64Array.from(a).sort();
   const sb = Float64Array.from(b).sort();

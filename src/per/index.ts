@@ -19,7 +19,12 @@ export {
 export { ActivationTerm, type ActivationTermOptions } from './activation-term.js';
 export { PerTerm, per, type PerOptions } from './per-term.js';
 export { fastNormalTensor, fillNormal } from './fast-normal.js';
-export { projectedError, projectedErrorFunction, projectedErrorLoss, randomDirections } from './projected-error.js';
+export {
+  projectedError,
+  projectedErrorFunction,
+  projectedErrorLoss,
+  randomDirections,
+} from './projected-error.js';
 export {
   ActivationNormPenalty,
   DecovTerm,
@@ -38,5 +43,13 @@ export {
   slicedWasserstein1ToNormal,
   type ActivationStatsOptions,
 } from './activation-monitor.js';
-export { erf, normalCdf, normalPdf, normalQuantile, projectedErrorScalar, wasserstein1Empirical, wasserstein1ToNormal } from './gaussian.js';
+export {
+  erf,
+  normalCdf,
+  normalPdf,
+  normalQuantile,
+  projectedErrorScalar,
+  wasserstein1Empirical,
+  wasserstein1ToNormal,
+} from './gaussian.js';
 export { monitorFactories, termFactories } from './factories.js';

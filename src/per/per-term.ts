@@ -26,7 +26,10 @@ export class PerTerm extends ActivationTerm {
     super('per', options);
     this.slices = options.slices ?? 256;
     if (!Number.isInteger(this.slices) || this.slices < 1) {
-      throw new ReglabError(`per: slices=${this.slices} is not a positive integer`, 'use e.g. slices=256');
+      throw new ReglabError(
+        `per: slices=${this.slices} is not a positive integer`,
+        'use e.g. slices=256',
+      );
     }
   }
 

@@ -18,7 +18,8 @@ export * from './residual.js';
  */
 export const termFactories: Record<string, TermFactory> = {
   racecar: {
-    usage: 'racecar[:sum|mean][:full|layerwise][:output|logits][:unpool=argmax|nearest]:λ[@states]  reverse-pass reconstruction (Xie & Thuerey 2020)',
+    usage:
+      'racecar[:sum|mean][:full|layerwise][:output|logits][:unpool=argmax|nearest]:λ[@states]  reverse-pass reconstruction (Xie & Thuerey 2020)',
     create: (spec) =>
       racecar({
         lambda: spec.weight,
@@ -30,7 +31,8 @@ export const termFactories: Record<string, TermFactory> = {
       }),
   },
   ort: {
-    usage: 'ort[:srip|frobenius][:iterations=N]:λ[@layers]  orthogonality baseline (SRIP power iteration or ‖WᵀW−I‖²_F)',
+    usage:
+      'ort[:srip|frobenius][:iterations=N]:λ[@layers]  orthogonality baseline (SRIP power iteration or ‖WᵀW−I‖²_F)',
     create: (spec) =>
       orthogonality({
         factor: spec.weight,

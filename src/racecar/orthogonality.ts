@@ -40,7 +40,9 @@ export interface OrthogonalityOptions {
 
 /** A kernel as a matrix with one column per output unit: [kh·kw·in, out] for convolutions. */
 export function kernelMatrix(kernel: tf.Tensor): tf.Tensor2D {
-  return kernel.rank === 2 ? (kernel as tf.Tensor2D) : tf.reshape(kernel, [-1, kernel.shape[kernel.rank - 1]]);
+  return kernel.rank === 2
+    ? (kernel as tf.Tensor2D)
+    : tf.reshape(kernel, [-1, kernel.shape[kernel.rank - 1]]);
 }
 
 /** A = WᵀW − I for a kernel matrix W [rows, out]. */
@@ -70,10 +72,16 @@ export function applyGramDeviation(matrix: tf.Tensor2D, x: tf.Tensor): tf.Tensor
 }
 
 /** Wᵀ(W x) for a column x, returning W x too. */
-function gramProduct(matrix: tf.Tensor2D, x: tf.Tensor): { projected: tf.Tensor2D; back: tf.Tensor } {
+function gramProduct(
+  matrix: tf.Tensor2D,
+  x: tf.Tensor,
+): { projected: tf.Tensor2D; back: tf.Tensor } {
   const [rows, columns] = matrix.shape;
   const projected = tf.matMul(matrix, x as tf.Tensor2D) as tf.Tensor2D;
-  const back = tf.reshape(tf.matMul(tf.reshape(projected, [1, rows]) as tf.Tensor2D, matrix), [columns, 1]);
+  const back = tf.reshape(tf.matMul(tf.reshape(projected, [1, rows]) as tf.Tensor2D, matrix), [
+    columns,
+    1,
+  ]);
   return { projected, back };
 }
 
@@ -88,7 +96,10 @@ const gramDeviationOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
       const { projected: wg, back: wtwg } = gramProduct(w, g);
       const left = tf.concat([wx, wg], 1) as tf.Tensor2D; // [rows, 2]
       const columns = w.shape[1];
-      const right = tf.concat([tf.reshape(g, [1, columns]), tf.reshape(column, [1, columns])], 0) as tf.Tensor2D; // [2, out]
+      const right = tf.concat(
+        [tf.reshape(g, [1, columns]), tf.reshape(column, [1, columns])],
+        0,
+      ) as tf.Tensor2D; // [2, out]
       return [tf.matMul(left, right), tf.sub(wtwg, g)];
     },
   };
@@ -116,11 +127,15 @@ export function sripSigma(matrix: tf.Tensor2D, u0: tf.Tensor, iterations = 1): t
  */
 export function sripSquared(matrix: tf.Tensor2D, u0: tf.Tensor, iterations = 1): tf.Scalar {
   if (!(Number.isInteger(iterations) && iterations >= 1)) {
-    throw new ReglabError(`SRIP power iterations ${iterations} is not a positive integer`, 'use 1 (the official code) or more');
+    throw new ReglabError(
+      `SRIP power iterations ${iterations} is not a positive integer`,
+      'use 1 (the official code) or more',
+    );
   }
   return tf.tidy(() => {
     let u = u0;
-    for (let k = 1; k < iterations; k++) u = l2Normalize(applyGramDeviation(matrix, applyGramDeviation(matrix, u)));
+    for (let k = 1; k < iterations; k++)
+      u = l2Normalize(applyGramDeviation(matrix, applyGramDeviation(matrix, u)));
     const a = applyGramDeviation(matrix, u);
     const aa = applyGramDeviation(matrix, a);
     return tf.div(tf.sum(tf.square(aa)), tf.maximum(tf.sum(tf.square(a)), 1e-12)) as tf.Scalar;
@@ -133,14 +148,22 @@ export function frobeniusDeviation(matrix: tf.Tensor2D): tf.Scalar {
 }
 
 /** The kernels of `model` (weights named `…/kernel`), optionally only of `layers`. */
-export function modelKernels(model: tfl.LayersModel, layers?: readonly string[]): { layer: string; kernel: tf.Tensor }[] {
+export function modelKernels(
+  model: tfl.LayersModel,
+  layers?: readonly string[],
+): { layer: string; kernel: tf.Tensor }[] {
   const all = sequentialLayers(model).flatMap((layer) =>
-    layer.weights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => ({ layer: layer.name, kernel: w.read() })),
+    layer.weights
+      .filter((w) => w.originalName.endsWith('/kernel'))
+      .map((w) => ({ layer: layer.name, kernel: w.read() })),
   );
   if (!layers) return all;
   const missing = layers.filter((name) => !all.some((entry) => entry.layer === name));
   if (missing.length > 0) {
-    throw new ReglabError(`ort: no kernel in layer ${missing.join(', ')}`, `layers with kernels: ${[...new Set(all.map((e) => e.layer))].join(', ')}`);
+    throw new ReglabError(
+      `ort: no kernel in layer ${missing.join(', ')}`,
+      `layers with kernels: ${[...new Set(all.map((e) => e.layer))].join(', ')}`,
+    );
   }
   return all.filter((entry) => layers.includes(entry.layer));
 }
@@ -154,7 +177,10 @@ export class OrthogonalityTerm implements RegularizationTerm {
 
   constructor(readonly options: OrthogonalityOptions) {
     if (!Number.isFinite(options.factor) || options.factor < 0) {
-      throw new ReglabError(`ort factor ${options.factor} is not a non-negative number`, 'e.g. orthogonality({factor: 0.1})');
+      throw new ReglabError(
+        `ort factor ${options.factor} is not a non-negative number`,
+        'e.g. orthogonality({factor: 0.1})',
+      );
     }
     this.weight = options.factor;
     this.kind = options.kind ?? 'srip';
@@ -163,7 +189,10 @@ export class OrthogonalityTerm implements RegularizationTerm {
 
   prepare(model: tfl.LayersModel): void {
     if (modelKernels(model, this.options.layers).length === 0) {
-      throw new ReglabError(`ort: model ${model.name} has no kernel to make orthogonal`, 'add a Dense or Conv2D layer');
+      throw new ReglabError(
+        `ort: model ${model.name} has no kernel to make orthogonal`,
+        'add a Dense or Conv2D layer',
+      );
     }
   }
 
@@ -175,11 +204,22 @@ export class OrthogonalityTerm implements RegularizationTerm {
   }
 
   compute({ model, rng }: TermContext): tf.Scalar {
-    return tf.tidy(() => tf.addN(modelKernels(model, this.options.layers).map(({ kernel }) => this.penalty(kernel, rng))) as tf.Scalar);
+    return tf.tidy(
+      () =>
+        tf.addN(
+          modelKernels(model, this.options.layers).map(({ kernel }) => this.penalty(kernel, rng)),
+        ) as tf.Scalar,
+    );
   }
 
   getConfig(): Record<string, unknown> {
-    return { name: this.name, kind: this.kind, factor: this.weight, powerIterations: this.powerIterations, layers: this.options.layers ?? null };
+    return {
+      name: this.name,
+      kind: this.kind,
+      factor: this.weight,
+      powerIterations: this.powerIterations,
+      layers: this.options.layers ?? null,
+    };
   }
 }
 

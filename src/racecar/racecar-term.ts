@@ -75,14 +75,26 @@ export function reconstructionLoss(
 export class RacecarTerm implements RegularizationTerm {
   readonly name = 'racecar';
   readonly weight: number;
-  readonly options: Readonly<Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool' | 'start'>>> & RacecarOptions;
+  readonly options: Readonly<
+    Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool' | 'start'>>
+  > &
+    RacecarOptions;
 
   constructor(options: RacecarOptions) {
     if (!Number.isFinite(options.lambda) || options.lambda < 0) {
-      throw new ReglabError(`racecar lambda ${options.lambda} is not a non-negative number`, 'e.g. racecar({lambda: 1e-5})');
+      throw new ReglabError(
+        `racecar lambda ${options.lambda} is not a non-negative number`,
+        'e.g. racecar({lambda: 1e-5})',
+      );
     }
     this.weight = options.lambda;
-    this.options = { reduction: 'sum', mode: 'full', unpool: 'argmax', start: 'output', ...options };
+    this.options = {
+      reduction: 'sum',
+      mode: 'full',
+      unpool: 'argmax',
+      start: 'output',
+      ...options,
+    };
   }
 
   prepare(model: tfl.LayersModel): void {
@@ -91,7 +103,10 @@ export class RacecarTerm implements RegularizationTerm {
     const named = [...(this.options.layers ?? []), ...Object.keys(this.options.layerWeights ?? {})];
     const unknown = named.filter((name) => !known.has(name));
     if (unknown.length > 0) {
-      throw new ReglabError(`racecar: no layer named ${unknown.join(', ')}`, `choose from ${[...known].join(', ')}`);
+      throw new ReglabError(
+        `racecar: no layer named ${unknown.join(', ')}`,
+        `choose from ${[...known].join(', ')}`,
+      );
     }
   }
 

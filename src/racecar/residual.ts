@@ -56,10 +56,19 @@ export class ResidualDense extends tfl.layers.Layer {
   private bias?: tfl.LayerVariable;
 
   constructor(args: ResidualDenseArgs = {}) {
-    super({ name: args.name, inputShape: args.inputShape, batchInputShape: args.batchInputShape, trainable: args.trainable, dtype: args.dtype });
+    super({
+      name: args.name,
+      inputShape: args.inputShape,
+      batchInputShape: args.batchInputShape,
+      trainable: args.trainable,
+      dtype: args.dtype,
+    });
     this.activationName = args.activation ?? 'relu';
     if (!(this.activationName in ACTIVATIONS)) {
-      throw new ReglabError(`ResidualDense activation "${this.activationName}" is unknown`, `use one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+      throw new ReglabError(
+        `ResidualDense activation "${this.activationName}" is unknown`,
+        `use one of ${Object.keys(ACTIVATIONS).join(', ')}`,
+      );
     }
     this.seed = args.seed ?? undefined;
     this.initScale = args.initScale ?? 0.1;
@@ -68,8 +77,14 @@ export class ResidualDense extends tfl.layers.Layer {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const units = shape[shape.length - 1];
-    if (units == null) throw new ReglabError(`ResidualDense "${this.name}" needs a known last input dimension`);
-    const initializer = tfl.initializers.varianceScaling({ scale: this.initScale, mode: 'fanAvg', distribution: 'uniform', seed: this.seed });
+    if (units == null)
+      throw new ReglabError(`ResidualDense "${this.name}" needs a known last input dimension`);
+    const initializer = tfl.initializers.varianceScaling({
+      scale: this.initScale,
+      mode: 'fanAvg',
+      distribution: 'uniform',
+      seed: this.seed,
+    });
     this.kernel = this.addWeight('kernel', [units, units], 'float32', initializer);
     this.bias = this.addWeight('bias', [units], 'float32', tfl.initializers.zeros());
     this.built = true;
@@ -82,7 +97,10 @@ export class ResidualDense extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const inner = tf.add(tf.matMul(x as tf.Tensor2D, this.kernel!.read() as tf.Tensor2D), this.bias!.read());
+      const inner = tf.add(
+        tf.matMul(x as tf.Tensor2D, this.kernel!.read() as tf.Tensor2D),
+        this.bias!.read(),
+      );
       return tf.add(x, ACTIVATIONS[this.activationName](inner));
     });
   }
@@ -90,17 +108,27 @@ export class ResidualDense extends tfl.layers.Layer {
   /** The racecar reverse, x' = (y' − b) + (y' − b)Wᵀ. */
   reverse(y: tf.Tensor): tf.Tensor {
     const centered = tf.sub(y, this.bias!.read());
-    return tf.add(centered, tf.matMul(centered as tf.Tensor2D, tf.transpose(this.kernel!.read()) as tf.Tensor2D));
+    return tf.add(
+      centered,
+      tf.matMul(centered as tf.Tensor2D, tf.transpose(this.kernel!.read()) as tf.Tensor2D),
+    );
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), activation: this.activationName, seed: this.seed ?? null, initScale: this.initScale };
+    return {
+      ...super.getConfig(),
+      activation: this.activationName,
+      seed: this.seed ?? null,
+      initScale: this.initScale,
+    };
   }
 }
 tf.serialization.registerClass(ResidualDense);
 
 /** Convenience constructor taking reglab's seeded generator. */
-export function residualDense(args: Omit<ResidualDenseArgs, 'seed'> & { rng?: Random } = {}): ResidualDense {
+export function residualDense(
+  args: Omit<ResidualDenseArgs, 'seed'> & { rng?: Random } = {},
+): ResidualDense {
   const { rng, ...rest } = args;
   return new ResidualDense({ ...rest, seed: rng?.seed() });
 }

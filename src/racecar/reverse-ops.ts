@@ -62,13 +62,18 @@ function config(layer: tfl.layers.Layer): LayerConfig {
 }
 
 function pair(value: unknown): [number, number] {
-  return Array.isArray(value) ? [value[0] as number, value[1] as number] : [value as number, value as number];
+  return Array.isArray(value)
+    ? [value[0] as number, value[1] as number]
+    : [value as number, value as number];
 }
 
 function requireChannelsLast(layer: tfl.layers.Layer): void {
   const format = config(layer).dataFormat;
   if (format !== undefined && format !== 'channelsLast') {
-    throw new ReglabError(`layer "${layer.name}" uses dataFormat ${String(format)}`, 'the reverse pass supports channelsLast only');
+    throw new ReglabError(
+      `layer "${layer.name}" uses dataFormat ${String(format)}`,
+      'the reverse pass supports channelsLast only',
+    );
   }
 }
 
@@ -100,12 +105,19 @@ export function reverseDense(layer: tfl.layers.Layer, y: tf.Tensor): tf.Tensor {
  * padding, whose output shape is the forward input shape (given, because with stride > 1
  * several input sizes map to the same output size).
  */
-export function reverseConv2D(layer: tfl.layers.Layer, y: tf.Tensor, inputShape: readonly number[]): tf.Tensor {
+export function reverseConv2D(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  inputShape: readonly number[],
+): tf.Tensor {
   requireChannelsLast(layer);
   const cfg = config(layer);
   const dilation = pair(cfg.dilationRate ?? 1);
   if (dilation[0] !== 1 || dilation[1] !== 1) {
-    throw new ReglabError(`layer "${layer.name}" is a dilated convolution`, 'the reverse pass supports dilationRate 1 only');
+    throw new ReglabError(
+      `layer "${layer.name}" is a dilated convolution`,
+      'the reverse pass supports dilationRate 1 only',
+    );
   }
   const { kernel, bias } = kernelAndBias(layer);
   return tf.conv2dTranspose(
@@ -118,7 +130,10 @@ export function reverseConv2D(layer: tfl.layers.Layer, y: tf.Tensor, inputShape:
 }
 
 /** Pool window and padding of a non-overlapping pooling layer (poolSize = strides). */
-function poolGeometry(layer: tfl.layers.Layer): { size: [number, number]; padding: 'same' | 'valid' } {
+function poolGeometry(layer: tfl.layers.Layer): {
+  size: [number, number];
+  padding: 'same' | 'valid';
+} {
   requireChannelsLast(layer);
   const cfg = config(layer);
   const size = pair(cfg.poolSize);
@@ -137,15 +152,29 @@ function poolGeometry(layer: tfl.layers.Layer): { size: [number, number]; paddin
  * input's [H, W]: with `valid` padding the rows/columns the pool dropped get zeros, with `same`
  * the padding TF.js added (⌊total/2⌋ before, the rest after) is cropped away.
  */
-function upsampleToInput(y: tf.Tensor, size: [number, number], padding: 'same' | 'valid', inputShape: readonly number[]): tf.Tensor {
+function upsampleToInput(
+  y: tf.Tensor,
+  size: [number, number],
+  padding: 'same' | 'valid',
+  inputShape: readonly number[],
+): tf.Tensor {
   const [batch, h, w, channels] = y.shape;
   const [ph, pw] = size;
   // A broadcasting multiply, not tf.tile: TF.js has no rank-6 Tile gradient.
-  const blocks = tf.mul(tf.reshape(y, [batch, h, 1, w, 1, channels]), tf.ones([1, 1, ph, 1, pw, 1]));
+  const blocks = tf.mul(
+    tf.reshape(y, [batch, h, 1, w, 1, channels]),
+    tf.ones([1, 1, ph, 1, pw, 1]),
+  );
   const up = tf.reshape(blocks, [batch, h * ph, w * pw, channels]);
   const [H, W] = [inputShape[1], inputShape[2]];
   if (up.shape[1] === H && up.shape[2] === W) return up;
-  if (padding === 'valid') return tf.pad(up, [[0, 0], [0, H - h * ph], [0, W - w * pw], [0, 0]]);
+  if (padding === 'valid')
+    return tf.pad(up, [
+      [0, 0],
+      [0, H - h * ph],
+      [0, W - w * pw],
+      [0, 0],
+    ]);
   const [top, left] = [Math.floor((h * ph - H) / 2), Math.floor((w * pw - W) / 2)];
   return tf.slice(up, [0, top, left, 0], [batch, H, W, channels]);
 }
@@ -155,7 +184,12 @@ function upsampleToInput(y: tf.Tensor, size: [number, number], padding: 'same' |
  * back what `same` cropped), then sum every block — a sum pool, as the fast AvgPool kernel times
  * the block size (autodiff of the broadcast instead reduces a rank-6 tensor over inner axes).
  */
-function upsampleAdjoint(x: tf.Tensor, size: [number, number], padding: 'same' | 'valid', pooledShape: readonly number[]): tf.Tensor {
+function upsampleAdjoint(
+  x: tf.Tensor,
+  size: [number, number],
+  padding: 'same' | 'valid',
+  pooledShape: readonly number[],
+): tf.Tensor {
   const [batch, h, w, channels] = pooledShape;
   const [ph, pw] = size;
   const [H, W] = [x.shape[1] as number, x.shape[2] as number];
@@ -165,7 +199,12 @@ function upsampleAdjoint(x: tf.Tensor, size: [number, number], padding: 'same' |
       blocks = tf.slice(x, [0, 0, 0, 0], [batch, h * ph, w * pw, channels]);
     } else {
       const [top, left] = [Math.floor((h * ph - H) / 2), Math.floor((w * pw - W) / 2)];
-      blocks = tf.pad(x, [[0, 0], [top, h * ph - H - top], [left, w * pw - W - left], [0, 0]]);
+      blocks = tf.pad(x, [
+        [0, 0],
+        [top, h * ph - H - top],
+        [left, w * pw - W - left],
+        [0, 0],
+      ]);
     }
   }
   return tf.mul(tf.avgPool(blocks as tf.Tensor4D, size, size, 'valid'), ph * pw);
@@ -192,7 +231,8 @@ function routedUpsample(
     if (routing) save([routing]);
     return {
       value: routing ? tf.mul(spread, routing) : spread,
-      gradFunc: (g: tf.Tensor, saved: tf.Tensor[]) => upsampleAdjoint(routing ? tf.mul(g, saved[0]) : g, size, padding, pooledShape),
+      gradFunc: (g: tf.Tensor, saved: tf.Tensor[]) =>
+        upsampleAdjoint(routing ? tf.mul(g, saved[0]) : g, size, padding, pooledShape),
     };
   });
   return op(y);
@@ -203,7 +243,11 @@ function routedUpsample(
  * window and divide by its size" (non-overlapping windows; with `same` padding the edge windows
  * of TF.js average over their valid cells only, which this adjoint ignores — use `valid`).
  */
-export function reverseAveragePooling2D(layer: tfl.layers.Layer, y: tf.Tensor, inputShape: readonly number[]): tf.Tensor {
+export function reverseAveragePooling2D(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  inputShape: readonly number[],
+): tf.Tensor {
   const { size, padding } = poolGeometry(layer);
   return tf.div(routedUpsample(y, size, padding, inputShape), size[0] * size[1]);
 }
@@ -213,13 +257,19 @@ export function reverseAveragePooling2D(layer: tfl.layers.Layer, y: tf.Tensor, i
  * 1 − step(max − x) (max − x ≥ 0, and 0 exactly at the maximum). Ties: every tied cell gets a 1.
  * Rows/columns a `valid` pool dropped belong to no window and get 0.
  */
-export function maxPoolMask(layer: tfl.layers.Layer, forwardInput: tf.Tensor, forwardOutput: tf.Tensor): tf.Tensor {
+export function maxPoolMask(
+  layer: tfl.layers.Layer,
+  forwardInput: tf.Tensor,
+  forwardOutput: tf.Tensor,
+): tf.Tensor {
   const { size, padding } = poolGeometry(layer);
   const windowMax = upsampleToInput(forwardOutput, size, padding, forwardInput.shape);
   const atMax = tf.sub(1, tf.step(tf.sub(windowMax, forwardInput)));
   const [, h, w] = forwardOutput.shape as number[];
   const dropped = windowMax.shape[1] !== h * size[0] || windowMax.shape[2] !== w * size[1];
-  return padding === 'valid' && dropped ? tf.mul(atMax, upsampleToInput(tf.onesLike(forwardOutput), size, padding, forwardInput.shape)) : atMax;
+  return padding === 'valid' && dropped
+    ? tf.mul(atMax, upsampleToInput(tf.onesLike(forwardOutput), size, padding, forwardInput.shape))
+    : atMax;
 }
 
 /**
@@ -241,7 +291,8 @@ export function reverseMaxPooling2D(
   mode: UnpoolMode = 'argmax',
 ): tf.Tensor {
   const { size, padding } = poolGeometry(layer);
-  const mask = mode === 'nearest' ? undefined : () => maxPoolMask(layer, forwardInput, forwardOutput);
+  const mask =
+    mode === 'nearest' ? undefined : () => maxPoolMask(layer, forwardInput, forwardOutput);
   return routedUpsample(y, size, padding, forwardInput.shape, mask);
 }
 
@@ -262,19 +313,30 @@ export function reverseDropout(y: tf.Tensor): tf.Tensor {
  * the layer again, it never updates the moving averages, so the reverse pass does not leak into
  * the statistics used at test time.
  */
-export function sharedBatchNormalization(layer: tfl.layers.Layer, x: tf.Tensor, training: boolean): tf.Tensor {
+export function sharedBatchNormalization(
+  layer: tfl.layers.Layer,
+  x: tf.Tensor,
+  training: boolean,
+): tf.Tensor {
   const cfg = config(layer);
   const axis = cfg.axis as number;
   if (axis !== -1 && axis !== x.rank - 1) {
-    throw new ReglabError(`layer "${layer.name}" normalizes axis ${axis}`, 'the reverse pass supports the last axis (channelsLast) only');
+    throw new ReglabError(
+      `layer "${layer.name}" normalizes axis ${axis}`,
+      'the reverse pass supports the last axis (channelsLast) only',
+    );
   }
-  const byName = (suffix: string) => layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`))?.read();
+  const byName = (suffix: string) =>
+    layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`))?.read();
   const gamma = byName('gamma');
   const beta = byName('beta');
   let mean: tf.Tensor;
   let variance: tf.Tensor;
   if (training) {
-    ({ mean, variance } = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i)));
+    ({ mean, variance } = tf.moments(
+      x,
+      Array.from({ length: x.rank - 1 }, (_, i) => i),
+    ));
   } else {
     [mean, variance] = [byName('moving_mean') as tf.Tensor, byName('moving_variance') as tf.Tensor];
   }
@@ -283,13 +345,16 @@ export function sharedBatchNormalization(layer: tfl.layers.Layer, x: tf.Tensor, 
 
 /** A weight layer's fused activation (`dense({activation: 'relu'})`), applied forwards; identity when linear. */
 export function sharedFusedActivation(layer: tfl.layers.Layer, x: tf.Tensor): tf.Tensor {
-  const activation = (layer as { activation?: { apply(t: tf.Tensor): tf.Tensor; getClassName(): string } | null }).activation;
+  const activation = (
+    layer as { activation?: { apply(t: tf.Tensor): tf.Tensor; getClassName(): string } | null }
+  ).activation;
   return activation && activation.getClassName() !== 'linear' ? activation.apply(x) : x;
 }
 
 /** A shared layer (Activation, ReLU, …, BatchNormalization) applied forwards to the reverse tensor. */
 export function sharedLayer(layer: tfl.layers.Layer, x: tf.Tensor, training: boolean): tf.Tensor {
-  if (layer.getClassName() === 'BatchNormalization') return sharedBatchNormalization(layer, x, training);
+  if (layer.getClassName() === 'BatchNormalization')
+    return sharedBatchNormalization(layer, x, training);
   return layer.apply(x, { training }) as tf.Tensor;
 }
 
@@ -307,11 +372,17 @@ export interface ReverseContext {
 }
 
 /** Reverses one weight or structural layer: maps a tensor shaped like its output to one shaped like its input. */
-export function reverseLayer(layer: tfl.layers.Layer, y: tf.Tensor, context: ReverseContext): tf.Tensor {
+export function reverseLayer(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  context: ReverseContext,
+): tf.Tensor {
   const inputShape = context.forwardInput.shape;
   switch (layer.getClassName()) {
     case 'Dense':
-      return inputShape.length === 2 ? reverseDense(layer, y) : reverseDenseNd(layer, y, inputShape);
+      return inputShape.length === 2
+        ? reverseDense(layer, y)
+        : reverseDenseNd(layer, y, inputShape);
     case 'Conv2D':
       return reverseConv2D(layer, y, inputShape);
     case RESIDUAL_DENSE_CLASS:
@@ -320,7 +391,13 @@ export function reverseLayer(layer: tfl.layers.Layer, y: tf.Tensor, context: Rev
     case 'Reshape':
       return reverseReshape(y, inputShape);
     case 'MaxPooling2D':
-      return reverseMaxPooling2D(layer, y, context.forwardInput, context.forwardOutput, context.unpool);
+      return reverseMaxPooling2D(
+        layer,
+        y,
+        context.forwardInput,
+        context.forwardOutput,
+        context.unpool,
+      );
     case 'AveragePooling2D':
       return reverseAveragePooling2D(layer, y, inputShape);
     case 'Dropout':
@@ -334,7 +411,11 @@ export function reverseLayer(layer: tfl.layers.Layer, y: tf.Tensor, context: Rev
 }
 
 /** Dense on a rank > 2 input acts on the last axis: flatten the leading axes around {@link reverseDense}. */
-function reverseDenseNd(layer: tfl.layers.Layer, y: tf.Tensor, inputShape: readonly number[]): tf.Tensor {
+function reverseDenseNd(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  inputShape: readonly number[],
+): tf.Tensor {
   const flat = tf.reshape(y, [-1, y.shape[y.rank - 1]]);
   return tf.reshape(reverseDense(layer, flat), [...inputShape]);
 }

@@ -28,8 +28,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
-import { forwardTrace, sequentialLayers, type ForwardTrace, type LayerTrace } from '../train/trace.js';
-import { reverseLayer, reverseRole, sharedFusedActivation, sharedLayer, type UnpoolMode } from './reverse-ops.js';
+import {
+  forwardTrace,
+  sequentialLayers,
+  type ForwardTrace,
+  type LayerTrace,
+} from '../train/trace.js';
+import {
+  reverseLayer,
+  reverseRole,
+  sharedFusedActivation,
+  sharedLayer,
+  type UnpoolMode,
+} from './reverse-ops.js';
 
 /** One matched pair of the reverse pass. */
 export interface ReverseState {
@@ -67,7 +78,10 @@ export function checkReversible(model: tfl.LayersModel): void {
   const layers = sequentialLayers(model);
   layers.forEach(reverseRole);
   if (!layers.some((layer) => reverseRole(layer) === 'weight')) {
-    throw new ReglabError(`model ${model.name} has no Dense, Conv2D or ResidualDense layer`, 'the reverse pass needs at least one weight layer');
+    throw new ReglabError(
+      `model ${model.name} has no Dense, Conv2D or ResidualDense layer`,
+      'the reverse pass needs at least one weight layer',
+    );
   }
 }
 
@@ -75,17 +89,29 @@ export function checkReversible(model: tfl.LayersModel): void {
  * Runs the reverse pass on a forward trace (see the file comment). The returned tensors belong
  * to the caller's scope (call inside `tf.tidy` or a gradient scope).
  */
-export function reversePass(trace: ForwardTrace, options: ReversePassOptions = {}): ReversePassResult {
+export function reversePass(
+  trace: ForwardTrace,
+  options: ReversePassOptions = {},
+): ReversePassResult {
   const layers = trace.layers;
   const roles = layers.map((entry) => reverseRole(entry.layer));
   const weightIndices = roles.flatMap((role, i) => (role === 'weight' ? [i] : []));
   if (weightIndices.length === 0) {
-    throw new ReglabError('the model has no Dense, Conv2D or ResidualDense layer', 'the reverse pass needs at least one weight layer');
+    throw new ReglabError(
+      'the model has no Dense, Conv2D or ResidualDense layer',
+      'the reverse pass needs at least one weight layer',
+    );
   }
   const lastWeight = weightIndices[weightIndices.length - 1];
-  const consumer = (position: number) => layers[weightIndices.find((w) => w > position) ?? lastWeight].name;
+  const consumer = (position: number) =>
+    layers[weightIndices.find((w) => w > position) ?? lastWeight].name;
   const states: ReverseState[] = [];
-  const matchState = (name: string, position: number, forward: tf.Tensor, reverse: tf.Tensor): tf.Tensor => {
+  const matchState = (
+    name: string,
+    position: number,
+    forward: tf.Tensor,
+    reverse: tf.Tensor,
+  ): tf.Tensor => {
     states.push({ name, weightLayer: consumer(position), forward, reverse });
     return options.mode === 'layerwise' ? forward : reverse;
   };
@@ -115,11 +141,21 @@ export function reversePass(trace: ForwardTrace, options: ReversePassOptions = {
     }
     if (role === 'weight' && i < lastWeight) {
       // No shared layer follows: the state is this layer's output (its fused activation applied).
-      reverse = matchState(entry.name, i, entry.output, sharedFusedActivation(entry.layer, reverse));
+      reverse = matchState(
+        entry.name,
+        i,
+        entry.output,
+        sharedFusedActivation(entry.layer, reverse),
+      );
     }
     reverse = reverseLayer(entry.layer, reverse, context(entry, options));
   }
-  states.push({ name: 'input', weightLayer: layers[weightIndices[0]].name, forward: trace.input, reverse: tf.reshape(reverse, trace.input.shape) });
+  states.push({
+    name: 'input',
+    weightLayer: layers[weightIndices[0]].name,
+    forward: trace.input,
+    reverse: tf.reshape(reverse, trace.input.shape),
+  });
   return { states };
 }
 
@@ -128,7 +164,12 @@ function context(entry: LayerTrace, options: ReversePassOptions) {
 }
 
 /** f(BN(·)): the owner's fused activation, then the run's layers, in forward order. */
-function applySharedRun(run: readonly LayerTrace[], owner: LayerTrace | undefined, x: tf.Tensor, training: boolean): tf.Tensor {
+function applySharedRun(
+  run: readonly LayerTrace[],
+  owner: LayerTrace | undefined,
+  x: tf.Tensor,
+  training: boolean,
+): tf.Tensor {
   let value = owner ? sharedFusedActivation(owner.layer, x) : x;
   for (const entry of run) value = sharedLayer(entry.layer, value, training);
   return value;
@@ -144,7 +185,11 @@ export interface ReconstructOptions extends ReversePassOptions {
  * The reverse pass from the model's own output back to the input: d'_1, shaped like `x`
  * (explainability: what the network "sees" in x). Returns a new tensor owned by the caller.
  */
-export function reconstruct(model: tfl.LayersModel, x: tf.Tensor, options: ReconstructOptions = {}): tf.Tensor {
+export function reconstruct(
+  model: tfl.LayersModel,
+  x: tf.Tensor,
+  options: ReconstructOptions = {},
+): tf.Tensor {
   return tf.tidy(() => {
     const trace = forwardTrace(model, x, options.training ?? false);
     const { states } = reversePass(trace, options);

@@ -92,10 +92,7 @@ export function divergenceOfPairs(
         return tf.neg(logBhattacharyyaCoefficientOfPairs(a, pairs));
       case 'hellinger':
         return tf.sqrt(
-          tf.add(
-            tf.relu(tf.neg(tf.expm1(logBhattacharyyaCoefficientOfPairs(a, pairs)))),
-            EPSILON,
-          ),
+          tf.add(tf.relu(tf.neg(tf.expm1(logBhattacharyyaCoefficientOfPairs(a, pairs)))), EPSILON),
         );
       case 'symmetric-kl':
         return symmetricKlOfPairs(a, pairs);

@@ -67,7 +67,11 @@ function appearanceOrder(rows: readonly Row[], field: string): string[] {
 
 function channel(field: Field, rows: readonly Row[], fallbackType: Field['type']) {
   const type = field.type ?? fallbackType;
-  const encoding: Record<string, unknown> = { field: field.field, type, title: field.title === undefined ? field.field : field.title };
+  const encoding: Record<string, unknown> = {
+    field: field.field,
+    type,
+    title: field.title === undefined ? field.field : field.title,
+  };
   if (type === 'quantitative') encoding.scale = field.log ? { type: 'log' } : { zero: false };
   else encoding.sort = field.sort ?? appearanceOrder(rows, field.field);
   if (field.scheme) encoding.scale = { scheme: field.scheme };
@@ -83,11 +87,22 @@ export function chartSpec(rows: readonly Row[], options: ChartOptions): TopLevel
   };
   if (options.color) encoding.color = channel(options.color, rows, 'nominal');
   if (options.order) encoding.order = { field: options.order, type: 'quantitative' };
-  const mark = options.mark === 'line' ? { type: 'line', point: options.points ?? true, strokeWidth: 1.5 } : { type: 'bar' };
+  const mark =
+    options.mark === 'line'
+      ? { type: 'line', point: options.points ?? true, strokeWidth: 1.5 }
+      : { type: 'bar' };
   const panel = { width: options.width ?? 220, height: options.height ?? 160, mark, encoding };
   const facet: Record<string, unknown> = {};
-  if (options.column) facet.column = { ...channel(options.column, rows, 'nominal'), header: { labelFontSize: 12, title: null } };
-  if (options.row) facet.row = { ...channel(options.row, rows, 'nominal'), header: { labelFontSize: 12, title: null } };
+  if (options.column)
+    facet.column = {
+      ...channel(options.column, rows, 'nominal'),
+      header: { labelFontSize: 12, title: null },
+    };
+  if (options.row)
+    facet.row = {
+      ...channel(options.row, rows, 'nominal'),
+      header: { labelFontSize: 12, title: null },
+    };
   const common = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: options.title,
@@ -96,7 +111,12 @@ export function chartSpec(rows: readonly Row[], options: ChartOptions): TopLevel
     config: { font: 'sans-serif' },
   };
   if (Object.keys(facet).length === 0) return { ...common, ...panel } as TopLevelSpec;
-  const resolve = { scale: { y: options.independentY ? 'independent' : 'shared', x: options.independentX ? 'independent' : 'shared' } };
+  const resolve = {
+    scale: {
+      y: options.independentY ? 'independent' : 'shared',
+      x: options.independentX ? 'independent' : 'shared',
+    },
+  };
   return { ...common, facet, spec: panel, resolve } as TopLevelSpec;
 }
 
@@ -125,13 +145,21 @@ export function svgToPng(svg: string, scale = 1.5): Buffer {
   const resvg = new Resvg(svg, {
     background: 'white',
     fitTo: { mode: 'zoom', value: scale },
-    font: { loadSystemFonts: true, fontFiles, defaultFontFamily: PNG_FONT_FAMILY, sansSerifFamily: PNG_FONT_FAMILY },
+    font: {
+      loadSystemFonts: true,
+      fontFiles,
+      defaultFontFamily: PNG_FONT_FAMILY,
+      sansSerifFamily: PNG_FONT_FAMILY,
+    },
   });
   return resvg.render().asPng();
 }
 
 /** {@link chartSpec} rendered to SVG and PNG. */
-export async function renderChart(rows: readonly Row[], options: ChartOptions): Promise<RenderedChart> {
+export async function renderChart(
+  rows: readonly Row[],
+  options: ChartOptions,
+): Promise<RenderedChart> {
   const svg = await renderSvg(chartSpec(rows, options));
   return { svg, png: svgToPng(svg) };
 }

@@ -70,18 +70,37 @@ async function collectExperiment(dir: string): Promise<ReportInput> {
     const runDir = path.join(dir, cell.id);
     if (!(await exists(path.join(runDir, 'config.json')))) continue;
     const result = await readResult(runDir);
-    runs.push({ id: cell.id, dir: runDir, method: cell.method, seed: cell.seed, phase: cell.phase, config: await readRunConfig(runDir), metrics: await readMetrics(runDir), finished: result !== undefined });
-    outcomes.push(result ? { cell, status: 'cached', result } : { cell, status: 'failed', error: 'not finished' });
+    runs.push({
+      id: cell.id,
+      dir: runDir,
+      method: cell.method,
+      seed: cell.seed,
+      phase: cell.phase,
+      config: await readRunConfig(runDir),
+      metrics: await readMetrics(runDir),
+      finished: result !== undefined,
+    });
+    outcomes.push(
+      result
+        ? { cell, status: 'cached', result }
+        : { cell, status: 'failed', error: 'not finished' },
+    );
   }
   // The table as compare wrote it when present; else rebuilt from the run folders (a matrix still running).
-  const saved = await readJson<{ table: ResultsTable }>(path.join(dir, 'results.json')).catch(() => undefined);
+  const saved = await readJson<{ table: ResultsTable }>(path.join(dir, 'results.json')).catch(
+    () => undefined,
+  );
   return {
     dir,
     kind: 'experiment',
     methods: experiment.methods.map((m) => m.label),
     runs,
     table: saved?.table ?? resultsTable(outcomes, experiment),
-    config: { ...experiment.base, seeds: experiment.seeds, ...(experiment.transfer ? { transfer: experiment.transfer } : {}) },
+    config: {
+      ...experiment.base,
+      seeds: experiment.seeds,
+      ...(experiment.transfer ? { transfer: experiment.transfer } : {}),
+    },
   };
 }
 
@@ -89,13 +108,35 @@ async function collectRun(dir: string): Promise<ReportInput> {
   const config = await readRunConfig(dir);
   const result = await readResult(dir);
   const method = methodLabel(config);
-  const run: ReportRun = { id: path.basename(path.resolve(dir)), dir, method, seed: config.seed, phase: config.transfer ? 'transfer' : 'train', config, metrics: await readMetrics(dir), finished: result !== undefined };
+  const run: ReportRun = {
+    id: path.basename(path.resolve(dir)),
+    dir,
+    method,
+    seed: config.seed,
+    phase: config.transfer ? 'transfer' : 'train',
+    config,
+    metrics: await readMetrics(dir),
+    finished: result !== undefined,
+  };
   const { regs: _regs, seed: _seed, ...base } = config;
-  const experiment: ExperimentConfig = { base, methods: [{ label: method, regs: config.regs ?? [] }], seeds: [config.seed] };
+  const experiment: ExperimentConfig = {
+    base,
+    methods: [{ label: method, regs: config.regs ?? [] }],
+    seeds: [config.seed],
+  };
   // A lone run is the table's only row, whatever its phase.
   const cell = { id: run.id, method, seed: config.seed, phase: 'train' as const, config };
-  const outcome: CellOutcome = result ? { cell, status: 'cached', result } : { cell, status: 'failed', error: 'not finished' };
-  return { dir, kind: 'run', methods: [method], runs: [run], table: resultsTable([outcome], experiment), config: { ...config } };
+  const outcome: CellOutcome = result
+    ? { cell, status: 'cached', result }
+    : { cell, status: 'failed', error: 'not finished' };
+  return {
+    dir,
+    kind: 'run',
+    methods: [method],
+    runs: [run],
+    table: resultsTable([outcome], experiment),
+    config: { ...config },
+  };
 }
 
 /**
@@ -104,7 +145,9 @@ async function collectRun(dir: string): Promise<ReportInput> {
  */
 export function representativeRuns(input: ReportInput): ReportRun[] {
   return input.methods.flatMap((method) => {
-    const candidates = input.runs.filter((run) => run.method === method && run.phase === 'train' && run.finished).sort((a, b) => a.seed - b.seed);
+    const candidates = input.runs
+      .filter((run) => run.method === method && run.phase === 'train' && run.finished)
+      .sort((a, b) => a.seed - b.seed);
     return candidates.length > 0 ? [candidates[0]] : [];
   });
 }

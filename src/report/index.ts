@@ -49,7 +49,11 @@ export interface ReportOutcome {
 }
 
 /** Runs `make`; a failure becomes a note instead of ending the report. */
-async function attempt<T>(what: string, notes: string[], make: () => T | Promise<T>): Promise<T | undefined> {
+async function attempt<T>(
+  what: string,
+  notes: string[],
+  make: () => T | Promise<T>,
+): Promise<T | undefined> {
   try {
     return await make();
   } catch (error) {
@@ -60,10 +64,15 @@ async function attempt<T>(what: string, notes: string[], make: () => T | Promise
 
 async function loadMethodModels(input: ReportInput, notes: string[]): Promise<MethodModel[]> {
   const runs = representativeRuns(input);
-  if (runs.length === 0) notes.push('no finished run with a saved model: weight spectra, singular vectors and reconstructions are left out');
+  if (runs.length === 0)
+    notes.push(
+      'no finished run with a saved model: weight spectra, singular vectors and reconstructions are left out',
+    );
   const models: MethodModel[] = [];
   for (const run of runs) {
-    const model = await attempt(`the model of ${run.id}`, notes, () => loadModel(path.join(run.dir, 'model.json')));
+    const model = await attempt(`the model of ${run.id}`, notes, () =>
+      loadModel(path.join(run.dir, 'model.json')),
+    );
     if (model) models.push({ method: run.method, model });
   }
   return models;
@@ -72,24 +81,39 @@ async function loadMethodModels(input: ReportInput, notes: string[]): Promise<Me
 async function metricFigures(input: ReportInput, notes: string[]): Promise<(Figure | undefined)[]> {
   const curves = await curvesFigure(input.runs);
   const plane = await informationPlaneFigure(input.runs);
-  if (!plane) notes.push('no information plane: the runs tracked no mutual information (train with --track mi)');
+  if (!plane)
+    notes.push(
+      'no information plane: the runs tracked no mutual information (train with --track mi)',
+    );
   const activations = await activationFigure(input.runs);
-  if (!activations) notes.push('no activation statistics: the runs tracked none (train with --track activations)');
+  if (!activations)
+    notes.push('no activation statistics: the runs tracked none (train with --track activations)');
   return [curves, plane, activations];
 }
 
-async function weightFigures(input: ReportInput, options: ReportOptions, notes: string[]): Promise<(Figure | undefined)[]> {
+async function weightFigures(
+  input: ReportInput,
+  options: ReportOptions,
+  notes: string[],
+): Promise<(Figure | undefined)[]> {
   const models = await loadMethodModels(input, notes);
   try {
     const spectra = await attempt('the singular-value spectra', notes, () => spectraFigure(models));
-    const singular = await attempt('the first-layer singular vectors', notes, () => singularImagesFigure(models));
+    const singular = await attempt('the first-layer singular vectors', notes, () =>
+      singularImagesFigure(models),
+    );
     const reverse = options.reconstruct === undefined ? racecarReconstruct : options.reconstruct;
     let reconstructions: Figure | undefined;
     if (reverse === null) notes.push('no reconstructions: no reverse pass was given');
     else if (models.length > 0) {
       const first = representativeRuns(input)[0];
       reconstructions = await attempt('the reverse-pass reconstructions', notes, () =>
-        reconstructionFigure(models, loadRunData(first.config).test, reverse, options.reconstructions),
+        reconstructionFigure(
+          models,
+          loadRunData(first.config).test,
+          reverse,
+          options.reconstructions,
+        ),
       );
     }
     return [spectra, singular, reconstructions];
@@ -99,12 +123,18 @@ async function weightFigures(input: ReportInput, options: ReportOptions, notes: 
 }
 
 /** Builds the report of `dir` (see the file comment). */
-export async function buildReport(dir: string, options: ReportOptions = {}): Promise<ReportOutcome> {
+export async function buildReport(
+  dir: string,
+  options: ReportOptions = {},
+): Promise<ReportOutcome> {
   const log = options.log ?? (() => {});
   const input = await collectReportInput(dir);
   log(`${input.kind} ${dir}: ${input.runs.length} run(s), methods ${input.methods.join(', ')}`);
   const notes: string[] = [];
-  const figures = [...(await metricFigures(input, notes)), ...(await weightFigures(input, options, notes))].filter((f): f is Figure => f !== undefined);
+  const figures = [
+    ...(await metricFigures(input, notes)),
+    ...(await weightFigures(input, options, notes)),
+  ].filter((f): f is Figure => f !== undefined);
   const out = options.out ?? path.join(dir, 'report');
   await fs.mkdir(out, { recursive: true });
   const written = [];
@@ -113,7 +143,13 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
     await writeFileAtomic(file, figure.png);
     written.push({ id: figure.id, title: figure.title, file });
   }
-  const content: ReportContent = { title: `reglab report: ${path.basename(path.resolve(dir))}`, config: input.config, table: input.table, figures, notes };
+  const content: ReportContent = {
+    title: `reglab report: ${path.basename(path.resolve(dir))}`,
+    config: input.config,
+    table: input.table,
+    figures,
+    notes,
+  };
   const html = path.join(out, 'index.html');
   const markdown = path.join(out, 'report.md');
   await writeFileAtomic(html, reportHtml(content));

@@ -18,7 +18,11 @@ export interface ReportContent {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 function formatValue(value: unknown): string {
@@ -30,13 +34,20 @@ export function markdownTableCells(markdown: string): string[][] {
   return markdown
     .split('\n')
     .filter((line) => line.trim().startsWith('|') && !/^\|[-|: ]+\|$/.test(line.trim()))
-    .map((line) => line.trim().slice(1, -1).split('|').map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .trim()
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
 }
 
 function htmlTable(markdown: string): string {
   const [header, ...body] = markdownTableCells(markdown);
   if (!header) return '';
-  const row = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+  const row = (cells: string[], tag: string) =>
+    `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
   return `<table class="results"><thead>${row(header, 'th')}</thead><tbody>${body.map((cells) => row(cells, 'td')).join('')}</tbody></table>`;
 }
 
@@ -64,7 +75,10 @@ export function reportHtml(content: ReportContent): string {
         `<figure id="${figure.id}"><h2>${escapeHtml(figure.title)}</h2><img${figure.svg === undefined ? ' class="grid"' : ''} src="${dataUri(figure)}" alt="${escapeHtml(figure.title)}"><figcaption>${escapeHtml(figure.caption)}</figcaption></figure>`,
     )
     .join('\n');
-  const notes = content.notes.length > 0 ? `<h2>Notes</h2><ul>${content.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
+  const notes =
+    content.notes.length > 0
+      ? `<h2>Notes</h2><ul>${content.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`
+      : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(content.title)}</title><style>${STYLE}</style></head>
 <body><h1>${escapeHtml(content.title)}</h1>
@@ -82,7 +96,15 @@ export function reportMarkdown(content: ReportContent): string {
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `- ${key}: \`${formatValue(value)}\``)
     .join('\n');
-  const figures = content.figures.map((figure) => `## ${figure.title}\n\n![${figure.title}](${figure.id}.png)\n\n${figure.caption}\n`).join('\n');
-  const notes = content.notes.length > 0 ? `\n## Notes\n\n${content.notes.map((n) => `- ${n}`).join('\n')}\n` : '';
+  const figures = content.figures
+    .map(
+      (figure) =>
+        `## ${figure.title}\n\n![${figure.title}](${figure.id}.png)\n\n${figure.caption}\n`,
+    )
+    .join('\n');
+  const notes =
+    content.notes.length > 0
+      ? `\n## Notes\n\n${content.notes.map((n) => `- ${n}`).join('\n')}\n`
+      : '';
   return `# ${content.title}\n\n## Setup\n\n${config}\n\n## Results\n\n${content.table.markdown}\n\n${figures}${notes}`;
 }

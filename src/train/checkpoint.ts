@@ -47,7 +47,9 @@ export async function saveCheckpoint(
   const encodedModel = await tf.io.encodeWeights(modelWeights);
   const encodedOptimizer = await tf.io.encodeWeights(optimizerWeights);
   const file = `checkpoint-${state.epoch}.bin`;
-  const bytes = new Uint8Array(tf.io.concatenateArrayBuffers([encodedModel.data, encodedOptimizer.data]));
+  const bytes = new Uint8Array(
+    tf.io.concatenateArrayBuffers([encodedModel.data, encodedOptimizer.data]),
+  );
   await writeFileAtomic(path.join(dir, file), bytes);
   const manifest: Manifest = {
     format: 'reglab-checkpoint-1',
@@ -58,12 +60,16 @@ export async function saveCheckpoint(
   };
   const previous = await fs.readFile(path.join(dir, MANIFEST), 'utf8').then(JSON.parse, () => null);
   await writeFileAtomic(path.join(dir, MANIFEST), JSON.stringify(manifest));
-  if (previous?.file && previous.file !== file) await fs.rm(path.join(dir, previous.file), { force: true });
+  if (previous?.file && previous.file !== file)
+    await fs.rm(path.join(dir, previous.file), { force: true });
 }
 
 /** Whether `dir` holds a checkpoint. */
 export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return fs.access(path.join(dir, MANIFEST)).then(() => true, () => false);
+  return fs.access(path.join(dir, MANIFEST)).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -77,7 +83,10 @@ export async function loadCheckpoint(
 ): Promise<CheckpointState> {
   const manifest = await readJson<Manifest>(path.join(dir, MANIFEST));
   if (manifest.format !== 'reglab-checkpoint-1') {
-    throw new ReglabError(`${dir}/${MANIFEST} is not a reglab checkpoint`, 'delete it to start afresh');
+    throw new ReglabError(
+      `${dir}/${MANIFEST} is not a reglab checkpoint`,
+      'delete it to start afresh',
+    );
   }
   const bytes = await fs.readFile(path.join(dir, manifest.file));
   const modelBytes = manifest.modelSpecs.reduce((sum, spec) => sum + byteSize(spec), 0);
@@ -87,11 +96,19 @@ export async function loadCheckpoint(
   for (const weight of model.weights) {
     const value = modelTensors[weight.originalName];
     if (!value) {
-      throw new ReglabError(`checkpoint in ${dir} has no weight ${weight.originalName}`, 'the model differs from the one that was saved; use the same --model');
+      throw new ReglabError(
+        `checkpoint in ${dir} has no weight ${weight.originalName}`,
+        'the model differs from the one that was saved; use the same --model',
+      );
     }
     weight.write(value);
   }
-  await optimizer.setWeights(manifest.optimizerSpecs.map((spec) => ({ name: spec.name, tensor: optimizerTensors[spec.name] })));
+  await optimizer.setWeights(
+    manifest.optimizerSpecs.map((spec) => ({
+      name: spec.name,
+      tensor: optimizerTensors[spec.name],
+    })),
+  );
   tf.dispose(Object.values(modelTensors));
   return { epoch: manifest.epoch, step: manifest.step, rng: manifest.rng, extra: manifest.extra };
 }

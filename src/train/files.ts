@@ -29,7 +29,10 @@ export async function readJson<T>(file: string): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new ReglabError(`${file} is not valid JSON (${(err as Error).message})`, 'the file is corrupt; re-create it');
+    throw new ReglabError(
+      `${file} is not valid JSON (${(err as Error).message})`,
+      'the file is corrupt; re-create it',
+    );
   }
 }
 
@@ -60,7 +63,10 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       const manifest = await readJson<tf.io.ModelJSON>(modelFile);
       const weightSpecs = manifest.weightsManifest.flatMap((group) => group.weights);
       const bytes = await fs.readFile(weightsFile).catch(() => {
-        throw new ReglabError(`cannot read ${weightsFile}`, 'the model folder needs model.json and weights.bin');
+        throw new ReglabError(
+          `cannot read ${weightsFile}`,
+          'the model folder needs model.json and weights.bin',
+        );
       });
       const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
       return { ...manifest, weightSpecs, weightData };

@@ -11,5 +11,8 @@ export const softmaxCrossEntropy: TaskLoss = (trace, batch) =>
 
 /** Fraction of the batch whose arg-max output equals the label. */
 export function accuracy(output: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(output, -1), tf.argMax(y, -1)), 'float32')) as tf.Scalar);
+  return tf.tidy(
+    () =>
+      tf.mean(tf.cast(tf.equal(tf.argMax(output, -1), tf.argMax(y, -1)), 'float32')) as tf.Scalar,
+  );
 }

@@ -35,7 +35,10 @@ export function registerOptimizer(name: string, factory: OptimizerFactory): void
   factories.set(name, factory);
 }
 
-function builtIn(usage: string, make: (request: OptimizerRequest) => tf.Optimizer): OptimizerFactory {
+function builtIn(
+  usage: string,
+  make: (request: OptimizerRequest) => tf.Optimizer,
+): OptimizerFactory {
   return {
     usage,
     create(request) {
@@ -50,17 +53,34 @@ function builtIn(usage: string, make: (request: OptimizerRequest) => tf.Optimize
   };
 }
 
-registerOptimizer('sgd', builtIn('sgd            plain SGD (--lr)', (r) => tf.train.sgd(r.learningRate)));
-registerOptimizer('momentum', builtIn('momentum       SGD with momentum (--lr, --momentum)', (r) => tf.train.momentum(r.learningRate, r.momentum)));
-registerOptimizer('adam', builtIn('adam           Adam (--lr)', (r) => tf.train.adam(r.learningRate)));
-registerOptimizer('rmsprop', builtIn('rmsprop        RMSProp (--lr)', (r) => tf.train.rmsprop(r.learningRate)));
+registerOptimizer(
+  'sgd',
+  builtIn('sgd            plain SGD (--lr)', (r) => tf.train.sgd(r.learningRate)),
+);
+registerOptimizer(
+  'momentum',
+  builtIn('momentum       SGD with momentum (--lr, --momentum)', (r) =>
+    tf.train.momentum(r.learningRate, r.momentum),
+  ),
+);
+registerOptimizer(
+  'adam',
+  builtIn('adam           Adam (--lr)', (r) => tf.train.adam(r.learningRate)),
+);
+registerOptimizer(
+  'rmsprop',
+  builtIn('rmsprop        RMSProp (--lr)', (r) => tf.train.rmsprop(r.learningRate)),
+);
 
 /** Creates the optimizer a request names. */
 export function createOptimizer(request: OptimizerRequest): tf.Optimizer {
   const name = request.spec.split(':')[0];
   const factory = factories.get(name);
   if (!factory) {
-    throw new ReglabError(`unknown optimizer "${request.spec}"`, `use one of ${[...factories.keys()].join(', ')}`);
+    throw new ReglabError(
+      `unknown optimizer "${request.spec}"`,
+      `use one of ${[...factories.keys()].join(', ')}`,
+    );
   }
   return factory.create(request);
 }

@@ -104,7 +104,11 @@ export function loadRunData(config: RunConfig): DataSplit {
   });
 }
 
-async function initialModel(config: RunConfig, data: DataSplit, rng: Random): Promise<tfl.LayersModel> {
+async function initialModel(
+  config: RunConfig,
+  data: DataSplit,
+  rng: Random,
+): Promise<tfl.LayersModel> {
   const model = await createModel(config.model, {
     inputShape: data.train.sampleShape,
     numClasses: data.train.numClasses,
@@ -137,7 +141,11 @@ export async function copyWeightsFrom(model: tfl.LayersModel, source: string): P
 }
 
 /** Trains the run a config describes; writes the run folder when `out` is given. */
-export async function trainRun(config: RunConfig, out?: string, hooks: RunHooks = {}): Promise<RunResult> {
+export async function trainRun(
+  config: RunConfig,
+  out?: string,
+  hooks: RunHooks = {},
+): Promise<RunResult> {
   const started = performance.now();
   const rng = new Random(config.seed);
   const data = hooks.data ?? loadRunData(config);
@@ -196,16 +204,31 @@ export async function trainRun(config: RunConfig, out?: string, hooks: RunHooks 
  */
 async function writeRunConfig(out: string, config: RunConfig): Promise<void> {
   const file = path.join(out, 'config.json');
-  const previous = await fs.readFile(file, 'utf8').then((text) => JSON.parse(text) as RunConfig & { backend?: string }, () => undefined);
-  const canonical = (c: RunConfig) => JSON.stringify(c, Object.keys(c).filter((k) => k !== 'backend').sort());
+  const previous = await fs.readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as RunConfig & { backend?: string },
+    () => undefined,
+  );
+  const canonical = (c: RunConfig) =>
+    JSON.stringify(
+      c,
+      Object.keys(c)
+        .filter((k) => k !== 'backend')
+        .sort(),
+    );
   if (previous && canonical(previous) !== canonical(JSON.parse(JSON.stringify(config)))) {
-    throw new ReglabError(`run folder ${out} holds a different run (its config.json differs)`, 'choose another --out, or delete the folder to start afresh');
+    throw new ReglabError(
+      `run folder ${out} holds a different run (its config.json differs)`,
+      'choose another --out, or delete the folder to start afresh',
+    );
   }
   await writeFileAtomic(file, JSON.stringify({ ...config, backend: tf.getBackend() }, null, 2));
 }
 
 /** Adds the `metrics.jsonl` writer (rewritten whole each epoch, so a resume stays consistent). */
-function withMetricsFile(out: string | undefined, callbacks: TrainerCallbacks = {}): TrainerCallbacks {
+function withMetricsFile(
+  out: string | undefined,
+  callbacks: TrainerCallbacks = {},
+): TrainerCallbacks {
   if (!out) return callbacks;
   const history: EpochMetrics[] = [];
   return {
@@ -214,7 +237,10 @@ function withMetricsFile(out: string | undefined, callbacks: TrainerCallbacks = 
       history.push(metrics);
       const previous = await readMetrics(out);
       const merged = [...previous.filter((m) => m.epoch < history[0].epoch), ...history];
-      await writeFileAtomic(path.join(out, 'metrics.jsonl'), merged.map((m) => JSON.stringify(m)).join('\n') + '\n');
+      await writeFileAtomic(
+        path.join(out, 'metrics.jsonl'),
+        merged.map((m) => JSON.stringify(m)).join('\n') + '\n',
+      );
       return callbacks.onEpochEnd?.(metrics);
     },
   };
@@ -232,7 +258,10 @@ export async function readMetrics(out: string): Promise<EpochMetrics[]> {
 /** The result of a finished run folder, or undefined when it has not finished. */
 export async function readResult(out: string): Promise<RunResult | undefined> {
   const file = path.join(out, 'result.json');
-  const exists = await fs.access(file).then(() => true, () => false);
+  const exists = await fs.access(file).then(
+    () => true,
+    () => false,
+  );
   return exists ? readJson<RunResult>(file) : undefined;
 }
 

@@ -48,7 +48,8 @@ export function parseTermSpec(text: string): TermSpec {
   const [body, layerText] = splitOnce(text.trim(), '@');
   const parts = body.split(':');
   const hint = 'write name[:option]*:weight[@layer,…], e.g. racecar:1e-5 or dr:cosine:1e-2@dense_1';
-  if (parts.length < 2 || parts[0] === '') throw new ReglabError(`bad regularization spec "${text}"`, hint);
+  if (parts.length < 2 || parts[0] === '')
+    throw new ReglabError(`bad regularization spec "${text}"`, hint);
   const weight = Number(parts[parts.length - 1]);
   if (!Number.isFinite(weight) || parts[parts.length - 1].trim() === '') {
     throw new ReglabError(`bad weight "${parts[parts.length - 1]}" in "${text}"`, hint);
@@ -60,8 +61,15 @@ export function parseTermSpec(text: string): TermSpec {
     if (value === undefined) words.push(key);
     else params[key] = value;
   }
-  const layers = layerText === undefined ? undefined : layerText.split(',').map((s) => s.trim()).filter(Boolean);
-  if (layers && layers.length === 0) throw new ReglabError(`empty layer list after @ in "${text}"`, hint);
+  const layers =
+    layerText === undefined
+      ? undefined
+      : layerText
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+  if (layers && layers.length === 0)
+    throw new ReglabError(`empty layer list after @ in "${text}"`, hint);
   return { text, name: parts[0], weight, words, params, layers };
 }
 
@@ -75,16 +83,25 @@ export function numberParam(spec: TermSpec, key: string, fallback: number): numb
   const raw = spec.params[key];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value)) throw new ReglabError(`option ${key}=${raw} in "${spec.text}" is not a number`);
+  if (!Number.isFinite(value))
+    throw new ReglabError(`option ${key}=${raw} in "${spec.text}" is not a number`);
   return value;
 }
 
 /** A `key=value` option restricted to `choices`. */
-export function choiceParam<T extends string>(spec: TermSpec, key: string, choices: readonly T[], fallback: T): T {
-  const fromWords = spec.words.find((word) => (choices as readonly string[]).includes(word)) as T | undefined;
+export function choiceParam<T extends string>(
+  spec: TermSpec,
+  key: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const fromWords = spec.words.find((word) => (choices as readonly string[]).includes(word)) as
+    T | undefined;
   const raw = spec.params[key] ?? fromWords ?? fallback;
   if (!(choices as readonly string[]).includes(raw)) {
-    throw new ReglabError(`option ${key}=${raw} in "${spec.text}" is not one of ${choices.join(', ')}`);
+    throw new ReglabError(
+      `option ${key}=${raw} in "${spec.text}" is not one of ${choices.join(', ')}`,
+    );
   }
   return raw as T;
 }
@@ -102,14 +119,19 @@ export class Registry<F extends { usage: string }> {
   get(name: string): F {
     const factory = this.factories.get(name);
     if (!factory) {
-      throw new ReglabError(`unknown ${this.kind} "${name}"`, `choose one of: ${[...this.factories.keys()].sort().join(', ')}`);
+      throw new ReglabError(
+        `unknown ${this.kind} "${name}"`,
+        `choose one of: ${[...this.factories.keys()].sort().join(', ')}`,
+      );
     }
     return factory;
   }
 
   /** `name: usage` lines for `--help`. */
   usage(): string[] {
-    return [...this.factories.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, f]) => f.usage);
+    return [...this.factories.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, f]) => f.usage);
   }
 }
 

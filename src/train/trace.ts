@@ -46,8 +46,9 @@ type LayerWithActivation = tfl.layers.Layer & { activation?: ActivationObject | 
 let linearActivation: ActivationObject | undefined;
 function linear(): ActivationObject {
   // tfjs-layers does not export its activation objects; an Activation layer holds one.
-  linearActivation ??= (tfl.layers.activation({ activation: 'linear' }) as unknown as LayerWithActivation)
-    .activation as ActivationObject;
+  linearActivation ??= (
+    tfl.layers.activation({ activation: 'linear' }) as unknown as LayerWithActivation
+  ).activation as ActivationObject;
   return linearActivation;
 }
 
@@ -88,12 +89,24 @@ function applyLayer(layer: tfl.layers.Layer, input: tf.Tensor, training: boolean
  * Runs `model` on `x` layer by layer and returns the trace. Call it inside `tf.tidy` or a
  * gradient scope: the trace's tensors belong to that scope.
  */
-export function forwardTrace(model: tfl.LayersModel, x: tf.Tensor, training: boolean): ForwardTrace {
+export function forwardTrace(
+  model: tfl.LayersModel,
+  x: tf.Tensor,
+  training: boolean,
+): ForwardTrace {
   const layers: LayerTrace[] = [];
   let current = x;
   sequentialLayers(model).forEach((layer, index) => {
     const { preActivation, output } = applyLayer(layer, current, training);
-    layers.push({ name: layer.name, className: layer.getClassName(), layer, index, input: current, preActivation, output });
+    layers.push({
+      name: layer.name,
+      className: layer.getClassName(),
+      layer,
+      index,
+      input: current,
+      preActivation,
+      output,
+    });
     current = output;
   });
   const last = layers[layers.length - 1];

@@ -11,7 +11,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import { Random } from '../core/random.js';
-import { batchIndices, datasetSize, disposeBatch, makeBatch, type Batch, type Dataset } from '../data/dataset.js';
+import {
+  batchIndices,
+  datasetSize,
+  disposeBatch,
+  makeBatch,
+  type Batch,
+  type Dataset,
+} from '../data/dataset.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, softmaxCrossEntropy } from './losses.js';
 import type { Monitor, RegularizationTerm, TaskLoss, TermContext } from './term.js';
@@ -130,10 +137,19 @@ export class Trainer {
       () => {
         const trace = forwardTrace(this.model, batch.x, true);
         const task = this.loss(trace, batch);
-        const context: TermContext = { trace, batch, model: this.model, rng: this.termRng, step: this.step };
+        const context: TermContext = {
+          trace,
+          batch,
+          model: this.model,
+          rng: this.termRng,
+          step: this.step,
+        };
         const values = this.terms.map((term) => term.compute(context));
         kept.push(...[task, ...values, accuracy(trace.output, batch.y)].map((t) => tf.keep(t)));
-        return values.reduce((total, value, k) => tf.add(total, tf.mul(value, this.terms[k].weight)), task) as tf.Scalar;
+        return values.reduce(
+          (total, value, k) => tf.add(total, tf.mul(value, this.terms[k].weight)),
+          task,
+        ) as tf.Scalar;
       },
       true,
       this.trainableVariables(),
@@ -182,13 +198,23 @@ export class Trainer {
   runMonitors(data: Dataset, samples = 512): Record<string, number> {
     if (this.monitors.length === 0) return {};
     const count = Math.min(samples, datasetSize(data));
-    const batch = makeBatch(data, Int32Array.from({ length: count }, (_, i) => i));
+    const batch = makeBatch(
+      data,
+      Int32Array.from({ length: count }, (_, i) => i),
+    );
     const out: Record<string, number> = {};
     tf.tidy(() => {
       const trace = forwardTrace(this.model, batch.x, false);
-      const context: TermContext = { trace, batch, model: this.model, rng: this.termRng, step: this.step };
+      const context: TermContext = {
+        trace,
+        batch,
+        model: this.model,
+        rng: this.termRng,
+        step: this.step,
+      };
       for (const monitor of this.monitors) {
-        for (const [key, value] of Object.entries(monitor.compute(context))) out[`${monitor.name}/${key}`] = value;
+        for (const [key, value] of Object.entries(monitor.compute(context)))
+          out[`${monitor.name}/${key}`] = value;
       }
     });
     disposeBatch(batch);
@@ -198,7 +224,11 @@ export class Trainer {
   /** Trains one epoch over `train` and returns the mean step numbers. */
   async trainEpoch(train: Dataset, batchSize: number, shuffle = true): Promise<StepResult> {
     const sums = { loss: 0, task: 0, accuracy: 0, terms: {} as Record<string, number> };
-    const order = batchIndices(datasetSize(train), batchSize, shuffle ? this.shuffleRng : undefined);
+    const order = batchIndices(
+      datasetSize(train),
+      batchSize,
+      shuffle ? this.shuffleRng : undefined,
+    );
     for (const indices of order) {
       const batch = makeBatch(train, indices);
       let result: StepResult;
@@ -224,7 +254,12 @@ export class Trainer {
       const started = performance.now();
       const means = await this.trainEpoch(train, options.batchSize, options.shuffle ?? true);
       this.epoch += 1;
-      const metrics = this.epochMetrics(means, options, train, (performance.now() - started) / 1000);
+      const metrics = this.epochMetrics(
+        means,
+        options,
+        train,
+        (performance.now() - started) / 1000,
+      );
       this.history.push(metrics);
       if (checkpointDir) await this.checkpoint(checkpointDir, options.checkpointExtra?.());
       if (!(await this.notifyEpochEnd(metrics))) break;
@@ -235,11 +270,17 @@ export class Trainer {
   /** Runs every `onEpochEnd`; false when one of them asks to stop. */
   private async notifyEpochEnd(metrics: EpochMetrics): Promise<boolean> {
     let goOn = true;
-    for (const callbacks of this.callbacks) if ((await callbacks.onEpochEnd?.(metrics)) === false) goOn = false;
+    for (const callbacks of this.callbacks)
+      if ((await callbacks.onEpochEnd?.(metrics)) === false) goOn = false;
     return goOn;
   }
 
-  private epochMetrics(means: StepResult, options: FitOptions, train: Dataset, seconds: number): EpochMetrics {
+  private epochMetrics(
+    means: StepResult,
+    options: FitOptions,
+    train: Dataset,
+    seconds: number,
+  ): EpochMetrics {
     const validation = options.validation ? this.evaluate(options.validation) : undefined;
     const monitors = this.runMonitors(options.validation ?? train, options.monitorSamples);
     return {
@@ -278,10 +319,16 @@ function checkTermNames(terms: readonly RegularizationTerm[]): void {
   const seen = new Set<string>();
   for (const term of terms) {
     if (seen.has(term.name)) {
-      throw new ReglabError(`two regularization terms are named "${term.name}"`, 'give each term a distinct name');
+      throw new ReglabError(
+        `two regularization terms are named "${term.name}"`,
+        'give each term a distinct name',
+      );
     }
     if (!Number.isFinite(term.weight)) {
-      throw new ReglabError(`term "${term.name}" has weight ${term.weight}`, 'weights must be finite numbers');
+      throw new ReglabError(
+        `term "${term.name}" has weight ${term.weight}`,
+        'weights must be finite numbers',
+      );
     }
     seen.add(term.name);
   }
@@ -291,10 +338,18 @@ function addWeighted(sums: StepResult, result: StepResult, weight: number): void
   sums.loss += result.loss * weight;
   sums.task += result.task * weight;
   sums.accuracy += result.accuracy * weight;
-  for (const [name, value] of Object.entries(result.terms)) sums.terms[name] = (sums.terms[name] ?? 0) + value * weight;
+  for (const [name, value] of Object.entries(result.terms))
+    sums.terms[name] = (sums.terms[name] ?? 0) + value * weight;
 }
 
 function scaleResult(sums: StepResult, factor: number): StepResult {
-  const terms = Object.fromEntries(Object.entries(sums.terms).map(([name, value]) => [name, value * factor]));
-  return { loss: sums.loss * factor, task: sums.task * factor, accuracy: sums.accuracy * factor, terms };
+  const terms = Object.fromEntries(
+    Object.entries(sums.terms).map(([name, value]) => [name, value * factor]),
+  );
+  return {
+    loss: sums.loss * factor,
+    task: sums.task * factor,
+    accuracy: sums.accuracy * factor,
+    terms,
+  };
 }

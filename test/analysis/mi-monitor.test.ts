@@ -7,7 +7,11 @@ import { buildModel } from '../../src/models/zoo.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { forwardTrace } from '../../src/train/trace.js';
 import { parseTermSpec } from '../../src/train/term-spec.js';
-import { monitorFactories, mutualInformationMonitor, traceBlocks } from '../../src/analysis/mi-monitor.js';
+import {
+  monitorFactories,
+  mutualInformationMonitor,
+  traceBlocks,
+} from '../../src/analysis/mi-monitor.js';
 import { assertClose, assertNoLeak, useBackend } from '../support.js';
 
 before(() => useBackend());
@@ -25,17 +29,35 @@ function labelEntropy(labels: Int32Array): number {
   const counts = new Map<number, number>();
   for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
   let h = 0;
-  for (const count of counts.values()) h -= (count / labels.length) * Math.log2(count / labels.length);
+  for (const count of counts.values())
+    h -= (count / labels.length) * Math.log2(count / labels.length);
   return h;
 }
 
 const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
-function measure(spec: string, model = buildModel('mlp:12,6', { inputShape: [4, 4, 1], numClasses: 3, rng: new Random(3), activation: 'tanh' }), n = 64) {
+function measure(
+  spec: string,
+  model = buildModel('mlp:12,6', {
+    inputShape: [4, 4, 1],
+    numClasses: 3,
+    rng: new Random(3),
+    activation: 'tanh',
+  }),
+  n = 64,
+) {
   const data = toyData(n, 3, 1);
   const batch = makeBatch(data, all(n));
   const monitor = monitorFactories.mi.create(parseTermSpec(spec), { rng: new Random(0) });
-  const values = tf.tidy(() => monitor.compute({ trace: forwardTrace(model, batch.x, false), batch, model, rng: new Random(0), step: 0 }));
+  const values = tf.tidy(() =>
+    monitor.compute({
+      trace: forwardTrace(model, batch.x, false),
+      batch,
+      model,
+      rng: new Random(0),
+      step: 0,
+    }),
+  );
   disposeBatch(batch);
   return { values, hy: labelEntropy(data.labels), n };
 }
@@ -43,14 +65,23 @@ function measure(spec: string, model = buildModel('mlp:12,6', { inputShape: [4, 
 test('every block gets I(X;T) ≤ log2 n and I(T;Y) ≤ H(Y), for both estimators', () => {
   for (const spec of ['mi:0', 'mi:kde:0', 'mi:bins=4:0', 'mi:kde:noise=0.1:0']) {
     const { values, hy, n } = measure(spec);
-    const expected = ['dense_1', 'dense_2', 'dense_3'].flatMap((block) => [`${block}/ixt`, `${block}/ity`]);
+    const expected = ['dense_1', 'dense_2', 'dense_3'].flatMap((block) => [
+      `${block}/ixt`,
+      `${block}/ity`,
+    ]);
     assert.deepEqual(Object.keys(values), expected, spec);
     for (const block of ['dense_1', 'dense_2', 'dense_3']) {
       const ixt = values[`${block}/ixt`];
       const ity = values[`${block}/ity`];
       assert.ok(ixt >= -1e-9 && ixt <= Math.log2(n) + 1e-9, `${spec} ${block}: I(X;T) = ${ixt}`);
-      assert.ok(ity >= -1e-9 && ity <= hy + 1e-9, `${spec} ${block}: I(T;Y) = ${ity} > H(Y) = ${hy}`);
-      assert.ok(ity <= ixt + 1e-9, `${spec} ${block}: data processing, I(T;Y) = ${ity} ≤ I(X;T) = ${ixt}`);
+      assert.ok(
+        ity >= -1e-9 && ity <= hy + 1e-9,
+        `${spec} ${block}: I(T;Y) = ${ity} > H(Y) = ${hy}`,
+      );
+      assert.ok(
+        ity <= ixt + 1e-9,
+        `${spec} ${block}: data processing, I(T;Y) = ${ity} ≤ I(X;T) = ${ixt}`,
+      );
     }
   }
 });
@@ -69,27 +100,49 @@ test('2 bins on the softmax output lose information: I(X;T) < log2 n', () => {
 });
 
 test('blocks of a batch-norm model end at their activation layer', () => {
-  const model = buildModel('mlp:8', { inputShape: [4, 4, 1], numClasses: 2, rng: new Random(1), batchNorm: true });
-  const names = tf.tidy(() => traceBlocks(forwardTrace(model, tf.zeros([2, 4, 4, 1]), false).layers).map((b) => `${b.name}:${b.last.name}`));
+  const model = buildModel('mlp:8', {
+    inputShape: [4, 4, 1],
+    numClasses: 2,
+    rng: new Random(1),
+    batchNorm: true,
+  });
+  const names = tf.tidy(() =>
+    traceBlocks(forwardTrace(model, tf.zeros([2, 4, 4, 1]), false).layers).map(
+      (b) => `${b.name}:${b.last.name}`,
+    ),
+  );
   assert.deepEqual(names, ['dense_1:act_1', 'dense_2:dense_2']);
 });
 
 test('the trainer records mi/<block>/ixt per epoch, and the monitor leaks no tensors', async () => {
   const rng = new Random(2);
   const model = buildModel('mlp:8', { inputShape: [4, 4, 1], numClasses: 3, rng });
-  const trainer = new Trainer({ model, optimizer: tf.train.sgd(0.1), monitors: [mutualInformationMonitor({ estimator: 'kde' })], rng });
+  const trainer = new Trainer({
+    model,
+    optimizer: tf.train.sgd(0.1),
+    monitors: [mutualInformationMonitor({ estimator: 'kde' })],
+    rng,
+  });
   const data = toyData(40, 3, 4);
   await assertNoLeak(() => trainer.runMonitors(data, 32));
   await trainer.fit(data, { epochs: 2, batchSize: 20, validation: data, monitorSamples: 32 });
   assert.equal(trainer.history.length, 2);
   for (const metrics of trainer.history) {
     assert.ok(Number.isFinite(metrics.monitors['mi/dense_1/ixt']));
-    assert.ok(metrics.monitors['mi/dense_2/ity'] <= labelEntropy(data.labels.subarray(0, 32)) + 1e-9);
+    assert.ok(
+      metrics.monitors['mi/dense_2/ity'] <= labelEntropy(data.labels.subarray(0, 32)) + 1e-9,
+    );
   }
 });
 
 test('bad options and unknown blocks are errors naming the fix', () => {
-  assert.throws(() => monitorFactories.mi.create(parseTermSpec('mi:gauss:0'), { rng: new Random(0) }), /unknown option "gauss"/);
-  assert.throws(() => monitorFactories.mi.create(parseTermSpec('mi:bins=1:0'), { rng: new Random(0) }), /bins=1/);
+  assert.throws(
+    () => monitorFactories.mi.create(parseTermSpec('mi:gauss:0'), { rng: new Random(0) }),
+    /unknown option "gauss"/,
+  );
+  assert.throws(
+    () => monitorFactories.mi.create(parseTermSpec('mi:bins=1:0'), { rng: new Random(0) }),
+    /bins=1/,
+  );
   assert.throws(() => measure('mi:0@conv_9'), /no block named "conv_9".*dense_1/s);
 });

@@ -34,33 +34,72 @@ test('reglab train writes a complete, loadable run folder and resumes it', async
   try {
     const lines: string[] = [];
     const result = await trainAction(flags(out), (line) => lines.push(line));
-    for (const file of ['config.json', 'metrics.jsonl', 'model.json', 'weights.bin', 'checkpoint.json', 'result.json']) {
+    for (const file of [
+      'config.json',
+      'metrics.jsonl',
+      'model.json',
+      'weights.bin',
+      'checkpoint.json',
+      'result.json',
+    ]) {
       assert.ok(existsSync(path.join(out, file)), `${file} exists`);
     }
-    const metrics = (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(metrics.map((m) => m.epoch), [1, 2]);
+    const metrics = (await readFile(path.join(out, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      metrics.map((m) => m.epoch),
+      [1, 2],
+    );
     assert.ok(metrics[1].terms.racecar > 0 && metrics[1].terms.per > 0, 'both terms reported');
-    assert.ok(Object.keys(metrics[1].monitors).some((k) => k.startsWith('activations/')), 'monitor reported');
-    assert.ok(lines.some((l) => /^epoch 2\/2 .*racecar .*per /.test(l)), 'epoch summary lines name the terms');
+    assert.ok(
+      Object.keys(metrics[1].monitors).some((k) => k.startsWith('activations/')),
+      'monitor reported',
+    );
+    assert.ok(
+      lines.some((l) => /^epoch 2\/2 .*racecar .*per /.test(l)),
+      'epoch summary lines name the terms',
+    );
     const model = await tfl.loadLayersModel(fileSystemHandler(out));
     assert.deepEqual(model.outputs[0].shape, [null, 2]);
     model.dispose();
     // Same command again: the checkpoint says the run is finished, same numbers.
     const again = await trainAction(flags(out), () => {});
     assert.equal(again.testAccuracy, result.testAccuracy);
-    await assert.rejects(trainAction({ ...flags(out), seed: 4 }, () => {}), /holds a different run/);
+    await assert.rejects(
+      trainAction({ ...flags(out), seed: 4 }, () => {}),
+      /holds a different run/,
+    );
   } finally {
     await rm(out, { recursive: true, force: true });
   }
 });
 
 test('bad flags and unknown names give clear errors', async () => {
-  const run = (args: string[]) => buildProgram({ throwOnError: true, writeErr: () => {} }).parseAsync(['node', 'reglab', ...args]);
+  const run = (args: string[]) =>
+    buildProgram({ throwOnError: true, writeErr: () => {} }).parseAsync([
+      'node',
+      'reglab',
+      ...args,
+    ]);
   await assert.rejects(run(['train', '--epochs', 'many']), /not a positive integer/);
   await assert.rejects(run(['train', '--dataset', 'imagenet']), /Allowed choices are mnist/);
   await assert.rejects(run(['train', '--nonsense']), /unknown option '--nonsense'/);
-  await assert.rejects(trainAction({ ...flags('unused'), reg: ['racecar'] }, () => {}), /bad regularization spec "racecar"/);
-  await assert.rejects(trainAction({ ...flags('unused'), reg: ['foo:1'] }, () => {}), /unknown regularization term "foo" — choose one of: .*racecar/);
-  await assert.rejects(trainAction({ ...flags('unused'), optimizer: 'adamw' }, () => {}), /unknown optimizer "adamw"/);
-  await assert.rejects(trainAction({ ...flags('unused'), model: 'resnet' }, () => {}), /unknown model "resnet"/);
+  await assert.rejects(
+    trainAction({ ...flags('unused'), reg: ['racecar'] }, () => {}),
+    /bad regularization spec "racecar"/,
+  );
+  await assert.rejects(
+    trainAction({ ...flags('unused'), reg: ['foo:1'] }, () => {}),
+    /unknown regularization term "foo" — choose one of: .*racecar/,
+  );
+  await assert.rejects(
+    trainAction({ ...flags('unused'), optimizer: 'adamw' }, () => {}),
+    /unknown optimizer "adamw"/,
+  );
+  await assert.rejects(
+    trainAction({ ...flags('unused'), model: 'resnet' }, () => {}),
+    /unknown model "resnet"/,
+  );
 });

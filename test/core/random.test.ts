@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../../src/core/random.js';
 
-const draws = (rng: Random, n: number) => Array.from({ length: n }, () => [rng.uniform(), rng.normal(), rng.int(1000)]);
+const draws = (rng: Random, n: number) =>
+  Array.from({ length: n }, () => [rng.uniform(), rng.normal(), rng.int(1000)]);
 
 test('the same seed gives the same stream; another seed another', () => {
   assert.deepEqual(draws(new Random(42), 50), draws(new Random(42), 50));
@@ -28,7 +29,10 @@ test('derived streams depend on the root seed and label only, not on earlier dra
 test('permutation is a permutation; normals have mean 0 and variance 1', () => {
   const rng = new Random(1);
   const p = Array.from(rng.permutation(1000)).sort((x, y) => x - y);
-  assert.deepEqual(p, Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    p,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   const n = 20000;
   const xs = Array.from({ length: n }, () => rng.normal());
   const mean = xs.reduce((s, x) => s + x, 0) / n;

@@ -25,18 +25,35 @@ test('compare runs the matrix in child processes, reports failures and resumes w
   const out = await mkdtemp(path.join(tmpdir(), 'reglab-compare-'));
   try {
     const lines: string[] = [];
-    const first = await compare(experiment, { out, backend: 'cpu', workers: 2, log: (l) => lines.push(l) });
-    assert.deepEqual(first.cells.map((c) => c.status), ['done', 'done', 'failed', 'failed']);
+    const first = await compare(experiment, {
+      out,
+      backend: 'cpu',
+      workers: 2,
+      log: (l) => lines.push(l),
+    });
+    assert.deepEqual(
+      first.cells.map((c) => c.status),
+      ['done', 'done', 'failed', 'failed'],
+    );
     assert.match(first.failed[0].error ?? '', /loss became/);
     assert.ok(lines.some((l) => /diverges seed 1: FAILED/.test(l)));
     assert.equal(first.table.rows.find((r) => r.method === 'std')?.accuracy?.n, 2);
-    for (const file of ['results.json', 'results.csv', 'results.md', 'std-s1/result.json', 'std-s1/model.json']) {
+    for (const file of [
+      'results.json',
+      'results.csv',
+      'results.md',
+      'std-s1/result.json',
+      'std-s1/model.json',
+    ]) {
       assert.ok(existsSync(path.join(out, file)), `${file} written`);
     }
     // An interrupted run leaves no result.json: simulate it, then resume.
     await rm(path.join(out, 'std-s2', 'result.json'));
     const second = await compare(experiment, { out, backend: 'cpu', workers: 2, log: () => {} });
-    assert.deepEqual(second.cells.map((c) => c.status), ['cached', 'done', 'failed', 'failed']);
+    assert.deepEqual(
+      second.cells.map((c) => c.status),
+      ['cached', 'done', 'failed', 'failed'],
+    );
     await assert.rejects(
       compare({ ...experiment, seeds: [3] }, { out, backend: 'cpu', workers: 1, log: () => {} }),
       /holds a different experiment/,

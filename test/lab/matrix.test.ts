@@ -16,13 +16,23 @@ test('a | in the weight expands a grid, + combines terms', () => {
     parseMethod('per:1e-5|1e-4@dense_1').map((m) => m.regs),
     [['per:1e-5@dense_1'], ['per:1e-4@dense_1']],
   );
-  assert.deepEqual(parseMethod('per:1e-4+l2act:1e-5|1e-3').map((m) => m.label), ['per:1e-4+l2act:1e-5', 'per:1e-4+l2act:1e-3']);
+  assert.deepEqual(
+    parseMethod('per:1e-4+l2act:1e-5|1e-3').map((m) => m.label),
+    ['per:1e-4+l2act:1e-5', 'per:1e-4+l2act:1e-3'],
+  );
   assert.deepEqual(parseMethod('std'), [{ label: 'std', regs: [] }]);
   assert.throws(() => parseMethod('racecar'), /bad method "racecar"/);
 });
 
 test('the matrix has one cell per method and seed, each transfer after its run', () => {
-  const base = { dataset: 'peak', model: 'linear', epochs: 1, batchSize: 10, optimizer: 'adam', lr: 1e-3 };
+  const base = {
+    dataset: 'peak',
+    model: 'linear',
+    epochs: 1,
+    batchSize: 10,
+    optimizer: 'adam',
+    lr: 1e-3,
+  };
   const cells = expandMatrix({
     base,
     methods: [...parseMethod('std'), ...parseMethod('ort:0.1')],
@@ -37,5 +47,9 @@ test('the matrix has one cell per method and seed, each transfer after its run',
     assert.equal(cell.config.transfer, 'rotate:30');
     assert.equal(cell.config.seed, cells[parent].config.seed);
   }
-  assert.throws(() => expandMatrix({ base, methods: [...parseMethod('std'), ...parseMethod('std')], seeds: [1] }), /appears twice/);
+  assert.throws(
+    () =>
+      expandMatrix({ base, methods: [...parseMethod('std'), ...parseMethod('std')], seeds: [1] }),
+    /appears twice/,
+  );
 });

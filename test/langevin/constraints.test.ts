@@ -26,7 +26,8 @@ import {
 
 await useBackend();
 
-const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const maxAbs = (a: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0]);
 
 function checkProjection(k: Constraint, shape: number[], scale: number): void {
@@ -36,14 +37,28 @@ function checkProjection(k: Constraint, shape: number[], scale: number): void {
     const v = q.map((_, i) => tf.randomNormal(shape, 0, 1, 'float32', 20 + i));
     const pv = k.tangent(q, v);
     const ppv = k.tangent(q, pv);
-    pv.forEach((t, i) => assert.ok(maxAbsDiff(ppv[i], t) < 1e-5 * Math.max(1, maxAbs(t)), `${k.spec()} ${shape}: Π idempotent`));
+    pv.forEach((t, i) =>
+      assert.ok(
+        maxAbsDiff(ppv[i], t) < 1e-5 * Math.max(1, maxAbs(t)),
+        `${k.spec()} ${shape}: Π idempotent`,
+      ),
+    );
     const pq = k.tangent(q, q);
-    pq.forEach((t) => assert.ok(maxAbs(t) < 1e-5 * Math.max(1, maxAbs(q[0])), `${k.spec()} ${shape}: Π_M(M) = 0`));
+    pq.forEach((t) =>
+      assert.ok(maxAbs(t) < 1e-5 * Math.max(1, maxAbs(q[0])), `${k.spec()} ${shape}: Π_M(M) = 0`),
+    );
   });
 }
 
 test('orthogonal: initialise, Π idempotent, Π_M(M) = 0 (tall, wide, conv)', () => {
-  for (const shape of [[784, 100], [64, 576], [576, 64], [3, 3, 16, 32], [10, 10]]) checkProjection(orthogonal(), shape, 0.05);
+  for (const shape of [
+    [784, 100],
+    [64, 576],
+    [576, 64],
+    [3, 3, 16, 32],
+    [10, 10],
+  ])
+    checkProjection(orthogonal(), shape, 0.05);
 });
 
 test('orthogonal tangent vectors satisfy MᵀV + VᵀM = 0; wide kernels have MMᵀ = I', () => {
@@ -72,7 +87,11 @@ test('circle initialisation scales Glorot weights inside (−r, r) and sets ξ =
     assert.ok(tf.min(xi).dataSync()[0] > 0);
     assert.ok(circle(0.05).residual([w2, xi]).dataSync()[0] < 1e-6);
     const small = tf.randomUniform([10], -0.01, 0.01, 'float32', 4);
-    assert.equal(maxAbsDiff(circle(0.05).initialise(small)[0], small), 0, 'weights already inside are kept');
+    assert.equal(
+      maxAbsDiff(circle(0.05).initialise(small)[0], small),
+      0,
+      'weights already inside are kept',
+    );
   });
 });
 
@@ -85,7 +104,10 @@ test('cosSin (polynomial cos/sin of the circle rotation) matches Math.cos/Math.s
       const cd = c.dataSync();
       const sd = s.dataSync();
       let worst = 0;
-      a.forEach((x, i) => (worst = Math.max(worst, Math.abs(cd[i] - Math.cos(x)), Math.abs(sd[i] - Math.sin(x)))));
+      a.forEach(
+        (x, i) =>
+          (worst = Math.max(worst, Math.abs(cd[i] - Math.cos(x)), Math.abs(sd[i] - Math.sin(x)))),
+      );
       // float32: ~1e-7 for |α| ≤ ½; each double-angle step roughly doubles the rounding error
       assert.ok(worst < 2e-7 * Math.max(1, 2 * scale), `|α| ≤ ${scale}: max error ${worst}`);
     });
@@ -109,9 +131,21 @@ test('rules: layer names select kernels, regexes anything, first match wins, def
 });
 
 test('parseConstraintSpec reads rules and round-trips through ruleToSpec', () => {
-  const rules = parseConstraintSpec(['circle:0.05@dense_1,circle:0.1@dense_2', 'sphere:1@/dense_\\d+\\/kernel/i', 'orthogonal']);
-  assert.deepEqual(rules.map(ruleToSpec), ['circle:0.05@dense_1', 'circle:0.1@dense_2', 'sphere:1@/dense_\\d+\\/kernel/i', 'orthogonal@*']);
-  assert.deepEqual(parseConstraintSpec(rules.map(ruleToSpec)).map(ruleToSpec), rules.map(ruleToSpec));
+  const rules = parseConstraintSpec([
+    'circle:0.05@dense_1,circle:0.1@dense_2',
+    'sphere:1@/dense_\\d+\\/kernel/i',
+    'orthogonal',
+  ]);
+  assert.deepEqual(rules.map(ruleToSpec), [
+    'circle:0.05@dense_1',
+    'circle:0.1@dense_2',
+    'sphere:1@/dense_\\d+\\/kernel/i',
+    'orthogonal@*',
+  ]);
+  assert.deepEqual(
+    parseConstraintSpec(rules.map(ruleToSpec)).map(ruleToSpec),
+    rules.map(ruleToSpec),
+  );
 });
 
 test('parseConstraintSpec: clear errors for bad syntax', () => {
@@ -124,13 +158,23 @@ test('parseConstraintSpec: clear errors for bad syntax', () => {
     ['circle:0.05@', 'empty target'],
     ['circle:0.1@/dense(/', 'bad regular expression'],
   ]) {
-    assert.throws(() => parseConstraintSpec(spec), (e: Error) => e.name === 'ReglabError' && e.message.includes(fragment), spec);
+    assert.throws(
+      () => parseConstraintSpec(spec),
+      (e: Error) => e.name === 'ReglabError' && e.message.includes(fragment),
+      spec,
+    );
   }
 });
 
 test('parseOptimizerSpec and createLangevinOptimizer', () => {
-  assert.deepEqual(parseOptimizerSpec('cola-ud:h=0.3,gamma=1,tau=0'), { kind: 'underdamped', options: { h: 0.3, gamma: 1, tau: 0 } });
-  assert.deepEqual(parseOptimizerSpec('sgld:h=0.01,tau=1e-4,seed=3'), { kind: 'overdamped', options: { h: 0.01, tau: 1e-4, seed: 3 } });
+  assert.deepEqual(parseOptimizerSpec('cola-ud:h=0.3,gamma=1,tau=0'), {
+    kind: 'underdamped',
+    options: { h: 0.3, gamma: 1, tau: 0 },
+  });
+  assert.deepEqual(parseOptimizerSpec('sgld:h=0.01,tau=1e-4,seed=3'), {
+    kind: 'overdamped',
+    options: { h: 0.01, tau: 1e-4, seed: 3 },
+  });
   const ud = createLangevinOptimizer('cola-ud:lr=0.1,momentum=0.9', 'circle:0.05@dense_1');
   assert.ok(ud instanceof UnderdampedLangevin);
   assert.ok(Math.abs((ud.h * ud.h * (1 + ud.c)) / 2 - 0.1) < 1e-12);
@@ -145,7 +189,11 @@ test('parseOptimizerSpec and createLangevinOptimizer', () => {
     ['cola-ud:gamma=1', 'needs h'],
     ['cola-od:momentum=0.9', 'unknown key'],
   ]) {
-    assert.throws(() => parseOptimizerSpec(spec), (e: Error) => e.name === 'ReglabError' && e.message.includes(fragment), spec);
+    assert.throws(
+      () => parseOptimizerSpec(spec),
+      (e: Error) => e.name === 'ReglabError' && e.message.includes(fragment),
+      spec,
+    );
   }
   assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3,lr=0.1'), /either \{lr, momentum\}/);
   assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3,tau=-1'), /tau/);

@@ -13,9 +13,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support.js';
-import { UnderdampedLangevin, OverdampedLangevin, LangevinOptimizer, circle, sphere, orthogonal, type Constraint } from '../../src/langevin/index.js';
+import {
+  UnderdampedLangevin,
+  OverdampedLangevin,
+  LangevinOptimizer,
+  circle,
+  sphere,
+  orthogonal,
+  type Constraint,
+} from '../../src/langevin/index.js';
 
-const BACKENDS = process.env.REGLAB_TEST_BACKEND ? [process.env.REGLAB_TEST_BACKEND] : ['cpu', 'wasm'];
+const BACKENDS = process.env.REGLAB_TEST_BACKEND
+  ? [process.env.REGLAB_TEST_BACKEND]
+  : ['cpu', 'wasm'];
 const FULL = process.env.REGLAB_LANGEVIN_FULL === '1';
 
 function orthoSteps(backend: string, shape: number[]): number {
@@ -46,17 +56,32 @@ function run(spec: RunSpec): void {
     spec.check(theta, opt, step);
     if (step === 1) tensorsAfterWarmup = tf.memory().numTensors;
   }
-  if (spec.steps > 2) assert.equal(tf.memory().numTensors, tensorsAfterWarmup, 'tensor count flat across steps');
+  if (spec.steps > 2)
+    assert.equal(tf.memory().numTensors, tensorsAfterWarmup, 'tensor count flat across steps');
   opt.dispose();
   theta.dispose();
 }
 
 const ud = (tau: number) => (constraint: Constraint) =>
-  new UnderdampedLangevin({ lr: 0.1, momentum: 0.9, tau, seed: 5, constraints: [{ pattern: /^inv_/, constraint }] });
+  new UnderdampedLangevin({
+    lr: 0.1,
+    momentum: 0.9,
+    tau,
+    seed: 5,
+    constraints: [{ pattern: /^inv_/, constraint }],
+  });
 const udPaper = (tau: number) => (constraint: Constraint) =>
-  new UnderdampedLangevin({ h: 0.3, gamma: 1, tau, seed: 5, constraints: [{ pattern: /^inv_/, constraint }] });
-const od = (tau: number, h = 0.1) => (constraint: Constraint) =>
-  new OverdampedLangevin({ h, tau, seed: 6, constraints: [{ pattern: /^inv_/, constraint }] });
+  new UnderdampedLangevin({
+    h: 0.3,
+    gamma: 1,
+    tau,
+    seed: 5,
+    constraints: [{ pattern: /^inv_/, constraint }],
+  });
+const od =
+  (tau: number, h = 0.1) =>
+  (constraint: Constraint) =>
+    new OverdampedLangevin({ h, tau, seed: 6, constraints: [{ pattern: /^inv_/, constraint }] });
 
 function residualBelow(limit: number) {
   return (theta: tf.Variable, opt: LangevinOptimizer, step: number): void => {
@@ -83,28 +108,78 @@ function orthoCheck(theta: tf.Variable, opt: LangevinOptimizer, step: number): v
     const pv = k.tangent([theta], [vel])[0];
     return [tf.max(tf.abs(tf.sub(pv, vel))).dataSync()[0], tf.max(tf.abs(vel)).dataSync()[0]];
   });
-  assert.ok(asym <= 1e-4 * Math.max(scale, 1e-3), `step ${step}: momentum not tangent (|Πv − v| = ${asym}, |v| = ${scale})`);
+  assert.ok(
+    asym <= 1e-4 * Math.max(scale, 1e-3),
+    `step ${step}: momentum not tangent (|Πv − v| = ${asym}, |v| = ${scale})`,
+  );
 }
 
 for (const backend of BACKENDS) {
   test(`[${backend}] circle, underdamped (h=0.3, γ=1, τ>0) and overdamped: 1,000 steps on the circle`, async () => {
     await useBackend(backend);
-    run({ constraint: circle(0.05), shape: [30, 20], steps: 1000, gradScale: 0.05, make: udPaper(1e-3), check: circleCheck(0.05) });
-    run({ constraint: circle(0.1), shape: [30, 20], steps: 1000, gradScale: 0.05, make: od(1e-3), check: circleCheck(0.1) });
+    run({
+      constraint: circle(0.05),
+      shape: [30, 20],
+      steps: 1000,
+      gradScale: 0.05,
+      make: udPaper(1e-3),
+      check: circleCheck(0.05),
+    });
+    run({
+      constraint: circle(0.1),
+      shape: [30, 20],
+      steps: 1000,
+      gradScale: 0.05,
+      make: od(1e-3),
+      check: circleCheck(0.1),
+    });
   });
 
   test(`[${backend}] sphere, underdamped and overdamped: 1,000 steps, |m_j| = r and tangent momenta`, async () => {
     await useBackend(backend);
-    run({ constraint: sphere(1), shape: [12, 5], steps: 1000, gradScale: 0.1, make: ud(1e-3), check: orthoCheck });
-    run({ constraint: sphere(1), shape: [12, 5], steps: 1000, gradScale: 0.1, make: od(1e-3, 0.05), check: residualBelow(1e-5) });
+    run({
+      constraint: sphere(1),
+      shape: [12, 5],
+      steps: 1000,
+      gradScale: 0.1,
+      make: ud(1e-3),
+      check: orthoCheck,
+    });
+    run({
+      constraint: sphere(1),
+      shape: [12, 5],
+      steps: 1000,
+      gradScale: 0.1,
+      make: od(1e-3, 0.05),
+      check: residualBelow(1e-5),
+    });
   });
 
-  for (const shape of [[3, 3, 16, 32], [784, 100], [64, 576], [576, 64]]) {
+  for (const shape of [
+    [3, 3, 16, 32],
+    [784, 100],
+    [64, 576],
+    [576, 64],
+  ]) {
     test(`[${backend}] orthogonal ${shape.join('×')}: max|MᵀM − I| < 1e-5 and tangent momenta after every step (${orthoSteps(backend, shape)} steps)`, async () => {
       await useBackend(backend);
       const steps = orthoSteps(backend, shape);
-      run({ constraint: orthogonal(), shape, steps, gradScale: 0.01, make: ud(1e-4), check: orthoCheck });
-      run({ constraint: orthogonal(), shape, steps: Math.max(2, Math.ceil(steps / 2)), gradScale: 0.01, make: od(1e-5), check: residualBelow(1e-5) });
+      run({
+        constraint: orthogonal(),
+        shape,
+        steps,
+        gradScale: 0.01,
+        make: ud(1e-4),
+        check: orthoCheck,
+      });
+      run({
+        constraint: orthogonal(),
+        shape,
+        steps: Math.max(2, Math.ceil(steps / 2)),
+        gradScale: 0.01,
+        make: od(1e-5),
+        check: residualBelow(1e-5),
+      });
     });
   }
 }

@@ -9,7 +9,16 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, assertNoLeak } from '../support.js';
 import { Random } from '../../src/core/random.js';
-import { UnderdampedLangevin, OverdampedLangevin, langevinToMomentum, momentumToLangevin, circle, orthogonal, sphere, type ShakeConstraint } from '../../src/langevin/index.js';
+import {
+  UnderdampedLangevin,
+  OverdampedLangevin,
+  langevinToMomentum,
+  momentumToLangevin,
+  circle,
+  orthogonal,
+  sphere,
+  type ShakeConstraint,
+} from '../../src/langevin/index.js';
 
 await useBackend();
 
@@ -20,7 +29,11 @@ function regression(optimizer: tf.Optimizer, steps: number, prefix: string): Flo
   const y = tf.randomNormal([16, 3], 0, 1, 'float32', 3);
   const trace: Float32Array[] = [];
   for (let i = 0; i < steps; i++) {
-    optimizer.minimize(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), y))) as tf.Scalar, false, [w, b]);
+    optimizer.minimize(
+      () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), y))) as tf.Scalar,
+      false,
+      [w, b],
+    );
     trace.push(Float32Array.from([...w.dataSync(), ...b.dataSync()]));
   }
   tf.dispose([w, b, x, y]);
@@ -29,31 +42,58 @@ function regression(optimizer: tf.Optimizer, steps: number, prefix: string): Flo
 
 function assertTracesClose(a: Float32Array[], b: Float32Array[], tol: number): void {
   assert.equal(a.length, b.length);
-  a.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - b[i][j]) <= tol * (1 + Math.abs(b[i][j])), `step ${i} [${j}]: ${v} vs ${b[i][j]}`)));
+  a.forEach((row, i) =>
+    row.forEach((v, j) =>
+      assert.ok(
+        Math.abs(v - b[i][j]) <= tol * (1 + Math.abs(b[i][j])),
+        `step ${i} [${j}]: ${v} vs ${b[i][j]}`,
+      ),
+    ),
+  );
 }
 
 test('underdamped, no constraints, τ = 0 equals tf.train.momentum step for step', () => {
   const reference = regression(tf.train.momentum(0.05, 0.9), 30, 'm');
-  assertTracesClose(regression(new UnderdampedLangevin({ lr: 0.05, momentum: 0.9 }), 30, 'u1'), reference, 1e-5);
+  assertTracesClose(
+    regression(new UnderdampedLangevin({ lr: 0.05, momentum: 0.9 }), 30, 'u1'),
+    reference,
+    1e-5,
+  );
   const { h, c } = momentumToLangevin(0.05, 0.9);
   const byGamma = new UnderdampedLangevin({ h, gamma: -Math.log(c) / h });
   assertTracesClose(regression(byGamma, 30, 'u2'), reference, 1e-5);
   const mapped = langevinToMomentum(0.3, Math.exp(-0.3));
-  assertTracesClose(regression(new UnderdampedLangevin({ h: 0.3, gamma: 1 }), 30, 'u3'), regression(tf.train.momentum(mapped.lr, mapped.momentum), 30, 'm2'), 1e-5);
+  assertTracesClose(
+    regression(new UnderdampedLangevin({ h: 0.3, gamma: 1 }), 30, 'u3'),
+    regression(tf.train.momentum(mapped.lr, mapped.momentum), 30, 'm2'),
+    1e-5,
+  );
 });
 
 test('overdamped, no constraints, τ = 0 equals tf.train.sgd', () => {
-  assertTracesClose(regression(new OverdampedLangevin({ h: 0.05 }), 20, 'o1'), regression(tf.train.sgd(0.05), 20, 's1'), 1e-5);
+  assertTracesClose(
+    regression(new OverdampedLangevin({ h: 0.05 }), 20, 'o1'),
+    regression(tf.train.sgd(0.05), 20, 's1'),
+    1e-5,
+  );
 });
 
 test('no tensor leaks per step (underdamped circle + orthogonal, overdamped)', async () => {
   const w = tf.variable(tf.randomNormal([6, 4], 0, 0.1, 'float32', 1), true, 'leak_a/kernel');
   const k = tf.variable(tf.randomNormal([8, 3], 0, 0.1, 'float32', 2), true, 'leak_b/kernel');
   for (const opt of [
-    new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 1e-3, constraints: 'circle:0.5@leak_a,orthogonal@leak_b' }),
+    new UnderdampedLangevin({
+      h: 0.3,
+      gamma: 1,
+      tau: 1e-3,
+      constraints: 'circle:0.5@leak_a,orthogonal@leak_b',
+    }),
     new OverdampedLangevin({ h: 0.1, tau: 1e-3, constraints: 'circle:0.5@leak_a,sphere:1@leak_b' }),
   ]) {
-    await assertNoLeak(() => opt.minimize(() => tf.add(tf.sum(tf.square(w)), tf.sum(tf.sin(k))) as tf.Scalar), 5);
+    await assertNoLeak(
+      () => opt.minimize(() => tf.add(tf.sum(tf.square(w)), tf.sum(tf.sin(k))) as tf.Scalar),
+      5,
+    );
     opt.dispose();
   }
   tf.dispose([w, k]);
@@ -120,15 +160,45 @@ function flatCircleMoments(opt: tf.Optimizer, name: string, r: number): { m2: nu
 }
 
 test('flat loss on a circle with τ > 0 samples the arcsine law: E[w²] = r²/2, E[w⁴] = 3r⁴/8', () => {
-  const ud = flatCircleMoments(new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 1, seed: 1, constraints: 'circle:2@/flat_ud/' }), 'flat_ud', 2);
-  assert.ok(Math.abs(ud.m2 - 0.5) < 0.02 && Math.abs(ud.m4 - 0.375) < 0.02, `underdamped: E[w²]/r² = ${ud.m2}, E[w⁴]/r⁴ = ${ud.m4}`);
-  const od = flatCircleMoments(new OverdampedLangevin({ h: 0.02, tau: 1, seed: 2, constraints: 'circle:1@/flat_od/' }), 'flat_od', 1);
-  assert.ok(Math.abs(od.m2 - 0.5) < 0.03 && Math.abs(od.m4 - 0.375) < 0.03, `overdamped: E[w²]/r² = ${od.m2}, E[w⁴]/r⁴ = ${od.m4}`);
+  const ud = flatCircleMoments(
+    new UnderdampedLangevin({
+      h: 0.3,
+      gamma: 1,
+      tau: 1,
+      seed: 1,
+      constraints: 'circle:2@/flat_ud/',
+    }),
+    'flat_ud',
+    2,
+  );
+  assert.ok(
+    Math.abs(ud.m2 - 0.5) < 0.02 && Math.abs(ud.m4 - 0.375) < 0.02,
+    `underdamped: E[w²]/r² = ${ud.m2}, E[w⁴]/r⁴ = ${ud.m4}`,
+  );
+  const od = flatCircleMoments(
+    new OverdampedLangevin({ h: 0.02, tau: 1, seed: 2, constraints: 'circle:1@/flat_od/' }),
+    'flat_od',
+    1,
+  );
+  assert.ok(
+    Math.abs(od.m2 - 0.5) < 0.03 && Math.abs(od.m4 - 0.375) < 0.03,
+    `overdamped: E[w²]/r² = ${od.m2}, E[w⁴]/r⁴ = ${od.m4}`,
+  );
 });
 
 test('same seed, same run; another seed, another run', () => {
   const once = (seed: number, tag: string): Float32Array[] =>
-    regression(new UnderdampedLangevin({ h: 0.2, gamma: 1, tau: 0.01, seed, constraints: [{ pattern: /\/w$/, constraint: circle(0.5) }] }), 5, tag);
+    regression(
+      new UnderdampedLangevin({
+        h: 0.2,
+        gamma: 1,
+        tau: 0.01,
+        seed,
+        constraints: [{ pattern: /\/w$/, constraint: circle(0.5) }],
+      }),
+      5,
+      tag,
+    );
   assert.deepEqual(once(3, 'sa'), once(3, 'sb'));
   assert.notDeepEqual(once(3, 'sc'), once(4, 'sd'));
 });
@@ -137,14 +207,23 @@ test('same seed, same run; another seed, another run', () => {
  * The textbook BAOAB + SHAKE/RATTLE step, every velocity projected: B v ← v − hΠ_θ∇L;
  * A θ₁ = SHAKE(θ, θ + (h/2)v), v = Π_θ₁((θ₁ − θ)/(h/2)); O v ← c·v + d·Π_θ₁(R); A as before.
  */
-function textbookStep(k: ShakeConstraint, theta: tf.Tensor, v: tf.Tensor, g: tf.Tensor, p: { h: number; c: number; d: number; rng: Random }): [tf.Tensor, tf.Tensor] {
+function textbookStep(
+  k: ShakeConstraint,
+  theta: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  p: { h: number; c: number; d: number; rng: Random },
+): [tf.Tensor, tf.Tensor] {
   const half = p.h / 2;
   const drift = (x: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor] => {
     const y = k.project(x, tf.add(x, tf.mul(half, u)), 1e-7, 50);
     return [y, k.tangent([y], [tf.div(tf.sub(y, x), half)])[0]];
   };
   const [x, u] = drift(theta, tf.sub(v, tf.mul(p.h, k.tangent([theta], [g])[0])));
-  return drift(x, tf.add(tf.mul(p.c, u), tf.mul(p.d, k.tangent([x], [p.rng.normalTensor(x.shape)])[0])));
+  return drift(
+    x,
+    tf.add(tf.mul(p.c, u), tf.mul(p.d, k.tangent([x], [p.rng.normalTensor(x.shape)])[0])),
+  );
 }
 
 test('SHAKE constraints: leaving out the velocity projections SHAKE absorbs gives the textbook RATTLE step', () => {
@@ -155,7 +234,15 @@ test('SHAKE constraints: leaving out the velocity projections SHAKE absorbs give
   ] as Array<[ShakeConstraint, number[]]>) {
     const name = `rattle_${k.kind}_${shape.length}/kernel`;
     const theta = tf.variable(tf.randomNormal(shape, 0, 0.3, 'float32', 1), true, name);
-    const opt = new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 1e-3, seed: 8, shakeTol: 1e-7, shakeMaxIter: 50, constraints: [{ pattern: /^rattle_/, constraint: k }] });
+    const opt = new UnderdampedLangevin({
+      h: 0.3,
+      gamma: 1,
+      tau: 1e-3,
+      seed: 8,
+      shakeTol: 1e-7,
+      shakeMaxIter: 50,
+      constraints: [{ pattern: /^rattle_/, constraint: k }],
+    });
     opt.initialiseVariables([theta]);
     const p = { h: opt.h, c: opt.c, d: opt.d, rng: new Random(8) };
     let refTheta: tf.Tensor = tf.clone(theta);
@@ -167,8 +254,15 @@ test('SHAKE constraints: leaving out the velocity projections SHAKE absorbs give
       tf.dispose([refTheta, refV, g]);
       [refTheta, refV] = [t, v];
       const dTheta = tf.tidy(() => tf.max(tf.abs(tf.sub(theta, refTheta))).dataSync()[0]);
-      const dV = tf.tidy(() => tf.max(tf.abs(tf.sub(opt.slot(name)!.vel!, refV))).dataSync()[0] / tf.max(tf.abs(refV)).dataSync()[0]);
-      assert.ok(dTheta < 2e-5 && dV < 1e-3, `${k.spec()} [${shape}] step ${step}: |Δθ| = ${dTheta}, |Δv|/|v| = ${dV}`);
+      const dV = tf.tidy(
+        () =>
+          tf.max(tf.abs(tf.sub(opt.slot(name)!.vel!, refV))).dataSync()[0] /
+          tf.max(tf.abs(refV)).dataSync()[0],
+      );
+      assert.ok(
+        dTheta < 2e-5 && dV < 1e-3,
+        `${k.spec()} [${shape}] step ${step}: |Δθ| = ${dTheta}, |Δv|/|v| = ${dV}`,
+      );
     }
     opt.dispose();
     tf.dispose([theta, refTheta, refV]);

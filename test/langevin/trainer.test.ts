@@ -23,24 +23,45 @@ test('Trainer + circle-constrained UnderdampedLangevin: |w| ≤ r and w² + ξ²
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     labels[i] = i % 2;
-    for (let p = 0; p < 16; p++) x[i * 16 + p] = rng.uniform() + ((p % 4 < 2) === (labels[i] === 0) ? 0.5 : 0);
+    for (let p = 0; p < 16; p++)
+      x[i * 16 + p] = rng.uniform() + (p % 4 < 2 === (labels[i] === 0) ? 0.5 : 0);
   }
   const data = makeDataset({ name: 'toy', x, labels, sampleShape: [4, 4, 1], numClasses: 2 });
-  const batch = makeBatch(data, Array.from({ length: n }, (_, i) => i));
+  const batch = makeBatch(
+    data,
+    Array.from({ length: n }, (_, i) => i),
+  );
   const model = buildModel('mlp:32', { inputShape: [4, 4, 1], numClasses: 2, rng });
   const r = 0.05;
-  const optimizer = new UnderdampedLangevin({ h: 0.3, gamma: 1, tau: 0, constraints: `circle:${r}@dense_1` });
+  const optimizer = new UnderdampedLangevin({
+    h: 0.3,
+    gamma: 1,
+    tau: 0,
+    constraints: `circle:${r}@dense_1`,
+  });
   const trainer = new Trainer({ model, optimizer, terms: [], rng });
   const losses: number[] = [];
   for (let step = 0; step < 30; step++) {
     losses.push(trainer.trainStep(batch).loss);
     const residuals = optimizer.residuals();
-    assert.ok(residuals['dense_1/kernel'] < 1e-5, `step ${step}: residual ${residuals['dense_1/kernel']}`);
-    const maxAbs = tf.tidy(() => tf.max(tf.abs(model.getLayer('dense_1').getWeights()[0])).dataSync()[0]);
+    assert.ok(
+      residuals['dense_1/kernel'] < 1e-5,
+      `step ${step}: residual ${residuals['dense_1/kernel']}`,
+    );
+    const maxAbs = tf.tidy(
+      () => tf.max(tf.abs(model.getLayer('dense_1').getWeights()[0])).dataSync()[0],
+    );
     assert.ok(maxAbs <= r * (1 + 1e-6), `step ${step}: max|w| = ${maxAbs} > r`);
   }
-  assert.deepEqual(Object.keys(optimizer.residuals()), ['dense_1/kernel'], 'only dense_1/kernel is constrained');
-  assert.ok(losses[losses.length - 1] < 0.8 * losses[0], `loss ${losses[0]} → ${losses[losses.length - 1]}`);
+  assert.deepEqual(
+    Object.keys(optimizer.residuals()),
+    ['dense_1/kernel'],
+    'only dense_1/kernel is constrained',
+  );
+  assert.ok(
+    losses[losses.length - 1] < 0.8 * losses[0],
+    `loss ${losses[0]} → ${losses[losses.length - 1]}`,
+  );
   await assertNoLeak(() => trainer.trainStep(batch), 3);
   disposeBatch(batch);
   optimizer.dispose();

@@ -9,7 +9,12 @@ import { Random } from '../../src/core/random.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { forwardTrace, traceLayer } from '../../src/train/trace.js';
 import type { Batch } from '../../src/data/dataset.js';
-import { activationStats, randomDirections, slicedWasserstein1, wasserstein1Empirical } from '../../src/per/index.js';
+import {
+  activationStats,
+  randomDirections,
+  slicedWasserstein1,
+  wasserstein1Empirical,
+} from '../../src/per/index.js';
 import { assertClose, useBackend } from '../support.js';
 
 before(() => useBackend());
@@ -23,13 +28,18 @@ test('1-D empirical W1: identical samples give 0, a shift by c gives |c|, order 
 
 test('sliced W1: identical samples → 0; a shift c·u → |c|·mean_k |⟨θ_k, u⟩| (exactly, per slice)', () => {
   const rng = new Random(3);
-  const a = tf.tensor2d(Float32Array.from({ length: 50 * 4 }, () => rng.normal()), [50, 4]);
+  const a = tf.tensor2d(
+    Float32Array.from({ length: 50 * 4 }, () => rng.normal()),
+    [50, 4],
+  );
   const u = tf.tensor2d([[0.5, -0.5, 0.5, 0.5]]); // unit vector
   const shifted = tf.add(a, tf.mul(2, u)) as tf.Tensor2D;
   const directions = randomDirections(rng, 4, 32);
   assert.equal(slicedWasserstein1(a, a, directions), 0);
   // A shift moves every projection by c⟨θ, u⟩, so each 1-D W1 is |c⟨θ, u⟩|.
-  const expected = tf.tidy(() => tf.mean(tf.abs(tf.matMul(tf.mul(2, u), directions))).dataSync()[0]);
+  const expected = tf.tidy(
+    () => tf.mean(tf.abs(tf.matMul(tf.mul(2, u), directions))).dataSync()[0],
+  );
   assertClose(slicedWasserstein1(a, shifted, directions), expected, { atol: 1e-5 });
   assert.ok(expected > 0.5); // the shift is visible, not a vacuous 0 = 0
 
@@ -37,9 +47,17 @@ test('sliced W1: identical samples → 0; a shift c·u → |c|·mean_k |⟨θ_k,
 });
 
 test('activationStats reports per-layer mean, mean per-unit variance and a sliced W1 that sees a shift', () => {
-  const model = buildModel('mlp:16', { inputShape: [8], numClasses: 2, rng: new Random(1), activation: 'tanh' });
+  const model = buildModel('mlp:16', {
+    inputShape: [8],
+    numClasses: 2,
+    rng: new Random(1),
+    activation: 'tanh',
+  });
   const rng = new Random(2);
-  const x = tf.tensor2d(Float32Array.from({ length: 256 * 8 }, () => rng.normal()), [256, 8]);
+  const x = tf.tensor2d(
+    Float32Array.from({ length: 256 * 8 }, () => rng.normal()),
+    [256, 8],
+  );
   const monitor = activationStats({ slices: 16, seed: 4 });
   const stats = tf.tidy(() => {
     const trace = forwardTrace(model, x, false);
@@ -67,13 +85,27 @@ test('activationStats reports per-layer mean, mean per-unit variance and a slice
   assert.ok(stats.out['dense_1/sw1'] > 0.1, `sw1 ${stats.out['dense_1/sw1']}`);
 
   // N(0, I) samples passed through an identity layer are at the two-sample floor (O(1/√n)).
-  const identity = buildModel('mlp:8', { inputShape: [8], numClasses: 2, rng: new Random(1), activation: 'linear' });
+  const identity = buildModel('mlp:8', {
+    inputShape: [8],
+    numClasses: 2,
+    rng: new Random(1),
+    activation: 'linear',
+  });
   identity.getLayer('dense_1').setWeights([tf.eye(8), tf.zeros([8])]);
   const floor = tf.tidy(() => {
     const trace = forwardTrace(identity, x, false);
-    return activationStats({ slices: 16 }).compute({ trace, batch: {} as Batch, model: identity, rng: new Random(0), step: 0 });
+    return activationStats({ slices: 16 }).compute({
+      trace,
+      batch: {} as Batch,
+      model: identity,
+      rng: new Random(0),
+      step: 0,
+    });
   });
   assert.ok(floor['dense_1/sw1'] < 2 / Math.sqrt(256), `floor ${floor['dense_1/sw1']}`);
-  assert.ok(floor['dense_1/sw1'] < stats.out['dense_1/sw1'] / 2, `floor ${floor['dense_1/sw1']} vs ${stats.out['dense_1/sw1']}`);
+  assert.ok(
+    floor['dense_1/sw1'] < stats.out['dense_1/sw1'] / 2,
+    `floor ${floor['dense_1/sw1']} vs ${stats.out['dense_1/sw1']}`,
+  );
   x.dispose();
 });

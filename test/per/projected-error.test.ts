@@ -7,10 +7,20 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../../src/core/random.js';
-import { erf, normalCdf, projectedErrorScalar, wasserstein1ToNormal } from '../../src/per/gaussian.js';
+import {
+  erf,
+  normalCdf,
+  projectedErrorScalar,
+  wasserstein1ToNormal,
+} from '../../src/per/gaussian.js';
 import { slicedWasserstein1ToNormal } from '../../src/per/activation-monitor.js';
 import { fastNormalTensor, fillNormal } from '../../src/per/fast-normal.js';
-import { projectedError, projectedErrorFunction, projectedErrorLoss, randomDirections } from '../../src/per/projected-error.js';
+import {
+  projectedError,
+  projectedErrorFunction,
+  projectedErrorLoss,
+  randomDirections,
+} from '../../src/per/projected-error.js';
 import { assertClose, useBackend } from '../support.js';
 
 before(() => useBackend());
@@ -40,14 +50,24 @@ test('f matches the test vectors (both implementations, and the float64 referenc
     assertClose(values(y), expected, { atol: 1e-5, rtol: 0 });
     y.dispose();
   }
-  assertClose(F_VECTORS.map(([v]) => projectedErrorScalar(v)), expected, { atol: 1e-9, rtol: 0 });
+  assertClose(
+    F_VECTORS.map(([v]) => projectedErrorScalar(v)),
+    expected,
+    { atol: 1e-9, rtol: 0 },
+  );
   x.dispose();
 });
 
 test("autodiff's gradient of f is erf(x/√2) (test vectors and random points)", () => {
   const rng = new Random(11);
-  const points = [...F_PRIME_VECTORS.map(([v]) => v), ...Array.from({ length: 20 }, () => 6 * rng.uniform() - 3)];
-  const expected = [...F_PRIME_VECTORS.map(([, g]) => g), ...points.slice(F_PRIME_VECTORS.length).map((v) => erf(v / Math.SQRT2))];
+  const points = [
+    ...F_PRIME_VECTORS.map(([v]) => v),
+    ...Array.from({ length: 20 }, () => 6 * rng.uniform() - 3),
+  ];
+  const expected = [
+    ...F_PRIME_VECTORS.map(([, g]) => g),
+    ...points.slice(F_PRIME_VECTORS.length).map((v) => erf(v / Math.SQRT2)),
+  ];
   const x = tf.tensor1d(points);
   for (const f of [projectedErrorFunction, projectedError]) {
     const gradient = tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(f(input)))(x));
@@ -59,7 +79,13 @@ test("autodiff's gradient of f is erf(x/√2) (test vectors and random points)",
 
 /** L_per of a single row h on `slices` seeded random directions. */
 function sampledPer(h: number[][], slices: number, seed: number): number {
-  return tf.tidy(() => projectedErrorLoss(tf.tensor2d(h), randomDirections(new Random(seed), h[0].length, slices)).dataSync()[0]);
+  return tf.tidy(
+    () =>
+      projectedErrorLoss(
+        tf.tensor2d(h),
+        randomDirections(new Random(seed), h[0].length, slices),
+      ).dataSync()[0],
+  );
 }
 
 test('with d = 1 the loss is mean_i f(h_i) exactly (θ = ±1)', () => {
@@ -71,7 +97,11 @@ test('with d = 1 the loss is mean_i f(h_i) exactly (θ = ±1)', () => {
 test('h = 0 gives √(2/π) for any d', () => {
   for (const d of [1, 5, 300]) {
     const zeros = [Array(d).fill(0), Array(d).fill(0)];
-    assertClose(sampledPer(zeros, 16, d), SQRT_2_OVER_PI, { atol: 1e-6, rtol: 0, message: `d=${d}` });
+    assertClose(sampledPer(zeros, 16, d), SQRT_2_OVER_PI, {
+      atol: 1e-6,
+      rtol: 0,
+      message: `d=${d}`,
+    });
   }
 });
 
@@ -112,7 +142,10 @@ test('many seeded slices reproduce the exact sphere averages within the sampling
     const sd = Math.sqrt(sphereAverage(h, (x) => projectedErrorScalar(x) ** 2) - exact ** 2);
     const tolerance = 4 * (sd / Math.sqrt(slices)) + 1e-5; // 4 standard errors + float32 rounding
     const estimate = sampledPer([h], slices, 100 + k);
-    assert.ok(Math.abs(estimate - exact) <= tolerance, `[${h}]: ${estimate} vs ${exact} ± ${tolerance}`);
+    assert.ok(
+      Math.abs(estimate - exact) <= tolerance,
+      `[${h}]: ${estimate} vs ${exact} ± ${tolerance}`,
+    );
   });
 });
 
@@ -133,9 +166,12 @@ test('the fixed-directions example: PER = 1.12069, sliced W1 = 0.56042', () => {
 });
 
 test('W1 of a point mass x to N(0, 1) is f(x) (the coupling bound is tight for one sample)', () => {
-  for (const x of [0, 0.5, -2, 3]) assertClose(wasserstein1ToNormal([x]), projectedErrorScalar(x), { atol: 1e-9, rtol: 0 });
+  for (const x of [0, 0.5, -2, 3])
+    assertClose(wasserstein1ToNormal([x]), projectedErrorScalar(x), { atol: 1e-9, rtol: 0 });
   // n exact quantiles of N(0, 1) are close to N(0, 1) itself.
-  assert.ok(wasserstein1ToNormal(Array.from({ length: 999 }, (_, i) => normalQuantileMid(i, 999))) < 5e-3);
+  assert.ok(
+    wasserstein1ToNormal(Array.from({ length: 999 }, (_, i) => normalQuantileMid(i, 999))) < 5e-3,
+  );
 });
 
 /** Midpoint quantile Φ⁻¹((i + ½)/n) by bisection on the float64 CDF (independent of normalQuantile). */
@@ -158,7 +194,10 @@ test('L_per ≥ sliced W1 on any fixed set of directions (random cases)', () => 
     const d = 1 + rng.int(8);
     const scale = [0.1, 1, 4][c % 3];
     const shift = rng.normal();
-    const h = tf.tensor2d(Float32Array.from({ length: b * d }, () => shift + scale * rng.normal()), [b, d]);
+    const h = tf.tensor2d(
+      Float32Array.from({ length: b * d }, () => shift + scale * rng.normal()),
+      [b, d],
+    );
     const directions = randomDirections(rng, d, 1 + rng.int(6));
     const perValue = tf.tidy(() => projectedErrorLoss(h, directions).dataSync()[0]);
     const w1 = slicedWasserstein1ToNormal(h, directions);
@@ -174,7 +213,9 @@ test('the same seed gives the same directions and loss; another seed does not', 
   ];
   assert.equal(sampledPer(h, 32, 5), sampledPer(h, 32, 5));
   assert.notEqual(sampledPer(h, 32, 5), sampledPer(h, 32, 6));
-  const norms = tf.tidy(() => values(tf.norm(randomDirections(new Random(1), 7, 9), 'euclidean', 0)));
+  const norms = tf.tidy(() =>
+    values(tf.norm(randomDirections(new Random(1), 7, 9), 'euclidean', 0)),
+  );
   assertClose(norms, Array(9).fill(1), { atol: 1e-6 });
 });
 
@@ -187,7 +228,10 @@ test('fast seeded normals (ziggurat): the CDF of N(0, 1) at body, wedge and tail
     for (let i = 0; i < n; i++) if (draws[i] <= cut) below++;
     const p = normalCdf(cut);
     const z = (below / n - p) / Math.sqrt((p * (1 - p)) / n);
-    assert.ok(Math.abs(z) < 4.5, `P(z ≤ ${cut}) = ${below / n} vs ${p} (${z.toFixed(2)} standard errors)`);
+    assert.ok(
+      Math.abs(z) < 4.5,
+      `P(z ≤ ${cut}) = ${below / n} vs ${p} (${z.toFixed(2)} standard errors)`,
+    );
   }
 });
 
@@ -197,14 +241,20 @@ test('fast seeded normals: moments of N(0, 1), same seed same draws', () => {
     const m = tf.mean(v);
     const c = tf.sub(v, m);
     const varianceValue = tf.mean(tf.square(c));
-    return [m, varianceValue, tf.mean(tf.pow(c, 3)), tf.div(tf.mean(tf.pow(c, 4)), tf.square(varianceValue))].map((t) => t.dataSync()[0]);
+    return [
+      m,
+      varianceValue,
+      tf.mean(tf.pow(c, 3)),
+      tf.div(tf.mean(tf.pow(c, 4)), tf.square(varianceValue)),
+    ].map((t) => t.dataSync()[0]);
   });
   // 200,000 draws: standard errors 0.0022 (mean), 0.0032 (variance), 0.0055 (skew), 0.011 (kurtosis).
   assert.ok(Math.abs(mean) < 0.01, `mean ${mean}`);
   assert.ok(Math.abs(variance - 1) < 0.015, `variance ${variance}`);
   assert.ok(Math.abs(skew) < 0.025, `skew ${skew}`);
   assert.ok(Math.abs(kurtosis - 3) < 0.05, `kurtosis ${kurtosis}`);
-  const draw = (seed: number) => tf.tidy(() => Array.from(fastNormalTensor(new Random(seed), [3, 4]).dataSync()));
+  const draw = (seed: number) =>
+    tf.tidy(() => Array.from(fastNormalTensor(new Random(seed), [3, 4]).dataSync()));
   assert.deepEqual(draw(2), draw(2));
   assert.notDeepEqual(draw(2), draw(3));
 });

@@ -35,20 +35,43 @@ import { assertClose, assertNoLeak, useBackend } from '../support.js';
 
 before(() => useBackend());
 
-function mlp(seed: number, options: { batchNorm?: boolean; activation?: 'elu' | 'tanh' } = {}): tfl.LayersModel {
-  return buildModel('mlp:6,5', { inputShape: [4], numClasses: 3, rng: new Random(seed), activation: options.activation ?? 'elu', ...options });
+function mlp(
+  seed: number,
+  options: { batchNorm?: boolean; activation?: 'elu' | 'tanh' } = {},
+): tfl.LayersModel {
+  return buildModel('mlp:6,5', {
+    inputShape: [4],
+    numClasses: 3,
+    rng: new Random(seed),
+    activation: options.activation ?? 'elu',
+    ...options,
+  });
 }
 
 function inputs(rows: number, width: number[], seed: number): tf.Tensor {
   const rng = new Random(seed);
-  return tf.tensor(Float32Array.from({ length: rows * width.reduce((a, b) => a * b, 1) }, () => rng.normal()), [rows, ...width]);
+  return tf.tensor(
+    Float32Array.from({ length: rows * width.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    [rows, ...width],
+  );
 }
 
 /** Runs `term` on a trace of `model` for `x` with a generator seeded `seed`; returns its value. */
-function termValue(term: RegularizationTerm, model: tfl.LayersModel, x: tf.Tensor, seed = 0): number {
+function termValue(
+  term: RegularizationTerm,
+  model: tfl.LayersModel,
+  x: tf.Tensor,
+  seed = 0,
+): number {
   return tf.tidy(() => {
     const trace = forwardTrace(model, x, true);
-    const context: TermContext = { trace, batch: {} as Batch, model, rng: new Random(seed), step: 0 };
+    const context: TermContext = {
+      trace,
+      batch: {} as Batch,
+      model,
+      rng: new Random(seed),
+      step: 0,
+    };
     term.prepare?.(model);
     return term.compute(context).dataSync()[0];
   });
@@ -104,7 +127,10 @@ test('default sites: hidden weight layers, post = after the activation, pre = be
       ['dense_3', 'output'],
     ],
   );
-  assert.throws(() => resolveSites(fused, { layers: ['dense_9'] }), (e: unknown) => e instanceof ReglabError && /dense_9.*dense_1/.test(e.message));
+  assert.throws(
+    () => resolveSites(fused, { layers: ['dense_9'] }),
+    (e: unknown) => e instanceof ReglabError && /dense_9.*dense_1/.test(e.message),
+  );
   const linear = buildModel('linear', { inputShape: [4], numClasses: 3, rng: new Random(1) });
   assert.throws(() => resolveSites(linear), /no hidden weight layer/);
 });
@@ -137,7 +163,9 @@ test('conv maps: flatten = C·H·W per sample, channels = every position a sampl
     const value = termValue(per({ lambda: 1, slices: 8, conv, layers: sites }), model, x, 2);
     const expected = withTrace(model, x, (trace) => {
       const map = traceLayer(trace, 'conv_1').output; // [3, 6, 6, 32]
-      const h = (conv === 'flatten' ? tf.reshape(map, [3, 6 * 6 * 32]) : tf.reshape(map, [3 * 36, 32])) as tf.Tensor2D;
+      const h = (
+        conv === 'flatten' ? tf.reshape(map, [3, 6 * 6 * 32]) : tf.reshape(map, [3 * 36, 32])
+      ) as tf.Tensor2D;
       return projectedErrorLoss(h, randomDirections(new Random(2), h.shape[1], 8)).dataSync()[0];
     });
     assertClose(value, expected, { rtol: 1e-6, message: conv });
@@ -152,7 +180,9 @@ test('conv maps: flatten = C·H·W per sample, channels = every position a sampl
 test('L1 and L2 activation penalties are (1/b) Σ |h|^p over the layers', () => {
   const model = mlp(5, { activation: 'tanh' });
   const x = inputs(6, [4], 6);
-  const hidden = withTrace(model, x, (trace) => ['dense_1', 'dense_2'].map((name) => rowsOf(traceLayer(trace, name).output)));
+  const hidden = withTrace(model, x, (trace) =>
+    ['dense_1', 'dense_2'].map((name) => rowsOf(traceLayer(trace, name).output)),
+  );
   const reference = (p: number) => hidden.flat(2).reduce((s, v) => s + Math.abs(v) ** p, 0) / 6;
   assertClose(termValue(l1Activation({ lambda: 1 }), model, x), reference(1), { rtol: 1e-5 });
   assertClose(termValue(l2Activation({ lambda: 1 }), model, x), reference(2), { rtol: 1e-5 });
@@ -187,7 +217,13 @@ test('DeCov matches brute force on both Gram branches (N < d and N > d) and as a
   }
   const model = mlp(7);
   const x = inputs(10, [4], 8);
-  const expected = withTrace(model, x, (trace) => bruteDecov(rowsOf(traceLayer(trace, 'dense_1').output)) + bruteDecov(rowsOf(traceLayer(trace, 'dense_2').output)));
+  const expected = withTrace(
+    model,
+    x,
+    (trace) =>
+      bruteDecov(rowsOf(traceLayer(trace, 'dense_1').output)) +
+      bruteDecov(rowsOf(traceLayer(trace, 'dense_2').output)),
+  );
   assertClose(termValue(decov({ lambda: 1 }), model, x), expected, { rtol: 1e-4 });
   x.dispose();
 });
@@ -206,7 +242,8 @@ test('VCL: mean over units of (1 − s²_A/(s²_B + β))² with groups of n, β 
         };
         const units = rows[0].length;
         let sum = 0;
-        for (let j = 0; j < units; j++) sum += (1 - variance(rows.slice(0, 4), j) / (variance(rows.slice(4, 8), j) + 1)) ** 2;
+        for (let j = 0; j < units; j++)
+          sum += (1 - variance(rows.slice(0, 4), j) / (variance(rows.slice(4, 8), j) + 1)) ** 2;
         return sum / units;
       })
       .reduce((a, b) => a + b),
@@ -217,9 +254,18 @@ test('VCL: mean over units of (1 − s²_A/(s²_B + β))² with groups of n, β 
     [[6], [5]],
   );
   // One SGD step moves β (its gradient flows through the trainer).
-  const trainer = new Trainer({ model, optimizer: tf.train.sgd(0.5), terms: [term], rng: new Random(1) });
+  const trainer = new Trainer({
+    model,
+    optimizer: tf.train.sgd(0.5),
+    terms: [term],
+    rng: new Random(1),
+  });
   assert.ok(trainer.trainableVariables().includes(term.variables[0]));
-  const batch = { x, y: tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], 'int32'), 3) as tf.Tensor2D, labels: new Int32Array(12) };
+  const batch = {
+    x,
+    y: tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], 'int32'), 3) as tf.Tensor2D,
+    labels: new Int32Array(12),
+  };
   trainer.trainStep(batch);
   assert.ok(Array.from(term.variables[0].dataSync()).some((b) => Math.abs(b - 1) > 1e-6));
   assert.throws(() => termValue(vcl({ lambda: 1, groupSize: 7 }), model, x), /at least 14 samples/);
@@ -229,16 +275,45 @@ test('VCL: mean over units of (1 − s²_A/(s²_B + β))² with groups of n, β 
 
 test('CLI factories parse options, layers and reject typos', () => {
   const rng = new Random(0);
-  const perTerm = termFactories.per.create(parseTermSpec('per:pre:channels:slices=128:1e-4@dense_1,dense_2'), { rng }) as PerTerm;
-  assert.deepEqual(perTerm.getConfig(), { name: 'per', lambda: 1e-4, layers: ['dense_1', 'dense_2'], placement: 'pre', conv: 'channels', slices: 128 });
+  const perTerm = termFactories.per.create(
+    parseTermSpec('per:pre:channels:slices=128:1e-4@dense_1,dense_2'),
+    { rng },
+  ) as PerTerm;
+  assert.deepEqual(perTerm.getConfig(), {
+    name: 'per',
+    lambda: 1e-4,
+    layers: ['dense_1', 'dense_2'],
+    placement: 'pre',
+    conv: 'channels',
+    slices: 128,
+  });
   assert.equal(termFactories.l1act.create(parseTermSpec('l1act:1e-5'), { rng }).name, 'l1act');
   assert.equal(termFactories.l2act.create(parseTermSpec('l2act:1e-5'), { rng }).weight, 1e-5);
-  assert.deepEqual((termFactories.vcl.create(parseTermSpec('vcl:group=3:0.01'), { rng }).getConfig?.() ?? {}).groupSize, 3);
-  assert.equal(termFactories.vcl.create(parseTermSpec('vcl:0.01'), { rng }).getConfig?.().placement, 'pre');
-  assert.equal(termFactories.decov.create(parseTermSpec('decov:1e-3'), { rng }).getConfig?.().conv, 'channels');
-  assert.throws(() => termFactories.per.create(parseTermSpec('per:chanels:1e-4'), { rng }), /unknown option "chanels".*channels/);
-  assert.throws(() => termFactories.per.create(parseTermSpec('per:slices=0:1e-4'), { rng }), /positive integer/);
-  assert.equal(monitorFactories.activations.create(parseTermSpec('activations:slices=8:0'), { rng }).name, 'activations');
+  assert.deepEqual(
+    (termFactories.vcl.create(parseTermSpec('vcl:group=3:0.01'), { rng }).getConfig?.() ?? {})
+      .groupSize,
+    3,
+  );
+  assert.equal(
+    termFactories.vcl.create(parseTermSpec('vcl:0.01'), { rng }).getConfig?.().placement,
+    'pre',
+  );
+  assert.equal(
+    termFactories.decov.create(parseTermSpec('decov:1e-3'), { rng }).getConfig?.().conv,
+    'channels',
+  );
+  assert.throws(
+    () => termFactories.per.create(parseTermSpec('per:chanels:1e-4'), { rng }),
+    /unknown option "chanels".*channels/,
+  );
+  assert.throws(
+    () => termFactories.per.create(parseTermSpec('per:slices=0:1e-4'), { rng }),
+    /positive integer/,
+  );
+  assert.equal(
+    monitorFactories.activations.create(parseTermSpec('activations:slices=8:0'), { rng }).name,
+    'activations',
+  );
 });
 
 test('trainer steps with every term and the monitor do not leak tensors, and runs are seeded', async () => {
@@ -248,15 +323,30 @@ test('trainer steps with every term and the monitor do not leak tensors, and run
   const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
   const data = makeDataset({ name: 'toy', x, labels, sampleShape: [4], numClasses: 3 });
   const makeTrainer = () => {
-    const terms = [per({ lambda: 1e-2, slices: 8 }), l1Activation({ lambda: 1e-3 }), l2Activation({ lambda: 1e-3 }), vcl({ lambda: 1e-2 }), decov({ lambda: 1e-3 })];
+    const terms = [
+      per({ lambda: 1e-2, slices: 8 }),
+      l1Activation({ lambda: 1e-3 }),
+      l2Activation({ lambda: 1e-3 }),
+      vcl({ lambda: 1e-2 }),
+      decov({ lambda: 1e-3 }),
+    ];
     const monitors = [activationStats({ slices: 4 })];
-    return new Trainer({ model: mlp(11), optimizer: tf.train.adam(1e-2), terms, monitors, rng: new Random(12) });
+    return new Trainer({
+      model: mlp(11),
+      optimizer: tf.train.adam(1e-2),
+      terms,
+      monitors,
+      rng: new Random(12),
+    });
   };
   const trainer = makeTrainer();
   await assertNoLeak(() => trainer.trainEpoch(data, 20));
   await assertNoLeak(() => trainer.runMonitors(data, 20));
   const [a, b] = [makeTrainer(), makeTrainer()];
-  const batch = makeBatch(data, Int32Array.from({ length: 20 }, (_, i) => i));
+  const batch = makeBatch(
+    data,
+    Int32Array.from({ length: 20 }, (_, i) => i),
+  );
   assert.deepEqual(a.trainStep(batch), b.trainStep(batch));
   disposeBatch(batch);
 });

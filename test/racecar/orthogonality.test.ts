@@ -5,7 +5,13 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from '../../src/core/random.js';
 import { buildModel } from '../../src/models/zoo.js';
 import type { TermContext } from '../../src/train/term.js';
-import { frobeniusDeviation, kernelMatrix, orthogonality, sripSigma, sripSquared } from '../../src/racecar/index.js';
+import {
+  frobeniusDeviation,
+  kernelMatrix,
+  orthogonality,
+  sripSigma,
+  sripSquared,
+} from '../../src/racecar/index.js';
 import { assertClose, useBackend } from '../support.js';
 
 before(() => useBackend());
@@ -35,7 +41,10 @@ test('Frobenius penalty equals a brute-force ‖WᵀW − I‖²_F (dense and re
     tf.tidy(() => {
       const kernel = rng.normalTensor(shape);
       const m = kernelMatrix(kernel);
-      assert.deepEqual(m.shape, [shape.slice(0, -1).reduce((a, b) => a * b, 1), shape[shape.length - 1]]);
+      assert.deepEqual(m.shape, [
+        shape.slice(0, -1).reduce((a, b) => a * b, 1),
+        shape[shape.length - 1],
+      ]);
       const a = bruteGramDeviation(kernel.dataSync() as Float32Array, m.shape[0], m.shape[1]);
       const expected = a.flat().reduce((s, v) => s + v * v, 0);
       assertClose(frobeniusDeviation(m).dataSync()[0], expected, { rtol: 1e-5 });
@@ -52,12 +61,16 @@ test('SRIP σ: one power step is at most the spectral norm of WᵀW − I, and i
     tf.tidy(() => {
       const kernel = rng.normalTensor(shape);
       const m = kernelMatrix(kernel);
-      const truth = spectralNorm(bruteGramDeviation(kernel.dataSync() as Float32Array, m.shape[0], m.shape[1]));
+      const truth = spectralNorm(
+        bruteGramDeviation(kernel.dataSync() as Float32Array, m.shape[0], m.shape[1]),
+      );
       for (let trial = 0; trial < 5; trial++) {
         const sigma = sripSigma(m, rng.normalTensor([m.shape[1], 1])).dataSync()[0];
         assert.ok(sigma > 0 && sigma <= truth * (1 + 1e-5), `one step σ=${sigma} vs ‖A‖₂=${truth}`);
       }
-      assertClose(sripSigma(m, rng.normalTensor([m.shape[1], 1]), 300).dataSync()[0], truth, { rtol: 1e-3 });
+      assertClose(sripSigma(m, rng.normalTensor([m.shape[1], 1]), 300).dataSync()[0], truth, {
+        rtol: 1e-3,
+      });
     });
   }
 });
@@ -68,8 +81,13 @@ test('the ort term sums σ² over layers; its gradient is finite and the same un
     tf.tidy(() => {
       const term = orthogonality({ factor: 0.1 });
       const rng = new Random(seed);
-      const weights = ['dense_1', 'dense_2'].map((name) => model.getLayer(name).getWeights()[0] as tf.Variable);
-      const { value, grads } = tf.variableGrads(() => term.compute({ model, rng } as unknown as TermContext), weights);
+      const weights = ['dense_1', 'dense_2'].map(
+        (name) => model.getLayer(name).getWeights()[0] as tf.Variable,
+      );
+      const { value, grads } = tf.variableGrads(
+        () => term.compute({ model, rng } as unknown as TermContext),
+        weights,
+      );
       return [value.dataSync()[0], ...weights.flatMap((w) => Array.from(grads[w.name].dataSync()))];
     });
   const [a, b, c] = [gradients(7), gradients(7), gradients(8)];
@@ -87,8 +105,19 @@ test('the ort term sums σ² over layers; its gradient is finite and the same un
       .reduce((s, v) => s + v, 0);
   });
   assertClose(a[0], manual, { rtol: 1e-5 });
-  const frobenius = tf.tidy(() => orthogonality({ factor: 1, kind: 'frobenius', layers: ['dense_2'] }).compute({ model } as unknown as TermContext).dataSync()[0]);
-  assertClose(frobenius, tf.tidy(() => frobeniusDeviation(kernelMatrix(model.getLayer('dense_2').getWeights()[0])).dataSync()[0]));
+  const frobenius = tf.tidy(
+    () =>
+      orthogonality({ factor: 1, kind: 'frobenius', layers: ['dense_2'] })
+        .compute({ model } as unknown as TermContext)
+        .dataSync()[0],
+  );
+  assertClose(
+    frobenius,
+    tf.tidy(
+      () =>
+        frobeniusDeviation(kernelMatrix(model.getLayer('dense_2').getWeights()[0])).dataSync()[0],
+    ),
+  );
 });
 
 test('matrix-free SRIP σ² and its gradient equal the explicit-Gram formula (A = WᵀW − I formed, autodiff)', () => {
@@ -113,13 +142,23 @@ test('matrix-free SRIP σ² and its gradient equal the explicit-Gram formula (A 
     tf.tidy(() => {
       const kernel = rng.normalTensor(shape);
       const u0 = rng.normalTensor([shape[shape.length - 1], 1]);
-      const fast = tf.valueAndGrad((k: tf.Tensor) => sripSquared(kernelMatrix(k), u0, iterations))(kernel);
-      const slow = tf.valueAndGrad((k: tf.Tensor) => explicit(kernelMatrix(k), u0, iterations) as tf.Scalar)(kernel);
+      const fast = tf.valueAndGrad((k: tf.Tensor) => sripSquared(kernelMatrix(k), u0, iterations))(
+        kernel,
+      );
+      const slow = tf.valueAndGrad(
+        (k: tf.Tensor) => explicit(kernelMatrix(k), u0, iterations) as tf.Scalar,
+      )(kernel);
       assertClose(fast.value.dataSync()[0], slow.value.dataSync()[0], { rtol: 1e-4 });
       const [g1, g2] = [fast.grad.dataSync(), slow.grad.dataSync()];
       const scale = Math.max(...Array.from(g2, Math.abs));
-      g1.forEach((g, i) => assert.ok(Math.abs(g - g2[i]) <= 1e-4 * scale, `grad ${i}: ${g} vs ${g2[i]}`));
-      assertClose(sripSigma(kernelMatrix(kernel), u0, iterations).dataSync()[0], Math.sqrt(slow.value.dataSync()[0]), { rtol: 1e-4 });
+      g1.forEach((g, i) =>
+        assert.ok(Math.abs(g - g2[i]) <= 1e-4 * scale, `grad ${i}: ${g} vs ${g2[i]}`),
+      );
+      assertClose(
+        sripSigma(kernelMatrix(kernel), u0, iterations).dataSync()[0],
+        Math.sqrt(slow.value.dataSync()[0]),
+        { rtol: 1e-4 },
+      );
     });
   }
 });

@@ -33,7 +33,12 @@ function inner(a: tf.Tensor, b: tf.Tensor): number {
  * Asserts ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ for random x (shaped `inShape`) and y (shaped like A x).
  * For an affine layer L, A x = L(x) − L(0) and Aᵀy = reverse(y + L(0)) (the reverse subtracts the bias first).
  */
-function assertAdjoint(forward: (x: tf.Tensor) => tf.Tensor, adjoint: (y: tf.Tensor) => tf.Tensor, inShape: number[], message: string) {
+function assertAdjoint(
+  forward: (x: tf.Tensor) => tf.Tensor,
+  adjoint: (y: tf.Tensor) => tf.Tensor,
+  inShape: number[],
+  message: string,
+) {
   tf.tidy(() => {
     const x = rng.normalTensor(inShape);
     const ax = forward(x);
@@ -45,9 +50,19 @@ function assertAdjoint(forward: (x: tf.Tensor) => tf.Tensor, adjoint: (y: tf.Ten
   });
 }
 
-function affineAdjoint(layer: tfl.layers.Layer, inShape: number[], reverse: (y: tf.Tensor) => tf.Tensor, message: string) {
+function affineAdjoint(
+  layer: tfl.layers.Layer,
+  inShape: number[],
+  reverse: (y: tf.Tensor) => tf.Tensor,
+  message: string,
+) {
   const zero = () => layer.apply(tf.zeros(inShape)) as tf.Tensor;
-  assertAdjoint((x) => tf.sub(layer.apply(x) as tf.Tensor, zero()), (y) => reverse(tf.add(y, zero())), inShape, message);
+  assertAdjoint(
+    (x) => tf.sub(layer.apply(x) as tf.Tensor, zero()),
+    (y) => reverse(tf.add(y, zero())),
+    inShape,
+    message,
+  );
 }
 
 function withRandomBias(layer: tfl.layers.Layer, inShape: number[]): tfl.layers.Layer {
@@ -58,7 +73,10 @@ function withRandomBias(layer: tfl.layers.Layer, inShape: number[]): tfl.layers.
 }
 
 test('Dense reverse is Wᵀ(y − b): adjoint of the forward map', () => {
-  const layer = withRandomBias(tfl.layers.dense({ units: 5, kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }) }), [3, 7]);
+  const layer = withRandomBias(
+    tfl.layers.dense({ units: 5, kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }) }),
+    [3, 7],
+  );
   affineAdjoint(layer, [3, 7], (y) => reverseDense(layer, y), 'dense');
 });
 
@@ -70,10 +88,21 @@ test('Conv2D reverse is the transposed convolution with the forward input shape'
   ];
   for (const { strides, padding, shape } of cases) {
     const layer = withRandomBias(
-      tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides, padding, kernelInitializer: tfl.initializers.glorotNormal({ seed: 2 }) }),
+      tfl.layers.conv2d({
+        filters: 4,
+        kernelSize: 3,
+        strides,
+        padding,
+        kernelInitializer: tfl.initializers.glorotNormal({ seed: 2 }),
+      }),
       shape,
     );
-    affineAdjoint(layer, shape, (y) => reverseConv2D(layer, y, shape), `conv s${strides} ${padding} ${shape}`);
+    affineAdjoint(
+      layer,
+      shape,
+      (y) => reverseConv2D(layer, y, shape),
+      `conv s${strides} ${padding} ${shape}`,
+    );
   }
 });
 
@@ -83,7 +112,12 @@ test('AveragePooling2D reverse is its adjoint (also when the pool drops a row)',
     [1, 5, 7, 2],
   ]) {
     const layer = tfl.layers.averagePooling2d({ poolSize: 2 });
-    assertAdjoint((x) => layer.apply(x) as tf.Tensor, (y) => reverseAveragePooling2D(layer, y, shape), shape, `avgpool ${shape}`);
+    assertAdjoint(
+      (x) => layer.apply(x) as tf.Tensor,
+      (y) => reverseAveragePooling2D(layer, y, shape),
+      shape,
+      `avgpool ${shape}`,
+    );
   }
 });
 
@@ -95,8 +129,12 @@ test('MaxPooling2D argmax unpooling is the adjoint of the forward pass with its 
     const y0 = layer.apply(x0) as tf.Tensor;
     const mask = maxPoolMask(layer, x0, y0);
     // The fixed routing A v = window sums of mask ⊙ v; on x0 itself it is the max pool.
-    const route = (v: tf.Tensor) => tf.mul(tf.avgPool(tf.mul(mask, v) as tf.Tensor4D, 2, 2, 'valid'), 4);
-    assertClose(route(x0).dataSync(), y0.dataSync(), { atol: 1e-5, message: 'routing reproduces the max pool' });
+    const route = (v: tf.Tensor) =>
+      tf.mul(tf.avgPool(tf.mul(mask, v) as tf.Tensor4D, 2, 2, 'valid'), 4);
+    assertClose(route(x0).dataSync(), y0.dataSync(), {
+      atol: 1e-5,
+      message: 'routing reproduces the max pool',
+    });
     assertClose(tf.sum(mask).dataSync()[0], y0.size, { message: 'one argmax per window' });
     assertAdjoint(route, (y) => reverseMaxPooling2D(layer, y, x0, y0), shape, 'max unpool');
   });
@@ -119,7 +157,12 @@ test('MaxPooling2D nearest unpooling copies into the whole window; same padding 
 
 test('Flatten/Reshape reverse reshapes back; Dropout reverse is the identity', () => {
   const flatten = tfl.layers.flatten();
-  assertAdjoint((x) => flatten.apply(x) as tf.Tensor, (y) => reverseReshape(y, [2, 3, 4, 5]), [2, 3, 4, 5], 'flatten');
+  assertAdjoint(
+    (x) => flatten.apply(x) as tf.Tensor,
+    (y) => reverseReshape(y, [2, 3, 4, 5]),
+    [2, 3, 4, 5],
+    'flatten',
+  );
   tf.tidy(() => {
     const y = rng.normalTensor([2, 3]);
     assert.equal(reverseDropout(y), y);
@@ -131,15 +174,29 @@ test('shared BatchNormalization equals the layer itself, in training and inferen
   tf.tidy(() => {
     const x = tf.add(tf.mul(rng.normalTensor([6, 4]), 3), 1);
     layer.apply(x);
-    layer.setWeights([rng.normalTensor([4]), rng.normalTensor([4]), rng.normalTensor([4]), tf.add(tf.abs(rng.normalTensor([4])), 0.5)]);
+    layer.setWeights([
+      rng.normalTensor([4]),
+      rng.normalTensor([4]),
+      rng.normalTensor([4]),
+      tf.add(tf.abs(rng.normalTensor([4])), 0.5),
+    ]);
     for (const training of [true, false]) {
       const expected = layer.apply(x, { training }) as tf.Tensor;
-      assertClose(sharedBatchNormalization(layer, x, training).dataSync(), expected.dataSync(), { atol: 1e-5, message: `training=${training}` });
+      assertClose(sharedBatchNormalization(layer, x, training).dataSync(), expected.dataSync(), {
+        atol: 1e-5,
+        message: `training=${training}`,
+      });
     }
-    const moving = layer.getWeights().slice(2).map((w) => w.dataSync().slice());
+    const moving = layer
+      .getWeights()
+      .slice(2)
+      .map((w) => w.dataSync().slice());
     // our reverse never touches the moving statistics
     sharedBatchNormalization(layer, tf.mul(x, 10), true);
-    layer.getWeights().slice(2).forEach((w, k) => assertClose(w.dataSync(), moving[k]));
+    layer
+      .getWeights()
+      .slice(2)
+      .forEach((w, k) => assertClose(w.dataSync(), moving[k]));
   });
 });
 
@@ -166,8 +223,12 @@ test('ResidualDense: y = x + f(xW + b); its reverse (I + W)ᵀ(y − b) is the a
 });
 
 test('ResidualDense is registered for serialization', async () => {
-  const model = tfl.sequential({ layers: [new ResidualDense({ inputShape: [5], activation: 'tanh', seed: 5, name: 'res_1' })] });
-  const copy = await tfl.models.modelFromJSON({ modelTopology: model.toJSON(null, false) } as Parameters<typeof tfl.models.modelFromJSON>[0]);
+  const model = tfl.sequential({
+    layers: [new ResidualDense({ inputShape: [5], activation: 'tanh', seed: 5, name: 'res_1' })],
+  });
+  const copy = await tfl.models.modelFromJSON({
+    modelTopology: model.toJSON(null, false),
+  } as Parameters<typeof tfl.models.modelFromJSON>[0]);
   const layer = copy.getLayer('res_1');
   assert.equal(layer.getClassName(), 'ResidualDense');
   assert.equal((layer as ResidualDense).activationName, 'tanh');
@@ -201,20 +262,41 @@ test('the written-out backward of un-pooling is the forward pool: ∇_y ⟨unpoo
       const x0 = rng.normalTensor(shape);
       const y0 = maxLayer.apply(x0) as tf.Tensor;
       const g = rng.normalTensor(shape);
-      const gradient = (unpool: (y: tf.Tensor) => tf.Tensor, y: tf.Tensor) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(unpool(v), g)))(y);
+      const gradient = (unpool: (y: tf.Tensor) => tf.Tensor, y: tf.Tensor) =>
+        tf.grad((v: tf.Tensor) => tf.sum(tf.mul(unpool(v), g)))(y);
       const windowSums = (v: tf.Tensor) => {
         const [, h, w] = y0.shape;
         const H = padding === 'valid' ? 2 * h : shape[1];
         const W = padding === 'valid' ? 2 * w : shape[2];
-        const padded = padding === 'same' ? tf.pad(v, [[0, 0], [0, 2 * h - H], [0, 2 * w - W], [0, 0]]) : tf.slice(v, [0, 0, 0, 0], [shape[0], H, W, shape[3]]);
+        const padded =
+          padding === 'same'
+            ? tf.pad(v, [
+                [0, 0],
+                [0, 2 * h - H],
+                [0, 2 * w - W],
+                [0, 0],
+              ])
+            : tf.slice(v, [0, 0, 0, 0], [shape[0], H, W, shape[3]]);
         return tf.mul(tf.avgPool(padded as tf.Tensor4D, 2, 2, 'valid'), 4);
       };
       const mask = maxPoolMask(maxLayer, x0, y0);
-      assertClose(gradient((y) => reverseMaxPooling2D(maxLayer, y, x0, y0), y0).dataSync(), windowSums(tf.mul(mask, g)).dataSync(), { atol: 1e-5, message: `argmax ${shape} ${padding}` });
-      assertClose(gradient((y) => reverseMaxPooling2D(maxLayer, y, x0, y0, 'nearest'), y0).dataSync(), windowSums(g).dataSync(), { atol: 1e-5, message: `nearest ${shape} ${padding}` });
+      assertClose(
+        gradient((y) => reverseMaxPooling2D(maxLayer, y, x0, y0), y0).dataSync(),
+        windowSums(tf.mul(mask, g)).dataSync(),
+        { atol: 1e-5, message: `argmax ${shape} ${padding}` },
+      );
+      assertClose(
+        gradient((y) => reverseMaxPooling2D(maxLayer, y, x0, y0, 'nearest'), y0).dataSync(),
+        windowSums(g).dataSync(),
+        { atol: 1e-5, message: `nearest ${shape} ${padding}` },
+      );
       if (padding === 'valid') {
         const yAvg = avgLayer.apply(x0) as tf.Tensor;
-        assertClose(gradient((y) => reverseAveragePooling2D(avgLayer, y, shape), yAvg).dataSync(), (avgLayer.apply(g) as tf.Tensor).dataSync(), { atol: 1e-5, message: `avg ${shape}` });
+        assertClose(
+          gradient((y) => reverseAveragePooling2D(avgLayer, y, shape), yAvg).dataSync(),
+          (avgLayer.apply(g) as tf.Tensor).dataSync(),
+          { atol: 1e-5, message: `avg ${shape}` },
+        );
       }
     });
   }

@@ -12,7 +12,15 @@ import { resultsTable, type CellOutcome } from '../../src/lab/results.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { fileSystemHandler } from '../../src/train/files.js';
 import type { EpochMetrics } from '../../src/train/trainer.js';
-import { buildReport, chartSpec, collectReportInput, informationPlaneRows, markdownTableCells, svgToPng, renderSvg } from '../../src/report/index.js';
+import {
+  buildReport,
+  chartSpec,
+  collectReportInput,
+  informationPlaneRows,
+  markdownTableCells,
+  svgToPng,
+  renderSvg,
+} from '../../src/report/index.js';
 import { reportAction } from '../../src/cli/commands/report.js';
 import { useBackend } from '../support.js';
 
@@ -24,7 +32,17 @@ before(async () => {
 after(() => rm(root, { recursive: true, force: true }));
 
 const experiment: ExperimentConfig = {
-  base: { dataset: 'peak', trainSize: 20, testSize: 10, model: 'mlp:6', epochs: 2, batchSize: 10, optimizer: 'adam', lr: 1e-3, track: ['mi', 'activations'] },
+  base: {
+    dataset: 'peak',
+    trainSize: 20,
+    testSize: 10,
+    model: 'mlp:6',
+    epochs: 2,
+    batchSize: 10,
+    optimizer: 'adam',
+    lr: 1e-3,
+    track: ['mi', 'activations'],
+  },
   methods: [
     { label: 'std', regs: [] },
     { label: 'ort:0.1', regs: ['ort:0.1'] },
@@ -33,9 +51,15 @@ const experiment: ExperimentConfig = {
 };
 
 /** A fabricated information-plane value: distinct per method, seed, layer, epoch and coordinate. */
-const miValue = (method: number, seed: number, layer: number, epoch: number, ity: boolean) => method + 0.1 * seed + 2 * layer + 0.5 * epoch + (ity ? 0.25 : 0);
+const miValue = (method: number, seed: number, layer: number, epoch: number, ity: boolean) =>
+  method + 0.1 * seed + 2 * layer + 0.5 * epoch + (ity ? 0.25 : 0);
 
-function epochMetrics(method: number, seed: number, epoch: number, withMonitors: boolean): EpochMetrics {
+function epochMetrics(
+  method: number,
+  seed: number,
+  epoch: number,
+  withMonitors: boolean,
+): EpochMetrics {
   const monitors: Record<string, number> = {};
   if (withMonitors) {
     ['dense_1', 'dense_2'].forEach((layer, l) => {
@@ -46,11 +70,25 @@ function epochMetrics(method: number, seed: number, epoch: number, withMonitors:
       monitors[`activations/${layer}/sw1`] = 0.2;
     });
   }
-  return { epoch, loss: 1 / epoch + method, task: 1 / epoch, accuracy: 0.5 + 0.1 * epoch, terms: {}, valLoss: 1.1 / epoch, valAccuracy: 0.5 + 0.05 * epoch + 0.01 * seed, monitors, seconds: 0.1 };
+  return {
+    epoch,
+    loss: 1 / epoch + method,
+    task: 1 / epoch,
+    accuracy: 0.5 + 0.1 * epoch,
+    terms: {},
+    valLoss: 1.1 / epoch,
+    valAccuracy: 0.5 + 0.05 * epoch + 0.01 * seed,
+    monitors,
+    seconds: 0.1,
+  };
 }
 
 /** Writes an experiment folder like compare's (run folders with config, metrics, model, result), without training. */
-async function fabricateExperiment(dir: string, config: ExperimentConfig, withMonitors = true): Promise<void> {
+async function fabricateExperiment(
+  dir: string,
+  config: ExperimentConfig,
+  withMonitors = true,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'experiment.json'), JSON.stringify(config));
   const outcomes: CellOutcome[] = [];
@@ -59,16 +97,33 @@ async function fabricateExperiment(dir: string, config: ExperimentConfig, withMo
     await mkdir(runDir, { recursive: true });
     const methodIndex = config.methods.findIndex((m) => m.label === cell.method);
     await writeFile(path.join(runDir, 'config.json'), JSON.stringify(cell.config));
-    const lines = [1, 2].map((epoch) => JSON.stringify(epochMetrics(methodIndex, cell.seed, epoch, withMonitors)));
+    const lines = [1, 2].map((epoch) =>
+      JSON.stringify(epochMetrics(methodIndex, cell.seed, epoch, withMonitors)),
+    );
     await writeFile(path.join(runDir, 'metrics.jsonl'), lines.join('\n') + '\n');
-    const model = buildModel('mlp:6', { inputShape: [28, 28, 1], numClasses: 2, rng: new Random(cell.seed) });
+    const model = buildModel('mlp:6', {
+      inputShape: [28, 28, 1],
+      numClasses: 2,
+      rng: new Random(cell.seed),
+    });
     await model.save(fileSystemHandler(runDir));
     model.dispose();
-    const result = { testLoss: 0.5, testAccuracy: 0.9 + 0.01 * cell.seed + 0.02 * methodIndex, trainAccuracy: 0.95, epochs: 2, seconds: 1, backend: 'cpu', history: [] };
+    const result = {
+      testLoss: 0.5,
+      testAccuracy: 0.9 + 0.01 * cell.seed + 0.02 * methodIndex,
+      trainAccuracy: 0.95,
+      epochs: 2,
+      seconds: 1,
+      backend: 'cpu',
+      history: [],
+    };
     await writeFile(path.join(runDir, 'result.json'), JSON.stringify(result));
     outcomes.push({ cell, status: 'done', result });
   }
-  await writeFile(path.join(dir, 'results.json'), JSON.stringify({ table: resultsTable(outcomes, config), runs: [] }));
+  await writeFile(
+    path.join(dir, 'results.json'),
+    JSON.stringify({ table: resultsTable(outcomes, config), runs: [] }),
+  );
 }
 
 /** A stand-in reverse pass (racecar's is tested in test/racecar): the negated input. */
@@ -84,7 +139,17 @@ test('an experiment report: self-contained HTML with the table and six figures, 
   const before = tf.memory().numTensors;
   const outcome = await buildReport(dir, { reconstruct: negate });
   assert.equal(tf.memory().numTensors, before, 'the report disposes its models and tensors');
-  assert.deepEqual(outcome.figures.map((f) => f.id), ['curves', 'information-plane', 'activations', 'spectra', 'singular-vectors', 'reconstructions']);
+  assert.deepEqual(
+    outcome.figures.map((f) => f.id),
+    [
+      'curves',
+      'information-plane',
+      'activations',
+      'spectra',
+      'singular-vectors',
+      'reconstructions',
+    ],
+  );
   assert.deepEqual(outcome.notes, []);
 
   const html = await readFile(path.join(dir, 'report', 'index.html'), 'utf8');
@@ -92,9 +157,13 @@ test('an experiment report: self-contained HTML with the table and six figures, 
   assert.doesNotMatch(html, /<script|<link/i);
   assert.equal(html.match(/<figure /g)?.length, 6);
   assert.equal(html.match(/src="data:image\/(svg\+xml|png);base64,/g)?.length, 6);
-  for (const cell of ['<td>std</td>', '<td>ort:0.1</td>', '<td>(baseline)</td>']) assert.ok(html.includes(cell), `table holds ${cell}`);
+  for (const cell of ['<td>std</td>', '<td>ort:0.1</td>', '<td>(baseline)</td>'])
+    assert.ok(html.includes(cell), `table holds ${cell}`);
   // The embedded SVG of a chart decodes to an SVG document.
-  const svg = Buffer.from(/data:image\/svg\+xml;base64,([^"]+)/.exec(html)![1], 'base64').toString();
+  const svg = Buffer.from(
+    /data:image\/svg\+xml;base64,([^"]+)/.exec(html)![1],
+    'base64',
+  ).toString();
   assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
 
   const markdown = await readFile(outcome.markdown, 'utf8');
@@ -104,7 +173,10 @@ test('an experiment report: self-contained HTML with the table and six figures, 
     const png = decodePng(path.join(dir, 'report', file));
     assert.ok(png.width > 20 && png.height > 20, `${file} is ${png.width}×${png.height}`);
   }
-  assert.deepEqual(markdownTableCells(markdown).map((row) => row[0]), ['method', 'std', 'ort:0.1']);
+  assert.deepEqual(
+    markdownTableCells(markdown).map((row) => row[0]),
+    ['method', 'std', 'ort:0.1'],
+  );
   // Reconstructions: a row of 8 inputs and one row per method, 28×28 tiles upscaled 2× with 1 px padding.
   const grid = decodePng(path.join(dir, 'report', 'reconstructions.png'));
   assert.equal(grid.height, 2 * (3 * 29 + 1));
@@ -123,26 +195,44 @@ test('the information plane averages every layer and epoch over seeds', async ()
 
 test('a run folder gets a report too; missing monitors and models become notes', async () => {
   const dir = path.join(root, 'bare');
-  await fabricateExperiment(dir, { ...experiment, methods: [experiment.methods[0]], seeds: [3] }, false);
+  await fabricateExperiment(
+    dir,
+    { ...experiment, methods: [experiment.methods[0]], seeds: [3] },
+    false,
+  );
   const runDir = path.join(dir, 'std-s3');
   await rm(path.join(runDir, 'model.json'));
   const outcome = await buildReport(runDir, { reconstruct: null });
-  assert.deepEqual(outcome.figures.map((f) => f.id), ['curves']);
+  assert.deepEqual(
+    outcome.figures.map((f) => f.id),
+    ['curves'],
+  );
   assert.ok(outcome.notes.some((n) => /--track mi/.test(n)));
   assert.ok(outcome.notes.some((n) => /the model of std-s3 left out/.test(n)));
   const html = await readFile(outcome.html, 'utf8');
-  assert.ok(html.includes('<td>std</td>') && html.includes('93.00'), 'the run\'s test accuracy is in the table');
+  assert.ok(
+    html.includes('<td>std</td>') && html.includes('93.00'),
+    "the run's test accuracy is in the table",
+  );
   await assert.rejects(buildReport(root), /neither an experiment folder nor a run folder/);
 });
 
 test('chart PNGs carry text: the same chart with and without titles differs in dark pixels', async () => {
   // resvg draws no text without a font: a titled chart must have more dark pixels than an untitled one.
-  const rows = [{ x: 1, y: 1, m: 'a' }, { x: 2, y: 3, m: 'a' }];
+  const rows = [
+    { x: 1, y: 1, m: 'a' },
+    { x: 2, y: 3, m: 'a' },
+  ];
   const dark = async (title: string | null) => {
-    const spec = chartSpec(rows, { mark: 'line', x: { field: 'x', title }, y: { field: 'y', title } });
+    const spec = chartSpec(rows, {
+      mark: 'line',
+      x: { field: 'x', title },
+      y: { field: 'y', title },
+    });
     const png = PNG.sync.read(svgToPng(await renderSvg(spec)));
     let count = 0;
-    for (let i = 0; i < png.data.length; i += 4) if (png.data[i] < 100 && png.data[i + 3] > 0) count++;
+    for (let i = 0; i < png.data.length; i += 4)
+      if (png.data[i] < 100 && png.data[i + 3] > 0) count++;
     return count;
   };
   assert.ok((await dark('a long axis title with many letters')) > (await dark(null)) + 200);
@@ -151,8 +241,15 @@ test('chart PNGs carry text: the same chart with and without titles differs in d
 test('reglab report with the default reverse pass (racecar) writes the reconstructions of every method', async () => {
   const lines: string[] = [];
   const out = path.join(root, 'cli-report');
-  const outcome = await reportAction(path.join(root, 'exp'), { backend: 'cpu', out, reconstructions: 4 }, (line) => lines.push(line));
-  assert.ok(outcome.figures.some((f) => f.id === 'reconstructions'), outcome.notes.join('; '));
+  const outcome = await reportAction(
+    path.join(root, 'exp'),
+    { backend: 'cpu', out, reconstructions: 4 },
+    (line) => lines.push(line),
+  );
+  assert.ok(
+    outcome.figures.some((f) => f.id === 'reconstructions'),
+    outcome.notes.join('; '),
+  );
   const grid = decodePng(path.join(out, 'reconstructions.png'));
   assert.equal(grid.width, 2 * (4 * 29 + 1), '4 images per row');
   assert.ok(lines.some((line) => line === `open ${path.join(out, 'index.html')}`));

@@ -20,7 +20,8 @@ function toyData(n: number, seed: number): Dataset {
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     labels[i] = i % 2;
-    for (let p = 0; p < 16; p++) x[i * 16 + p] = rng.uniform() + ((p % 4 < 2) === (labels[i] === 0) ? 0.5 : 0);
+    for (let p = 0; p < 16; p++)
+      x[i * 16 + p] = rng.uniform() + (p % 4 < 2 === (labels[i] === 0) ? 0.5 : 0);
   }
   return makeDataset({ name: 'toy', x, labels, sampleShape: [4, 4, 1], numClasses: 2 });
 }
@@ -35,12 +36,16 @@ function makeTrainer(seed: number, terms: RegularizationTerm[] = [], lr = 0.1) {
 const halfSquaredKernel = (weight: number): RegularizationTerm => ({
   name: 'l2kernel',
   weight,
-  compute: ({ model }) => tf.mul(0.5, tf.sum(tf.square(model.getLayer('dense_1').getWeights()[0]))) as tf.Scalar,
+  compute: ({ model }) =>
+    tf.mul(0.5, tf.sum(tf.square(model.getLayer('dense_1').getWeights()[0]))) as tf.Scalar,
 });
 
 test('a term changes the update by exactly weight × its derivative', () => {
   const data = toyData(16, 1);
-  const batch = makeBatch(data, Int32Array.from({ length: 16 }, (_, i) => i));
+  const batch = makeBatch(
+    data,
+    Int32Array.from({ length: 16 }, (_, i) => i),
+  );
   const plain = makeTrainer(7);
   const regularized = makeTrainer(7, [halfSquaredKernel(0.3)]);
   const before = regularized.model.getLayer('dense_1').getWeights()[0].dataSync().slice();
@@ -50,7 +55,11 @@ test('a term changes the update by exactly weight × its derivative', () => {
   const afterReg = regularized.model.getLayer('dense_1').getWeights()[0].dataSync();
   // SGD: W_reg − W_plain = −lr · weight · W_0
   const difference = Array.from(afterReg, (v, i) => v - afterPlain[i]);
-  assertClose(difference, Array.from(before, (w) => -0.1 * 0.3 * w), { atol: 1e-6 });
+  assertClose(
+    difference,
+    Array.from(before, (w) => -0.1 * 0.3 * w),
+    { atol: 1e-6 },
+  );
   const halfNorm = 0.5 * Array.from(before).reduce((sum, w) => sum + w * w, 0);
   assertClose(result.terms.l2kernel, halfNorm, { rtol: 1e-5 });
   assertClose(result.loss, result.task + 0.3 * halfNorm, { rtol: 1e-5 });
@@ -100,10 +109,17 @@ function trainerParts(seed: number) {
 
 test('a non-finite loss stops training with a clear message', () => {
   const data = toyData(8, 8);
-  const exploding: RegularizationTerm = { name: 'bad', weight: 1, compute: () => tf.scalar(Number.NaN) };
+  const exploding: RegularizationTerm = {
+    name: 'bad',
+    weight: 1,
+    compute: () => tf.scalar(Number.NaN),
+  };
   const trainer = makeTrainer(1, [exploding]);
   const batch = makeBatch(data, [0, 1, 2, 3]);
-  assert.throws(() => trainer.trainStep(batch), /loss became NaN at step 0 .*bad=NaN.*lower the learning rate/);
+  assert.throws(
+    () => trainer.trainStep(batch),
+    /loss became NaN at step 0 .*bad=NaN.*lower the learning rate/,
+  );
   disposeBatch(batch);
 });
 
@@ -116,11 +132,17 @@ test('a term that draws random numbers does not change the batch order or the in
   };
   const plain = makeTrainer(11);
   const withNoise = makeTrainer(11, [noisy]);
-  assert.deepEqual(plain.model.getWeights()[0].dataSync(), withNoise.model.getWeights()[0].dataSync());
+  assert.deepEqual(
+    plain.model.getWeights()[0].dataSync(),
+    withNoise.model.getWeights()[0].dataSync(),
+  );
   await plain.trainEpoch(data, 8);
   await withNoise.trainEpoch(data, 8);
   assert.deepEqual(plain.shuffleRng.state(), withNoise.shuffleRng.state());
   assert.notDeepEqual(plain.termRng.state(), withNoise.termRng.state());
   // Weight 0: the noisy term changes nothing, so the two runs agree exactly.
-  assert.deepEqual(plain.model.getWeights()[0].dataSync(), withNoise.model.getWeights()[0].dataSync());
+  assert.deepEqual(
+    plain.model.getWeights()[0].dataSync(),
+    withNoise.model.getWeights()[0].dataSync(),
+  );
 });

@@ -4,9 +4,21 @@ import type { Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { ReglabError } from '../../core/errors.js';
 import { compare, type CompareOutcome } from '../../lab/compare.js';
-import { parseMethod, splitMethodList, type ExperimentConfig, type MethodSpec } from '../../lab/matrix.js';
+import {
+  parseMethod,
+  splitMethodList,
+  type ExperimentConfig,
+  type MethodSpec,
+} from '../../lab/matrix.js';
 import { readJson } from '../../train/files.js';
-import { addBackendOption, addDataOptions, addTrainingOptions, positiveInt, runConfigFromFlags, type TrainingFlags } from '../options.js';
+import {
+  addBackendOption,
+  addDataOptions,
+  addTrainingOptions,
+  positiveInt,
+  runConfigFromFlags,
+  type TrainingFlags,
+} from '../options.js';
 
 interface CompareFlags extends TrainingFlags {
   methods: string;
@@ -37,7 +49,10 @@ export async function experimentFromFlags(flags: CompareFlags): Promise<Experime
   if (flags.config) {
     const file = await readJson<ExperimentFile>(flags.config);
     if (!file.base || !file.methods || file.seeds === undefined) {
-      throw new ReglabError(`${flags.config} needs "base", "methods" and "seeds"`, 'see docs/lab.md for the experiment file format');
+      throw new ReglabError(
+        `${flags.config} needs "base", "methods" and "seeds"`,
+        'see docs/lab.md for the experiment file format',
+      );
     }
     return { ...file, methods: methodsFrom(file.methods), seeds: seedList(file.seeds) };
   }
@@ -46,21 +61,33 @@ export async function experimentFromFlags(flags: CompareFlags): Promise<Experime
     base,
     methods: methodsFrom(splitMethodList(flags.methods)),
     seeds: seedList(flags.seeds),
-    transfer: flags.transferTo ? { variant: flags.transferTo, epochs: flags.transferEpochs } : undefined,
+    transfer: flags.transferTo
+      ? { variant: flags.transferTo, epochs: flags.transferEpochs }
+      : undefined,
   };
 }
 
 /** The `compare` action, exported for tests and the demo. */
-export async function compareAction(flags: CompareFlags, print: (line: string) => void = console.log): Promise<CompareOutcome> {
+export async function compareAction(
+  flags: CompareFlags,
+  print: (line: string) => void = console.log,
+): Promise<CompareOutcome> {
   await selectBackend(flags.backend as BackendName, { log: print });
   const experiment = await experimentFromFlags(flags);
   const out = flags.out ?? path.join('runs', `compare-${experiment.base.dataset}`);
   print(`experiment folder: ${out}`);
-  const outcome = await compare(experiment, { out, backend: flags.backend as BackendName, workers: flags.workers, log: print });
+  const outcome = await compare(experiment, {
+    out,
+    backend: flags.backend as BackendName,
+    workers: flags.workers,
+    log: print,
+  });
   print('');
   print(outcome.table.markdown);
   if (outcome.failed.length > 0) {
-    print(`\n${outcome.failed.length} run(s) failed; run the same command again to retry them (finished runs are kept).`);
+    print(
+      `\n${outcome.failed.length} run(s) failed; run the same command again to retry them (finished runs are kept).`,
+    );
     process.exitCode = 1;
   }
   return outcome;
@@ -70,17 +97,32 @@ export async function compareAction(flags: CompareFlags, print: (line: string) =
 export function registerCompareCommand(program: Command): void {
   const command = program
     .command('compare')
-    .description('train methods × seeds (× λ grids, + transfer) in parallel and print mean ± std, 95% CI and paired tests');
+    .description(
+      'train methods × seeds (× λ grids, + transfer) in parallel and print mean ± std, 95% CI and paired tests',
+    );
   addDataOptions(command, { trainSize: 1000 });
   addTrainingOptions(command);
   addBackendOption(command);
   command
-    .option('--methods <list>', 'comma-separated: std, term specs (racecar:1e-5), grids (per:1e-5|1e-4), combos (per:1e-4+l2act:1e-5)', 'std,ort:0.1,racecar:1e-5')
+    .option(
+      '--methods <list>',
+      'comma-separated: std, term specs (racecar:1e-5), grids (per:1e-5|1e-4), combos (per:1e-4+l2act:1e-5)',
+      'std,ort:0.1,racecar:1e-5',
+    )
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 3)
-    .option('--transfer-to <variant>', 'fine-tune every run on a transfer variant afterwards, e.g. rotate:45')
+    .option(
+      '--transfer-to <variant>',
+      'fine-tune every run on a transfer variant afterwards, e.g. rotate:45',
+    )
     .option('--transfer-epochs <n>', 'epochs of the transfer fine-tune', positiveInt, 2)
-    .option('--config <file>', 'experiment file (JSON: base, methods, seeds, transfer) instead of the flags')
+    .option(
+      '--config <file>',
+      'experiment file (JSON: base, methods, seeds, transfer) instead of the flags',
+    )
     .option('--workers <n>', 'parallel runs (default: number of cores)', positiveInt)
-    .option('--out <dir>', 'experiment folder (default runs/compare-<dataset>); finished runs there are skipped')
+    .option(
+      '--out <dir>',
+      'experiment folder (default runs/compare-<dataset>); finished runs there are skipped',
+    )
     .action((flags: CompareFlags) => compareAction(flags).then(() => undefined));
 }

@@ -47,15 +47,27 @@ export function demoExperiment(flags: Pick<DemoFlags, 'seeds' | 'methods'>): Exp
 }
 
 /** The `demo` action, exported for tests. */
-export async function demoAction(flags: DemoFlags, print: (line: string) => void = console.log): Promise<void> {
+export async function demoAction(
+  flags: DemoFlags,
+  print: (line: string) => void = console.log,
+): Promise<void> {
   await selectBackend(flags.backend, { log: print });
   const experiment = demoExperiment(flags);
-  print(`demo: ${experiment.methods.map((m) => m.label).join(' vs ')} on ${DEMO_BASE.trainSize} MNIST images, ${DEMO_BASE.model}, ${DEMO_BASE.epochs} epochs, ${flags.seeds} seeds → ${flags.out}`);
-  const outcome = await compare(experiment, { out: flags.out, backend: flags.backend, workers: flags.workers, log: print });
+  print(
+    `demo: ${experiment.methods.map((m) => m.label).join(' vs ')} on ${DEMO_BASE.trainSize} MNIST images, ${DEMO_BASE.model}, ${DEMO_BASE.epochs} epochs, ${flags.seeds} seeds → ${flags.out}`,
+  );
+  const outcome = await compare(experiment, {
+    out: flags.out,
+    backend: flags.backend,
+    workers: flags.workers,
+    log: print,
+  });
   print('');
   print(outcome.table.markdown);
   if (outcome.failed.length > 0) {
-    print(`\n${outcome.failed.length} run(s) failed; run reglab demo again to retry them (finished runs are kept).`);
+    print(
+      `\n${outcome.failed.length} run(s) failed; run reglab demo again to retry them (finished runs are kept).`,
+    );
     process.exitCode = 1;
   }
   const report = await buildReport(flags.out, { log: () => {} });
@@ -67,7 +79,9 @@ export async function demoAction(flags: DemoFlags, print: (line: string) => void
 export function registerDemoCommand(program: Command): void {
   const command = program
     .command('demo')
-    .description(`the main job: ${DEMO_METHODS.split(',').join(' vs ')} on an MNIST subset, a table and a report with the information plane`);
+    .description(
+      `the main job: ${DEMO_METHODS.split(',').join(' vs ')} on an MNIST subset, a table and a report with the information plane`,
+    );
   addBackendOption(command);
   command
     .option('--out <dir>', 'experiment folder (finished runs there are reused)', 'runs/demo')

@@ -15,9 +15,17 @@ export interface ReportFlags {
 }
 
 /** The `report` action, exported for tests and the demo. */
-export async function reportAction(dir: string, flags: ReportFlags, print: (line: string) => void = console.log): Promise<ReportOutcome> {
+export async function reportAction(
+  dir: string,
+  flags: ReportFlags,
+  print: (line: string) => void = console.log,
+): Promise<ReportOutcome> {
   await selectBackend(flags.backend, { log: () => {} });
-  const outcome = await buildReport(dir, { out: flags.out, reconstructions: flags.reconstructions, log: print });
+  const outcome = await buildReport(dir, {
+    out: flags.out,
+    reconstructions: flags.reconstructions,
+    log: print,
+  });
   for (const note of outcome.notes) print(`  note: ${note}`);
   print(`open ${outcome.html}`);
   return outcome;
@@ -27,12 +35,20 @@ export async function reportAction(dir: string, flags: ReportFlags, print: (line
 export function registerReportCommand(program: Command): void {
   const command = program
     .command('report')
-    .description('write an HTML page and a Markdown file with figures (curves, table, information plane, spectra, singular vectors, reconstructions) for an experiment or run folder')
-    .argument('<dir>', 'experiment folder (reglab compare --out) or run folder (reglab train --out)');
+    .description(
+      'write an HTML page and a Markdown file with figures (curves, table, information plane, spectra, singular vectors, reconstructions) for an experiment or run folder',
+    )
+    .argument(
+      '<dir>',
+      'experiment folder (reglab compare --out) or run folder (reglab train --out)',
+    );
   addBackendOption(command);
   command
     .option('--out <dir>', 'output folder (default DIR/report)')
     .option('--reconstructions <n>', 'test images reconstructed per method', positiveInt, 8)
-    .addHelpText('after', '\nFigures need data: the information plane needs runs trained with --track mi, activation statistics --track activations.\n')
+    .addHelpText(
+      'after',
+      '\nFigures need data: the information plane needs runs trained with --track mi, activation statistics --track activations.\n',
+    )
     .action((dir: string, flags: ReportFlags) => reportAction(dir, flags).then(() => undefined));
 }

@@ -6,7 +6,14 @@ import { datasetSize } from '../../data/dataset.js';
 import { loadRunData, trainRun, type RunResult } from '../../train/run.js';
 import { termRegistry } from '../../train/term-spec.js';
 import { optimizerUsage } from '../../train/optimizers.js';
-import { addBackendOption, addDataOptions, addTrainingOptions, positiveInt, runConfigFromFlags, type TrainingFlags } from '../options.js';
+import {
+  addBackendOption,
+  addDataOptions,
+  addTrainingOptions,
+  positiveInt,
+  runConfigFromFlags,
+  type TrainingFlags,
+} from '../options.js';
 import { consoleProgress } from '../progress.js';
 import { reconstruct } from '../../racecar/index.js';
 import { reconstructionSnapshots } from '../../train/snapshots.js';
@@ -19,16 +26,24 @@ interface TrainCommandFlags extends TrainingFlags {
 /** Default run folder: runs/<dataset>-<model>-<regs>-s<seed>. */
 export function defaultRunName(flags: TrainingFlags): string {
   const regs = flags.reg.map((r) => r.replace(/[^a-zA-Z0-9.-]+/g, '_')).join('+') || 'std';
-  return path.join('runs', `${flags.dataset}-${flags.model.replace(/[^a-zA-Z0-9]+/g, '_')}-${regs}-s${flags.seed}`);
+  return path.join(
+    'runs',
+    `${flags.dataset}-${flags.model.replace(/[^a-zA-Z0-9]+/g, '_')}-${regs}-s${flags.seed}`,
+  );
 }
 
 /** The `train` action, exported for tests. */
-export async function trainAction(flags: TrainCommandFlags, print: (line: string) => void = console.log): Promise<RunResult> {
+export async function trainAction(
+  flags: TrainCommandFlags,
+  print: (line: string) => void = console.log,
+): Promise<RunResult> {
   await selectBackend(flags.backend, { log: print });
   const config = runConfigFromFlags(flags);
   const out = flags.out ?? defaultRunName(flags);
   const data = loadRunData(config);
-  print(`data: ${data.train.name} ${datasetSize(data.train)} train / ${datasetSize(data.test)} test, shape [${data.train.sampleShape}]`);
+  print(
+    `data: ${data.train.name} ${datasetSize(data.train)} train / ${datasetSize(data.test)} test, shape [${data.train.sampleShape}]`,
+  );
   print(`run folder: ${out}`);
   const batches = Math.ceil(datasetSize(data.train) / config.batchSize);
   const progress = consoleProgress(config.epochs, batches, print);
@@ -37,22 +52,45 @@ export async function trainAction(flags: TrainCommandFlags, print: (line: string
     callbacks: progress,
     onTrainer: (trainer) => {
       if (flags.snapshots === undefined) return;
-      trainer.addCallbacks(reconstructionSnapshots({ model: trainer.model, every: flags.snapshots, dir: out, samples: data.test, reconstruct }));
+      trainer.addCallbacks(
+        reconstructionSnapshots({
+          model: trainer.model,
+          every: flags.snapshots,
+          dir: out,
+          samples: data.test,
+          reconstruct,
+        }),
+      );
     },
   });
-  print(`test accuracy ${(100 * result.testAccuracy).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)} (${result.seconds.toFixed(1)} s, ${result.backend})`);
+  print(
+    `test accuracy ${(100 * result.testAccuracy).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)} (${result.seconds.toFixed(1)} s, ${result.backend})`,
+  );
   return result;
 }
 
 /** Registers `reglab train`. */
 export function registerTrainCommand(program: Command): void {
-  const command = program.command('train').description('train one model with optional regularization terms');
+  const command = program
+    .command('train')
+    .description('train one model with optional regularization terms');
   addDataOptions(command);
   addTrainingOptions(command);
   addBackendOption(command);
   command
-    .option('--out <dir>', 'run folder (default runs/<dataset>-<model>-<regs>-s<seed>); an existing checkpoint there is resumed')
-    .option('--snapshots <n>', 'write reverse-pass reconstructions of test images every N epochs (racecar)', positiveInt)
-    .addHelpText('after', () => `\nRegularization terms (--reg):\n  ${termRegistry.usage().join('\n  ')}\n\nOptimizers (--optimizer):\n  ${optimizerUsage().join('\n  ')}\n`)
+    .option(
+      '--out <dir>',
+      'run folder (default runs/<dataset>-<model>-<regs>-s<seed>); an existing checkpoint there is resumed',
+    )
+    .option(
+      '--snapshots <n>',
+      'write reverse-pass reconstructions of test images every N epochs (racecar)',
+      positiveInt,
+    )
+    .addHelpText(
+      'after',
+      () =>
+        `\nRegularization terms (--reg):\n  ${termRegistry.usage().join('\n  ')}\n\nOptimizers (--optimizer):\n  ${optimizerUsage().join('\n  ')}\n`,
+    )
     .action((flags: TrainCommandFlags) => trainAction(flags).then(() => undefined));
 }
