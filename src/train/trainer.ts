@@ -22,7 +22,7 @@ import {
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, softmaxCrossEntropy } from './losses.js';
 import type { Monitor, RegularizationTerm, TaskLoss, TermContext } from './term.js';
-import { forwardTrace } from './trace.js';
+import { forwardTrace, type ForwardTrace } from './trace.js';
 
 /** Numbers of one training step. */
 export interface StepResult {
@@ -124,6 +124,11 @@ export class Trainer {
     this.callbacks.push(callbacks);
   }
 
+  /** What terms and monitors see for one batch. */
+  private context(trace: ForwardTrace, batch: Batch): TermContext {
+    return { trace, batch, model: this.model, rng: this.termRng, step: this.step };
+  }
+
   /** The variables the optimizer updates: the model's trainable weights and the terms' own. */
   trainableVariables(): tf.Variable[] {
     const modelVariables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -137,13 +142,7 @@ export class Trainer {
       () => {
         const trace = forwardTrace(this.model, batch.x, true);
         const task = this.loss(trace, batch);
-        const context: TermContext = {
-          trace,
-          batch,
-          model: this.model,
-          rng: this.termRng,
-          step: this.step,
-        };
+        const context = this.context(trace, batch);
         const values = this.terms.map((term) => term.compute(context));
         kept.push(...[task, ...values, accuracy(trace.output, batch.y)].map((t) => tf.keep(t)));
         return values.reduce(
@@ -205,13 +204,7 @@ export class Trainer {
     const out: Record<string, number> = {};
     tf.tidy(() => {
       const trace = forwardTrace(this.model, batch.x, false);
-      const context: TermContext = {
-        trace,
-        batch,
-        model: this.model,
-        rng: this.termRng,
-        step: this.step,
-      };
+      const context = this.context(trace, batch);
       for (const monitor of this.monitors) {
         for (const [key, value] of Object.entries(monitor.compute(context)))
           out[`${monitor.name}/${key}`] = value;

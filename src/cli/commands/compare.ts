@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { ReglabError } from '../../core/errors.js';
-import { compare, type CompareOutcome } from '../../lab/compare.js';
+import { compare, type CompareOptions, type CompareOutcome } from '../../lab/compare.js';
 import {
   parseMethod,
   splitMethodList,
@@ -67,7 +67,29 @@ export async function experimentFromFlags(flags: CompareFlags): Promise<Experime
   };
 }
 
-/** The `compare` action, exported for tests and the demo. */
+/**
+ * Runs an experiment and prints its table; failed runs set exit code 1 with how to retry them
+ * (`again`: the command to run again). Shared by `compare` and `demo`.
+ */
+export async function runAndPrint(
+  experiment: ExperimentConfig,
+  options: Omit<CompareOptions, 'log'>,
+  print: (line: string) => void,
+  again: string,
+): Promise<CompareOutcome> {
+  const outcome = await compare(experiment, { ...options, log: print });
+  print('');
+  print(outcome.table.markdown);
+  if (outcome.failed.length > 0) {
+    print(
+      `\n${outcome.failed.length} run(s) failed; ${again} to retry them (finished runs are kept).`,
+    );
+    process.exitCode = 1;
+  }
+  return outcome;
+}
+
+/** The `compare` action, exported for tests. */
 export async function compareAction(
   flags: CompareFlags,
   print: (line: string) => void = console.log,
@@ -76,21 +98,8 @@ export async function compareAction(
   const experiment = await experimentFromFlags(flags);
   const out = flags.out ?? path.join('runs', `compare-${experiment.base.dataset}`);
   print(`experiment folder: ${out}`);
-  const outcome = await compare(experiment, {
-    out,
-    backend: flags.backend as BackendName,
-    workers: flags.workers,
-    log: print,
-  });
-  print('');
-  print(outcome.table.markdown);
-  if (outcome.failed.length > 0) {
-    print(
-      `\n${outcome.failed.length} run(s) failed; run the same command again to retry them (finished runs are kept).`,
-    );
-    process.exitCode = 1;
-  }
-  return outcome;
+  const options = { out, backend: flags.backend as BackendName, workers: flags.workers };
+  return runAndPrint(experiment, options, print, 'run the same command again');
 }
 
 /** Registers `reglab compare`. */

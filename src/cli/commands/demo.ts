@@ -6,10 +6,10 @@
  */
 import type { Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
-import { compare } from '../../lab/compare.js';
 import { parseMethod, splitMethodList, type ExperimentConfig } from '../../lab/matrix.js';
 import { buildReport } from '../../report/index.js';
 import { addBackendOption, positiveInt } from '../options.js';
+import { runAndPrint } from './compare.js';
 
 /** The demo's methods (edit to add methods as they land): Std, SRIP orthogonality, racecar. */
 export const DEMO_METHODS = 'std,ort:0.1,racecar:1e-5';
@@ -56,20 +56,8 @@ export async function demoAction(
   print(
     `demo: ${experiment.methods.map((m) => m.label).join(' vs ')} on ${DEMO_BASE.trainSize} MNIST images, ${DEMO_BASE.model}, ${DEMO_BASE.epochs} epochs, ${flags.seeds} seeds → ${flags.out}`,
   );
-  const outcome = await compare(experiment, {
-    out: flags.out,
-    backend: flags.backend,
-    workers: flags.workers,
-    log: print,
-  });
-  print('');
-  print(outcome.table.markdown);
-  if (outcome.failed.length > 0) {
-    print(
-      `\n${outcome.failed.length} run(s) failed; run reglab demo again to retry them (finished runs are kept).`,
-    );
-    process.exitCode = 1;
-  }
+  const options = { out: flags.out, backend: flags.backend, workers: flags.workers };
+  await runAndPrint(experiment, options, print, 'run reglab demo again');
   const report = await buildReport(flags.out, { log: () => {} });
   for (const note of report.notes) print(`note: ${note}`);
   print(`\nreport: ${report.html}\n        ${report.markdown}`);
