@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import assert from 'node:assert/strict';
+import { Random } from '../src/core/random.js';
+import { makeDataset, type Dataset } from '../src/data/dataset.js';
 
 /** Selects the backend for a test file (default `cpu`; `REGLAB_TEST_BACKEND=wasm` to switch). */
 export async function useBackend(name = process.env.REGLAB_TEST_BACKEND ?? 'cpu'): Promise<void> {
@@ -44,4 +46,17 @@ export async function assertNoLeak(
     await body();
     assert.equal(tf.memory().numTensors, before, `tensor count grew on repeat ${i + 1}`);
   }
+}
+
+/** A small seeded two-class problem: 4×4 images, class = brighter left or right half. */
+export function toyTwoClassData(n: number, seed: number): Dataset {
+  const rng = new Random(seed);
+  const x = new Float32Array(n * 16);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 2;
+    for (let p = 0; p < 16; p++)
+      x[i * 16 + p] = rng.uniform() + (p % 4 < 2 === (labels[i] === 0) ? 0.5 : 0);
+  }
+  return makeDataset({ name: 'toy', x, labels, sampleShape: [4, 4, 1], numClasses: 2 });
 }

@@ -8,8 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { check, ReglabError } from '../core/errors.js';
 import type { DataSplit } from '../data/dataset.js';
 import { loadModel } from '../models/zoo.js';
-import { readJson } from '../train/files.js';
-import { loadRunData, type RunConfig } from '../train/run.js';
+import { loadRunData, readRunConfig, type RunConfig } from '../train/run.js';
 // Registers the racecar custom layers (residual blocks), so their models load.
 import '../racecar/index.js';
 
@@ -47,7 +46,7 @@ export async function openRunFolder(dir: string): Promise<RunFolder> {
       RUN_FOLDER_HINT,
     );
   }
-  const config = await readJson<RunConfig>(path.join(dir, 'config.json'));
+  const config = await readRunConfig(dir);
   check(
     typeof config.dataset === 'string',
     `${path.join(dir, 'config.json')} names no data set`,

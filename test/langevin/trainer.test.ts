@@ -8,25 +8,18 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../../src/core/random.js';
-import { makeBatch, makeDataset, disposeBatch } from '../../src/data/dataset.js';
+import { makeBatch, disposeBatch } from '../../src/data/dataset.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { UnderdampedLangevin } from '../../src/langevin/index.js';
-import { assertNoLeak, useBackend } from '../support.js';
+import { assertNoLeak, toyTwoClassData, useBackend } from '../support.js';
 
 before(() => useBackend());
 
 test('Trainer + circle-constrained UnderdampedLangevin: |w| ≤ r and w² + ξ² = r² after every step, loss decreases', async () => {
-  const rng = new Random(3);
   const n = 64;
-  const x = new Float32Array(n * 16);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = i % 2;
-    for (let p = 0; p < 16; p++)
-      x[i * 16 + p] = rng.uniform() + (p % 4 < 2 === (labels[i] === 0) ? 0.5 : 0);
-  }
-  const data = makeDataset({ name: 'toy', x, labels, sampleShape: [4, 4, 1], numClasses: 2 });
+  const data = toyTwoClassData(n, 3);
+  const rng = new Random(4);
   const batch = makeBatch(
     data,
     Array.from({ length: n }, (_, i) => i),

@@ -5,26 +5,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../../src/core/random.js';
-import { makeBatch, makeDataset, disposeBatch, type Dataset } from '../../src/data/dataset.js';
+import { makeBatch, disposeBatch } from '../../src/data/dataset.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { Trainer } from '../../src/train/trainer.js';
 import type { RegularizationTerm } from '../../src/train/term.js';
-import { assertClose, assertNoLeak, useBackend } from '../support.js';
+import { assertClose, assertNoLeak, toyTwoClassData, useBackend } from '../support.js';
 
 before(() => useBackend());
 
-/** A small seeded two-class problem: 4×4 images, class = brighter left or right half. */
-function toyData(n: number, seed: number): Dataset {
-  const rng = new Random(seed);
-  const x = new Float32Array(n * 16);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = i % 2;
-    for (let p = 0; p < 16; p++)
-      x[i * 16 + p] = rng.uniform() + (p % 4 < 2 === (labels[i] === 0) ? 0.5 : 0);
-  }
-  return makeDataset({ name: 'toy', x, labels, sampleShape: [4, 4, 1], numClasses: 2 });
-}
+const toyData = toyTwoClassData;
 
 function makeTrainer(seed: number, terms: RegularizationTerm[] = [], lr = 0.1) {
   const rng = new Random(seed);
