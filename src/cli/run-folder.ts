@@ -2,12 +2,12 @@
  * Reading a finished run folder (what `reglab train --out DIR` writes) for the analysis
  * commands: its config (which data set, which options) and its trained model.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { check, ReglabError } from '../core/errors.js';
 import type { DataSplit } from '../data/dataset.js';
 import { loadModel } from '../models/zoo.js';
+import { pathExists } from '../train/files.js';
 import { loadRunData, readRunConfig, type RunConfig } from '../train/run.js';
 // Registers the racecar custom layers (residual blocks), so their models load.
 import '../racecar/index.js';
@@ -26,20 +26,13 @@ export interface RunFolder {
   model: tfl.LayersModel;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.stat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Checks the folder, reads `config.json` and loads the model. */
 export async function openRunFolder(dir: string): Promise<RunFolder> {
-  if (!(await exists(dir)))
+  if (!(await pathExists(dir)))
     throw new ReglabError(`run folder ${dir} does not exist`, RUN_FOLDER_HINT);
   const missing: string[] = [];
   for (const file of RUN_FOLDER_FILES)
-    if (!(await exists(path.join(dir, file)))) missing.push(file);
+    if (!(await pathExists(path.join(dir, file)))) missing.push(file);
   if (missing.length > 0) {
     throw new ReglabError(
       `run folder ${dir} has no ${missing.join(', ')} (is the run finished?)`,

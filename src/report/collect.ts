@@ -3,12 +3,11 @@
  * per cell, see src/lab/compare.ts) or a single run folder (`config.json`, `metrics.jsonl`,
  * `model.json`, `result.json`, see src/train/run.ts), gathered into one {@link ReportInput}.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ReglabError } from '../core/errors.js';
 import { expandMatrix, type ExperimentConfig } from '../lab/matrix.js';
 import { resultsTable, type CellOutcome, type ResultsTable } from '../lab/results.js';
-import { readJson } from '../train/files.js';
+import { pathExists, readJson } from '../train/files.js';
 import { readMetrics, readResult, readRunConfig, type RunConfig } from '../train/run.js';
 import type { EpochMetrics } from '../train/trainer.js';
 
@@ -40,13 +39,6 @@ export interface ReportInput {
   config: Record<string, unknown>;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 const FOLDER_HINT =
   'pass an experiment folder (written by reglab compare: experiment.json, one folder per run) or a run folder (reglab train --out: config.json, metrics.jsonl)';
 
@@ -57,8 +49,8 @@ export function methodLabel(config: RunConfig): string {
 
 /** Reads an experiment folder or a run folder. */
 export async function collectReportInput(dir: string): Promise<ReportInput> {
-  if (await exists(path.join(dir, 'experiment.json'))) return collectExperiment(dir);
-  if (await exists(path.join(dir, 'config.json'))) return collectRun(dir);
+  if (await pathExists(path.join(dir, 'experiment.json'))) return collectExperiment(dir);
+  if (await pathExists(path.join(dir, 'config.json'))) return collectRun(dir);
   throw new ReglabError(`${dir} is neither an experiment folder nor a run folder`, FOLDER_HINT);
 }
 
@@ -68,7 +60,7 @@ async function collectExperiment(dir: string): Promise<ReportInput> {
   const outcomes: CellOutcome[] = [];
   for (const cell of expandMatrix(experiment)) {
     const runDir = path.join(dir, cell.id);
-    if (!(await exists(path.join(runDir, 'config.json')))) continue;
+    if (!(await pathExists(path.join(runDir, 'config.json')))) continue;
     const result = await readResult(runDir);
     runs.push({
       id: cell.id,

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { RandomState } from '../core/random.js';
-import { readJson, writeFileAtomic } from './files.js';
+import { pathExists, readJson, writeFileAtomic } from './files.js';
 
 /** What a checkpoint restores besides tensors. */
 export interface CheckpointState {
@@ -66,10 +66,7 @@ export async function saveCheckpoint(
 
 /** Whether `dir` holds a checkpoint. */
 export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return fs.access(path.join(dir, MANIFEST)).then(
-    () => true,
-    () => false,
-  );
+  return pathExists(path.join(dir, MANIFEST));
 }
 
 /**

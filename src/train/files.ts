@@ -18,6 +18,14 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   await fs.rename(temporary, file);
 }
 
+/** Whether `file` (or folder) exists. */
+export async function pathExists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Reads and parses a JSON file, with an error naming the file when it is missing or corrupt. */
 export async function readJson<T>(file: string): Promise<T> {
   let text: string;

@@ -20,7 +20,7 @@ import { loadDataset } from '../data/registry.js';
 import type { DataSplit } from '../data/dataset.js';
 import type { Sampling } from '../data/raw.js';
 import { createModel, loadModel, type ActivationName } from '../models/zoo.js';
-import { fileSystemHandler, readJson, writeFileAtomic } from './files.js';
+import { fileSystemHandler, pathExists, readJson, writeFileAtomic } from './files.js';
 import { createOptimizer } from './optimizers.js';
 import { createTerm, monitorRegistry, parseTermSpec } from './term-spec.js';
 import { Trainer, type EpochMetrics, type TrainerCallbacks } from './trainer.js';
@@ -258,11 +258,7 @@ export async function readMetrics(out: string): Promise<EpochMetrics[]> {
 /** The result of a finished run folder, or undefined when it has not finished. */
 export async function readResult(out: string): Promise<RunResult | undefined> {
   const file = path.join(out, 'result.json');
-  const exists = await fs.access(file).then(
-    () => true,
-    () => false,
-  );
-  return exists ? readJson<RunResult>(file) : undefined;
+  return (await pathExists(file)) ? readJson<RunResult>(file) : undefined;
 }
 
 /** The config of a run folder. */
