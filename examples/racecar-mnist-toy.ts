@@ -8,7 +8,7 @@
  * training images. RR should give exactly two σ ≈ 1 whose vectors lie in that span.
  *
  *   npx tsx examples/racecar-mnist-toy.ts            (writes runs/examples/racecar-mnist-toy/;
- *   comparison.png: test images | d'_1 of Std | Ort | RR | RR-logits)
+ *   comparison.png: test images | d'_1 of Std | Ort | RR | RR-probabilities)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SingularValueDecomposition, Matrix } from 'ml-matrix';
@@ -44,7 +44,7 @@ const span = spanBasis(train.x, 784);
 
 const report: Record<string, unknown> = { backend, steps: STEPS };
 const allRecs: Float32Array[] = [];
-for (const method of [...METHODS, 'RR-logits'] as const) {
+for (const method of [...METHODS, 'RR-probabilities'] as const) {
   const rng = new Random(1);
   const model = buildModel('linear', { inputShape: [28, 28, 1], numClasses: 10, rng });
   const trainer = new Trainer({
@@ -75,7 +75,7 @@ for (const method of [...METHODS, 'RR-logits'] as const) {
   const inSpan = spectrum.filter((s) => s.projection >= 0.9);
 
   const recs = await writeReconstructions(`${OUT}/${method}-reconstructions.png`, model, test, {
-    start: method === 'RR-logits' ? 'logits' : 'output',
+    start: method === 'RR-probabilities' ? 'probabilities' : 'pre-softmax',
   });
   // How recognisable the reconstruction is: its Pearson correlation with the test image.
   allRecs.push(recs);
@@ -113,7 +113,7 @@ for (const method of [...METHODS, 'RR-logits'] as const) {
   );
   model.dispose();
 }
-// One comparison grid: each row a test image, then its d'_1 under Std, Ort, RR, RR-logits.
+// One comparison grid: each row a test image, then its d'_1 under Std, Ort, RR, RR-probabilities.
 const rows = testIdx.flatMap((_, i) => [
   test.x.subarray(i * 784, (i + 1) * 784),
   ...allRecs.map((r) => r.subarray(i * 784, (i + 1) * 784)),

@@ -26,7 +26,8 @@ import type { RegularizationTerm, TaskLoss } from '../src/train/term.js';
 export const doubleSoftmaxLoss: TaskLoss = (trace, batch) =>
   tf.losses.softmaxCrossEntropy(batch.y, trace.output) as tf.Scalar;
 
-export type Method = 'Std' | 'Ort' | 'RR' | 'RR-logits';
+/** `RR` starts the reverse pass before the softmax (official); `RR-probabilities` after it (our variant). */
+export type Method = 'Std' | 'Ort' | 'RR' | 'RR-probabilities';
 export const METHODS: readonly Method[] = ['Std', 'Ort', 'RR'];
 
 /** The regularization terms of a method. */
@@ -36,7 +37,7 @@ export function termsFor(
   ortFactor: number,
 ): RegularizationTerm[] {
   if (method === 'RR') return [racecar({ lambda: rrLambda })];
-  if (method === 'RR-logits') return [racecar({ lambda: rrLambda, start: 'logits' })];
+  if (method === 'RR-probabilities') return [racecar({ lambda: rrLambda, start: 'probabilities' })];
   if (method === 'Ort') return [orthogonality({ factor: ortFactor })];
   return [];
 }

@@ -9,8 +9,8 @@
  * terms) on digits rotated by 45° and evaluated on the rotated test set. λ: with [0, 1] pixels
  * and the sum reduction the racecar term of an MLP 784-256-10 is ~6,500 per batch of 128
  * against a task loss of ~1–2, so λ = 1e-5 makes it ~5% of the loss and 1e-4 ~40%; both are
- * run, from the softmax output (official) and from the logits (`racecar:logits:…`, the variant
- * that reproduces the MNIST toy).
+ * run, from the last value before the softmax (the default, as the official code) and from the
+ * softmax probabilities (`racecar:probabilities:…`, our variant).
  *
  *   npx tsx examples/racecar-transfer.ts [mlp|cnn|both]      (default both; runs/racecar-c-{mlp,cnn}/)
  *
@@ -39,12 +39,12 @@ const EXPERIMENTS: Record<string, string[]> = {
     ...['--test-size', '2000', '--model', 'mlp:256', '--epochs', '10', '--transfer-epochs', '5'],
     ...[
       '--methods',
-      'std,ort:0.1,racecar:1e-5|1e-4,racecar:logits:1e-5|1e-4',
+      'std,ort:0.1,racecar:1e-5|1e-4,racecar:probabilities:1e-5|1e-4',
       '--out',
       'runs/racecar-c-mlp',
     ],
   ],
-  // Smaller budget (the CNN step is ~5× the MLP's) and no logits variant: on the shared
+  // Smaller budget (the CNN step is ~5× the MLP's) and no probabilities variant: on the shared
   // 2-core machine (load ~8) its 40 runs did not fit in the session.
   cnn: [
     ...COMMON,

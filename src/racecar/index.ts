@@ -5,6 +5,7 @@
 import { choiceParam, numberParam, type TermFactory } from '../train/term-spec.js';
 import { orthogonality } from './orthogonality.js';
 import { racecar } from './racecar-term.js';
+import { REVERSE_STARTS } from './reverse-pass.js';
 
 export * from './reverse-ops.js';
 export * from './reverse-pass.js';
@@ -19,14 +20,14 @@ export * from './residual.js';
 export const termFactories: Record<string, TermFactory> = {
   racecar: {
     usage:
-      'racecar[:sum|mean][:full|layerwise][:output|logits][:unpool=argmax|nearest]:λ[@states]  reverse-pass reconstruction (Xie & Thuerey 2020)',
+      'racecar[:sum|mean][:full|layerwise][:pre-softmax|probabilities][:unpool=argmax|nearest]:λ[@states]  reverse-pass reconstruction (Xie & Thuerey 2020)',
     create: (spec) =>
       racecar({
         lambda: spec.weight,
         reduction: choiceParam(spec, 'reduction', ['sum', 'mean'] as const, 'sum'),
         mode: choiceParam(spec, 'mode', ['full', 'layerwise'] as const, 'full'),
         unpool: choiceParam(spec, 'unpool', ['argmax', 'nearest'] as const, 'argmax'),
-        start: choiceParam(spec, 'start', ['output', 'logits'] as const, 'output'),
+        start: choiceParam(spec, 'start', REVERSE_STARTS, 'pre-softmax'),
         layers: spec.layers,
       }),
   },

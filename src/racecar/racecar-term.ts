@@ -22,7 +22,14 @@ import { ReglabError } from '../core/errors.js';
 import { sequentialLayers } from '../train/trace.js';
 import type { RegularizationTerm, TermContext } from '../train/term.js';
 import type { UnpoolMode } from './reverse-ops.js';
-import { checkReversible, reversePass, type ReverseState } from './reverse-pass.js';
+import {
+  checkReversible,
+  reversePass,
+  reverseStart,
+  type ReversePassOptions,
+  type ReverseStart,
+  type ReverseState,
+} from './reverse-pass.js';
 
 /** How the squared reconstruction errors are reduced (see the file comment). */
 export type RacecarReduction = 'sum' | 'mean';
@@ -44,8 +51,11 @@ export interface RacecarOptions {
   layerWeights?: Readonly<Record<string, number>>;
   /** How MaxPooling2D is reversed (default `argmax`). */
   unpool?: UnpoolMode;
-  /** Start the chain from the softmax `output` (default, official) or the `logits`. */
-  start?: 'output' | 'logits';
+  /**
+   * Where the reverse chain starts: `pre-softmax` (default, as the official code) or
+   * `probabilities` (the softmax output; our variant). See {@link ReversePassOptions.start}.
+   */
+  start?: ReversePassOptions['start'];
 }
 
 function matches(state: ReverseState, name: string): boolean {
@@ -75,10 +85,8 @@ export function reconstructionLoss(
 export class RacecarTerm implements RegularizationTerm {
   readonly name = 'racecar';
   readonly weight: number;
-  readonly options: Readonly<
-    Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool' | 'start'>>
-  > &
-    RacecarOptions;
+  readonly options: Readonly<Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool'>>> &
+    RacecarOptions & { readonly start: ReverseStart };
 
   constructor(options: RacecarOptions) {
     if (!Number.isFinite(options.lambda) || options.lambda < 0) {
@@ -92,8 +100,8 @@ export class RacecarTerm implements RegularizationTerm {
       reduction: 'sum',
       mode: 'full',
       unpool: 'argmax',
-      start: 'output',
       ...options,
+      start: reverseStart(options.start),
     };
   }
 

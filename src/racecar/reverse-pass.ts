@@ -2,15 +2,34 @@
  * The racecar reverse pass (Xie & Thuerey, arXiv 2007.00024, Eq. 2; official code tum-pbs/racecar).
  *
  * Forward: d_{m+1} = f_m(BN_m(W_m d_m + b_m)), d_1 = input. The reverse pass starts from the
- * network output d'_{n+1} = d_{n+1} and is chained — each step uses the previous *reverse* value:
+ * network's last value before the softmax, d'_{n+1} = d_{n+1}, and is chained — each step uses
+ * the previous *reverse* value:
  *
  *   d'_m = f_{m-1}(BN_{m-1}(W_mᵀ(d'_{m+1} − b_m)))     (hidden states, m = n … 2)
  *   d'_1 = W_1ᵀ(d'_2 − b_1)                            (the input: no activation)
  *
+ * Where the chain starts (`start`). Both official scripts start from the value that feeds the
+ * softmax; the softmax feeds only the loss. `SVD-example/mnist_training.py`:
+ *
+ *   fcout = tf.matmul(x, W_conv1) + b_conv1
+ *   back_input = tf.matmul((fcout-b_conv1),tf.transpose(W_conv1))
+ *   prediction = tf.reshape(tf.nn.softmax(fcout),[-1,CLASS_NUM])
+ *
+ * and `SVD-example/peak_training.py`:
+ *
+ *   fcout2 = tf.nn.relu(batch_norm(tf.matmul(fcout1, W_conv2) + b_conv2))
+ *   fcout1_back = tf.nn.relu(batch_norm(tf.matmul((fcout2-b_conv2),tf.transpose(W_conv2)),reuse=True))
+ *   prediction = tf.reshape(tf.nn.softmax(fcout2),[-1,CLASS_NUM])
+ *
+ * So the default, `start: 'pre-softmax'`, starts from `trace.logits` (the last layer's value
+ * before its fused softmax, or the input of a final `Softmax` layer). `start: 'probabilities'`
+ * (our variant, not the official one) starts from the softmax output instead.
+ *
  * The walk goes over the layers from the last to the first:
- * - layers after the last weight layer are already in d_{n+1} (its fused softmax included: the
- *   official code reverses from the softmax output): structural ones are reversed, shared ones
- *   skipped;
+ * - layers after the last weight layer are already in d_{n+1} (in the peak script `fcout2`
+ *   is `relu(bn(·))` and the reverse subtracts the bias from it directly): structural ones are
+ *   reversed, shared ones skipped; with `pre-softmax` the walk begins at the layer that produced
+ *   the logits, so a final softmax layer is not part of it;
  * - a weight layer m gives Aᵀ(d' − b) (reverse-ops.ts);
  * - a structural layer (Flatten, pooling, Dropout) gives its adjoint;
  * - the shared layers that follow weight layer m−1 (its fused activation, then BN / Activation
@@ -61,11 +80,47 @@ export interface ReversePassOptions {
   /** How MaxPooling2D is reversed (default `argmax`). */
   readonly unpool?: UnpoolMode;
   /**
-   * Where the chain starts: `output` (default, as the official code: the softmax output when the
-   * last layer has a fused softmax) or `logits` (the value before that softmax; for a linear
-   * model d'_1 = WᵀW x, the setting of the paper's SVD analysis).
+   * Where the chain starts: `pre-softmax` (default, as both official scripts: the last value
+   * before the softmax; for a linear model d'_1 = WᵀW x, the setting of the paper's SVD
+   * analysis) or `probabilities` (our variant: the softmax output). The old names `logits` and
+   * `output` are accepted with a deprecation message ({@link reverseStart}).
    */
-  readonly start?: 'output' | 'logits';
+  readonly start?: ReverseStart | DeprecatedReverseStart;
+}
+
+/** Where the reverse chain starts (see {@link ReversePassOptions.start}). */
+export type ReverseStart = 'pre-softmax' | 'probabilities';
+/** The first wave's names: `logits` = `pre-softmax`, `output` = `probabilities`. */
+export type DeprecatedReverseStart = 'logits' | 'output';
+
+/** Every accepted spelling of `start`, the current ones first. */
+export const REVERSE_STARTS = ['pre-softmax', 'probabilities', 'logits', 'output'] as const;
+
+const START_ALIASES: Readonly<Record<DeprecatedReverseStart, ReverseStart>> = {
+  logits: 'pre-softmax',
+  output: 'probabilities',
+};
+const warnedAliases = new Set<string>();
+
+/**
+ * The current name of a `start` value (default `pre-softmax`); an old name prints a
+ * deprecation message once per process, an unknown one is an error listing the choices.
+ */
+export function reverseStart(value: string | undefined): ReverseStart {
+  if (value === undefined) return 'pre-softmax';
+  if (value === 'pre-softmax' || value === 'probabilities') return value;
+  if (value === 'logits' || value === 'output') {
+    const current = START_ALIASES[value];
+    if (!warnedAliases.has(value)) {
+      warnedAliases.add(value);
+      console.warn(`reglab: racecar start "${value}" is deprecated; write "${current}"`);
+    }
+    return current;
+  }
+  throw new ReglabError(
+    `unknown racecar start "${value}"`,
+    'use pre-softmax (default, as the official code) or probabilities',
+  );
 }
 
 /** The matched states, from the deepest to the input (the last one is d'_1 / d_1). */
@@ -116,8 +171,10 @@ export function reversePass(
     return options.mode === 'layerwise' ? forward : reverse;
   };
 
-  let reverse = options.start === 'logits' ? trace.logits : trace.output;
-  for (let i = layers.length - 1; i >= 0; i--) {
+  const fromProbabilities = reverseStart(options.start) === 'probabilities';
+  let reverse = fromProbabilities ? trace.output : trace.logits;
+  const first = fromProbabilities ? layers.length - 1 : trace.logitsIndex;
+  for (let i = first; i >= 0; i--) {
     const entry = layers[i];
     const role = roles[i];
     if (role === 'shared') {

@@ -32,10 +32,23 @@ export interface LayerTrace {
 export interface ForwardTrace {
   readonly input: tf.Tensor;
   readonly layers: readonly LayerTrace[];
-  /** The model output (probabilities when the last layer ends in softmax). */
+  /** The model output (probabilities when the model ends in a softmax). */
   readonly output: tf.Tensor;
-  /** The last layer's value before a softmax, for a numerically stable cross-entropy. */
+  /**
+   * The value that feeds the model's final softmax — the last layer's value before its fused
+   * softmax activation, or the input of a last `Softmax` / `Activation('softmax')` layer — for a
+   * numerically stable cross-entropy and for racecar's reverse pass. The output itself when the
+   * model ends in no softmax (it then already produces logits).
+   */
   readonly logits: tf.Tensor;
+  /**
+   * Index in {@link layers} of the entry that produced {@link logits}: the last entry when its
+   * fused softmax was split off (or the model ends in no softmax), the one before a final
+   * softmax layer otherwise; −1 when the logits are the input itself.
+   */
+  readonly logitsIndex: number;
+  /** Whether {@link output} is a softmax of {@link logits} (fused or a separate layer). */
+  readonly endsInSoftmax: boolean;
   /** Whether the pass ran in training mode (batch norm statistics, dropout). */
   readonly training: boolean;
 }
@@ -56,6 +69,15 @@ function linear(): ActivationObject {
 export function fusedActivationName(layer: tfl.layers.Layer): string {
   const activation = (layer as LayerWithActivation).activation;
   return activation ? activation.getClassName() : 'linear';
+}
+
+/** Whether `layer` is a softmax layer of its own (`tfl.layers.softmax()` or `activation('softmax')`). */
+export function isSoftmaxLayer(layer: tfl.layers.Layer): boolean {
+  const className = layer.getClassName();
+  return (
+    className === 'Softmax' ||
+    (className === 'Activation' && fusedActivationName(layer) === 'softmax')
+  );
 }
 
 /** The layers of a Sequential model, without its input layer. */
@@ -109,10 +131,24 @@ export function forwardTrace(
     });
     current = output;
   });
-  const last = layers[layers.length - 1];
-  const endsInSoftmax = last !== undefined && fusedActivationName(last.layer) === 'softmax';
-  const logits = endsInSoftmax && last.preActivation ? last.preActivation : current;
-  return { input: x, layers, output: current, logits, training };
+  return { input: x, layers, output: current, training, ...softmaxHead(x, layers) };
+}
+
+/** Where the final softmax is, and the logits it consumes (see {@link ForwardTrace.logits}). */
+function softmaxHead(
+  x: tf.Tensor,
+  layers: readonly LayerTrace[],
+): Pick<ForwardTrace, 'logits' | 'logitsIndex' | 'endsInSoftmax'> {
+  const lastIndex = layers.length - 1;
+  const last = layers[lastIndex];
+  if (last === undefined) return { logits: x, logitsIndex: -1, endsInSoftmax: false };
+  if (isSoftmaxLayer(last.layer)) {
+    return { logits: last.input, logitsIndex: lastIndex - 1, endsInSoftmax: true };
+  }
+  if (fusedActivationName(last.layer) === 'softmax' && last.preActivation) {
+    return { logits: last.preActivation, logitsIndex: lastIndex, endsInSoftmax: true };
+  }
+  return { logits: last.output, logitsIndex: lastIndex, endsInSoftmax: false };
 }
 
 /** The trace entry of layer `name`, with an error listing the layer names when absent. */

@@ -64,7 +64,7 @@ test('the chained reverse pass of a 2-layer MLP equals the hand-written formula 
     const { states } = reversePass(trace);
     const [w1, b1] = model.getLayer('dense_1').getWeights().map(matrix) as [Matrix, Matrix];
     const [w2, b2] = model.getLayer('dense_2').getWeights().map(matrix) as [Matrix, Matrix];
-    const d3 = matrix(trace.output); // the softmax output, as the official code
+    const d3 = matrix(trace.logits); // the last value before the softmax, as the official code
     const d2 = relu(matMulT(minus(d3, b2 as unknown as number[]), w2)); // d'_2 = f_1(W_2ᵀ(d_3 − b_2))
     const d1 = matMulT(minus(d2, b1 as unknown as number[]), w1); //         d'_1 = W_1ᵀ(d'_2 − b_1)
     assert.deepEqual(
@@ -99,7 +99,7 @@ test('with BatchNormalization the reverse pass applies the shared BN (batch stat
       .getLayer('bn_1')
       .getWeights()
       .map((w) => Array.from(w.dataSync()));
-    const u = matMulT(minus(matrix(trace.output), b2 as unknown as number[]), w2);
+    const u = matMulT(minus(matrix(trace.logits), b2 as unknown as number[]), w2);
     const d2 = relu(batchNorm(u, gamma, beta, 1e-3));
     const d1 = matMulT(minus(d2, b1 as unknown as number[]), w1);
     assert.deepEqual(
@@ -238,6 +238,13 @@ test('term factories parse racecar and ort specs', () => {
   assert.equal(rr.options.reduction, 'mean');
   assert.equal(rr.options.mode, 'layerwise');
   assert.deepEqual(rr.options.layers, ['input']);
+  const start = (text: string) =>
+    (termFactories.racecar.create(parseTermSpec(text), { rng }) as RacecarTerm).options.start;
+  assert.equal(start('racecar:1e-5'), 'pre-softmax');
+  assert.equal(start('racecar:probabilities:1e-5'), 'probabilities');
+  assert.equal(start('racecar:start=probabilities:1e-5'), 'probabilities');
+  assert.equal(start('racecar:logits:1e-5'), 'pre-softmax'); // deprecated alias
+  assert.equal(start('racecar:output:1e-5'), 'probabilities'); // deprecated alias
   const ort = termFactories.ort.create(parseTermSpec('ort:frobenius:0.1'), { rng });
   assert.deepEqual([ort.name, ort.weight, ort.getConfig?.().kind], ['ort', 0.1, 'frobenius']);
   assert.equal(

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { datasetSize } from '../../data/dataset.js';
 import { IMAGE_SCALES, type ImageScale } from '../../analysis/images.js';
-import { reconstruct } from '../../racecar/index.js';
+import { reconstruct, reverseStart } from '../../racecar/index.js';
 import { writeReconstructionGrid, type ReconstructFunction } from '../../train/snapshots.js';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { addBackendOption } from '../options.js';
@@ -28,6 +28,8 @@ export interface ReconstructFlags {
   pairsPerRow?: number;
   scale?: ImageScale;
   upscale?: number;
+  /** Where the reverse chain starts (default pre-softmax, as the official code). */
+  start?: string;
 }
 
 /** What the action wrote. */
@@ -42,9 +44,12 @@ export interface ReconstructResult {
  */
 export async function reconstructAction(
   flags: ReconstructFlags,
-  reverse: ReconstructFunction = (model, x) => reconstruct(model, x),
+  reverse?: ReconstructFunction,
   print: (line: string) => void = console.log,
 ): Promise<ReconstructResult> {
+  const start = reverseStart(flags.start);
+  const reverseFn: ReconstructFunction =
+    reverse ?? ((model, x) => reconstruct(model, x, { start }));
   const split = flags.split ?? 'test';
   check(
     split === 'test' || split === 'train',
@@ -63,7 +68,7 @@ export async function reconstructAction(
   try {
     const samples = runFolderData(run.config, flags.dataset)[split];
     const file = path.join(flags.out, 'reconstructions.png');
-    const layout = await writeReconstructionGrid(file, run.model, samples, reverse, count, flags);
+    const layout = await writeReconstructionGrid(file, run.model, samples, reverseFn, count, flags);
     const shown = layout.images.length / 2;
     print(
       `${shown} ${split} images of ${samples.name} (of ${datasetSize(samples)}) beside their reconstructions: ${file}`,
@@ -96,10 +101,16 @@ export function registerReconstructCommand(program: Command): void {
     .option('--pairs-per-row <n>', 'input/reconstruction pairs per row', Number, 4)
     .option('--scale <scale>', `per-image mapping to [0, 1]: ${IMAGE_SCALES.join(', ')}`, 'minmax')
     .option('--upscale <n>', 'integer magnification (default: tiles at least 56 px)', Number)
+    .option(
+      '--start <start>',
+      'where the reverse pass starts: pre-softmax (as the official code) or probabilities',
+      'pre-softmax',
+    )
     .addHelpText(
       'after',
       "\nEach tile pair is the input (left) and d'_1 (right), each stretched to its own value range.\n" +
-        "d'_1 is the chained reverse pass from the model output (src/racecar): readable images mean the\n" +
+        "d'_1 is the chained reverse pass from the last value before the softmax (src/racecar), as the\n" +
+        'official code does; readable images mean the\n' +
         'network keeps the information of its input (racecar training); noise means it does not.\n',
     )
     .action((flags: ReconstructFlags) => reconstructAction(flags).then(() => undefined));
