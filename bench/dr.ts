@@ -13,10 +13,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../src/core/random.js';
 import { makeBatch, makeDataset, type Batch } from '../src/data/dataset.js';
-import { centerLoss, diversify } from '../src/diversify/index.js';
+import { centerLoss, diversify } from '../src/methods/diversify/index.js';
 import { buildModel } from '../src/models/zoo.js';
-import { decov } from '../src/per/index.js';
-import { Rbm, cdStep, uniformFrom, type CdOptions } from '../src/rbm/index.js';
+import { decov } from '../src/methods/per/index.js';
+import {
+  Rbm,
+  cdStep,
+  uniformFrom,
+  type CdOptions,
+} from '../src/methods/diversify/generative/index.js';
 import type { RegularizationTerm } from '../src/train/term.js';
 import { Trainer } from '../src/train/trainer.js';
 import {

@@ -18,7 +18,7 @@ import {
   OrthogonalConstraint,
   orthogonal,
   type StepParams,
-} from '../src/langevin/index.js';
+} from '../src/methods/langevin/index.js';
 
 /**
  * The textbook BAOAB + SHAKE/RATTLE step with every velocity projected (kick, mid-step RATTLE,

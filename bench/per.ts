@@ -21,13 +21,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../src/core/random.js';
 import { makeBatch, makeDataset, type Batch } from '../src/data/dataset.js';
 import { buildModel } from '../src/models/zoo.js';
-import { ActivationSelector } from '../src/per/activation-sites.js';
-import { per } from '../src/per/per-term.js';
+import { ActivationSelector } from '../src/methods/per/activation-sites.js';
+import { per } from '../src/methods/per/per-term.js';
 import {
   projectedError,
   projectedErrorFunction,
   randomDirections,
-} from '../src/per/projected-error.js';
+} from '../src/methods/per/projected-error.js';
 import type { RegularizationTerm } from '../src/train/term.js';
 import { Trainer } from '../src/train/trainer.js';
 import {

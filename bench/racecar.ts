@@ -15,7 +15,7 @@ import { makeDataset, makeBatch, type Batch } from '../src/data/dataset.js';
 import { buildModel } from '../src/models/zoo.js';
 import { Trainer } from '../src/train/trainer.js';
 import type { RegularizationTerm } from '../src/train/term.js';
-import { orthogonality, racecar } from '../src/racecar/index.js';
+import { orthogonality, racecar } from '../src/methods/racecar/index.js';
 import { compareInterleaved, num, writeResults, type BenchBackend } from './harness.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BenchBackend;

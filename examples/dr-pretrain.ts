@@ -37,7 +37,7 @@ import {
   visibleMatrix,
   type DivergenceKind,
   type Rbm,
-} from '../src/rbm/index.js';
+} from '../src/methods/diversify/generative/index.js';
 import { Trainer } from '../src/train/trainer.js';
 
 function argument(name: string, fallback: string): string {

@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, type BackendName } from '../src/backend/index.js';
-import { UnderdampedLangevin } from '../src/langevin/index.js';
+import { UnderdampedLangevin } from '../src/methods/langevin/index.js';
 import { selectSamples } from '../src/data/index.js';
 import { arg, loadData, markdown, trainAndTrack, type EpochRow } from './langevin-common.js';
 

@@ -19,7 +19,7 @@ import {
   racecar,
   reconstruct,
   type ReconstructOptions,
-} from '../src/racecar/index.js';
+} from '../src/methods/racecar/index.js';
 import type { RegularizationTerm, TaskLoss } from '../src/train/term.js';
 
 /** The official code applies softmax cross-entropy to the already-softmaxed output. */

@@ -9,11 +9,11 @@ import {
   type MonitorFactory,
   type TermFactory,
 } from './train/term-spec.js';
-import * as racecar from './racecar/index.js';
-import * as per from './per/index.js';
-import * as diversify from './diversify/index.js';
-import * as miMonitor from './analysis/mi-monitor.js';
-import { createLangevinOptimizer, parseOptimizerSpec } from './langevin/index.js';
+import * as racecar from './methods/racecar/index.js';
+import * as per from './methods/per/index.js';
+import * as diversify from './methods/diversify/index.js';
+import * as miMonitor from './monitors/mutual-information.js';
+import { createLangevinOptimizer, parseOptimizerSpec } from './methods/langevin/index.js';
 import { registerOptimizer, type OptimizerFactory } from './train/optimizers.js';
 
 function registerAll<F extends { usage: string }>(

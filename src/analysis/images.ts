@@ -17,7 +17,7 @@
  */
 import { PNG } from 'pngjs';
 import { check, ReglabError } from '../core/errors.js';
-import { writeFileAtomic } from '../train/files.js';
+import { writeFileAtomic } from '../core/fs.js';
 
 /** One image: `height × width × channels` float values, channels-last. */
 export interface Image {

@@ -7,7 +7,7 @@ import { BACKEND_NAMES, type BackendName } from '../backend/select.js';
 import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { SAMPLINGS } from '../data/raw.js';
-import { RUN_DEFAULTS, type RunConfig } from '../train/run.js';
+import { RUN_DEFAULTS, type RunConfig } from '../lab/run.js';
 
 /** Parses a positive integer flag value. */
 export function positiveInt(value: string): number {

@@ -8,7 +8,7 @@
  * A `|` inside the weight expands a grid: `racecar:1e-6|1e-5` is two methods.
  */
 import { ReglabError } from '../core/errors.js';
-import type { RunConfig } from '../train/run.js';
+import type { RunConfig } from './run.js';
 
 /** One method of a matrix. */
 export interface MethodSpec {

@@ -5,7 +5,7 @@
  */
 import { selectBackend, type BackendName } from '../backend/select.js';
 import '../methods.js';
-import { trainRun, type RunConfig, type RunResult } from '../train/run.js';
+import { trainRun, type RunConfig, type RunResult } from './run.js';
 
 /** What the parent asks for. */
 export interface WorkerRequest {

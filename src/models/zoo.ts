@@ -3,13 +3,11 @@
  * `dense_1, dense_2, …` for dense layers, `conv_1, …` for convolutions, `bn_k` / `act_k` for the
  * batch norm and activation that follow weight layer k, `pool_k`, `flatten`.
  *
- * Specs: `linear`, `mlp:256,256`, `cnn`, `cnn-bn`, or the path of a saved TF.js `model.json`.
+ * Specs: `linear`, `mlp:256,256`, `cnn`, `cnn-bn`; `models/io.ts` loads a saved `model.json`.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import path from 'node:path';
 import { ReglabError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
-import { fileSystemHandler } from '../train/files.js';
 
 /** Hidden-layer activations the zoo offers. */
 export const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'linear'] as const;
@@ -186,19 +184,4 @@ function checkImageInput(spec: string, shape: readonly number[]): void {
       'use an image data set or an mlp',
     );
   }
-}
-
-/** Whether `spec` names a saved model rather than a zoo entry. */
-export function isModelPath(spec: string): boolean {
-  return spec.endsWith('.json');
-}
-
-/** Loads a saved TF.js model (`model.json` + `weights.bin`, as reglab writes them). */
-export async function loadModel(modelJson: string): Promise<tfl.LayersModel> {
-  return tfl.loadLayersModel(fileSystemHandler(path.dirname(modelJson)));
-}
-
-/** Builds a zoo model or loads a saved one. */
-export async function createModel(spec: string, options: ModelOptions): Promise<tfl.LayersModel> {
-  return isModelPath(spec) ? loadModel(spec) : buildModel(spec, options);
 }

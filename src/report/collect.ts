@@ -7,8 +7,8 @@ import path from 'node:path';
 import { ReglabError } from '../core/errors.js';
 import { expandMatrix, type ExperimentConfig } from '../lab/matrix.js';
 import { resultsTable, type CellOutcome, type ResultsTable } from '../lab/results.js';
-import { pathExists, readJson } from '../train/files.js';
-import { readMetrics, readResult, readRunConfig, type RunConfig } from '../train/run.js';
+import { pathExists, readJson } from '../core/fs.js';
+import { readMetrics, readResult, readRunConfig, type RunConfig } from '../lab/run.js';
 import type { EpochMetrics } from '../train/trainer.js';
 
 /** One run of the report. */

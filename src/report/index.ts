@@ -6,10 +6,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { loadModel } from '../models/zoo.js';
-import { reconstruct as racecarReconstruct } from '../racecar/index.js';
-import { loadRunData } from '../train/run.js';
-import { writeFileAtomic } from '../train/files.js';
+import { reconstruct as racecarReconstruct } from '../methods/racecar/index.js';
+import { loadRunData } from '../lab/run.js';
+import { writeFileAtomic } from '../core/fs.js';
 import { collectReportInput, representativeRuns, type ReportInput } from './collect.js';
 import {
   activationFigure,
@@ -23,6 +22,7 @@ import {
   type ReconstructFunction,
 } from './figures.js';
 import { reportHtml, reportMarkdown, type ReportContent } from './writers.js';
+import { loadModel } from '../models/io.js';
 
 export * from './charts.js';
 export * from './collect.js';

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { RandomState } from '../core/random.js';
-import { pathExists, readJson, writeFileAtomic } from './files.js';
+import { pathExists, readJson, writeFileAtomic } from '../core/fs.js';
 
 /** What a checkpoint restores besides tensors. */
 export interface CheckpointState {

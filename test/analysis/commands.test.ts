@@ -9,10 +9,10 @@ import { Matrix } from 'ml-matrix';
 import { Random } from '../../src/core/random.js';
 import { loadDataset } from '../../src/data/registry.js';
 import { buildModel } from '../../src/models/zoo.js';
-import { fileSystemHandler } from '../../src/train/files.js';
 import { reconstructAction } from '../../src/cli/commands/reconstruct.js';
 import { svdAction, type SvdReport } from '../../src/cli/commands/svd.js';
 import { assertClose, useBackend } from '../support.js';
+import { fileSystemHandler } from '../../src/models/io.js';
 
 let root: string;
 let runDir: string;

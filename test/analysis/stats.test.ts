@@ -2,15 +2,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertClose } from '../support.js';
+import { formatMeanStd, pairedComparison, summarize } from '../../src/analysis/stats.js';
 import {
-  formatMeanStd,
   logGamma,
-  pairedComparison,
   regularizedIncompleteBeta,
   studentTCdf,
   studentTQuantile,
-  summarize,
-} from '../../src/analysis/stats.js';
+} from '../../src/core/special.js';
 import { ReglabError } from '../../src/core/errors.js';
 
 describe('special functions', () => {

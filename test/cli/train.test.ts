@@ -7,8 +7,8 @@ import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildProgram } from '../../src/cli/main.js';
 import { trainAction } from '../../src/cli/commands/train.js';
-import { fileSystemHandler } from '../../src/train/files.js';
 import { useBackend } from '../support.js';
+import { fileSystemHandler } from '../../src/models/io.js';
 
 before(() => useBackend());
 

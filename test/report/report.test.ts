@@ -10,7 +10,6 @@ import { Random } from '../../src/core/random.js';
 import { expandMatrix, type ExperimentConfig } from '../../src/lab/matrix.js';
 import { resultsTable, type CellOutcome } from '../../src/lab/results.js';
 import { buildModel } from '../../src/models/zoo.js';
-import { fileSystemHandler } from '../../src/train/files.js';
 import type { EpochMetrics } from '../../src/train/trainer.js';
 import {
   buildReport,
@@ -23,6 +22,7 @@ import {
 } from '../../src/report/index.js';
 import { reportAction } from '../../src/cli/commands/report.js';
 import { useBackend } from '../support.js';
+import { fileSystemHandler } from '../../src/models/io.js';
 
 let root: string;
 before(async () => {

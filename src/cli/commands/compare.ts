@@ -10,7 +10,7 @@ import {
   type ExperimentConfig,
   type MethodSpec,
 } from '../../lab/matrix.js';
-import { readJson } from '../../train/files.js';
+import { readJson } from '../../core/fs.js';
 import {
   addBackendOption,
   addDataOptions,

@@ -23,8 +23,8 @@ import {
   type DivergenceKind,
   type GenerativeDrOptions,
   type RbmEpochMetrics,
-} from '../../rbm/index.js';
-import { writeFileAtomic } from '../../train/files.js';
+} from '../../methods/diversify/generative/index.js';
+import { writeFileAtomic } from '../../core/fs.js';
 import { numberParam, parseTermSpec } from '../../train/term-spec.js';
 import { addBackendOption, addDataOptions, positiveInt, positiveNumber } from '../options.js';
 

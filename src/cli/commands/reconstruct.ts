@@ -7,11 +7,11 @@ import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { datasetSize } from '../../data/dataset.js';
 import { IMAGE_SCALES, type ImageScale } from '../../analysis/images.js';
-import { reconstruct, reverseStart } from '../../racecar/index.js';
-import { writeReconstructionGrid, type ReconstructFunction } from '../../train/snapshots.js';
+import { reconstruct, reverseStart } from '../../methods/racecar/index.js';
+import { writeReconstructionGrid, type ReconstructFunction } from '../../lab/snapshots.js';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { addBackendOption } from '../options.js';
-import { openRunFolder, runFolderData } from '../run-folder.js';
+import { openRunFolder, runFolderData } from '../../lab/run-folder.js';
 
 /** Flags of `reglab reconstruct`. */
 export interface ReconstructFlags {

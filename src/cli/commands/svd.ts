@@ -16,10 +16,10 @@ import {
   spanBasis,
   weightSpectrum,
 } from '../../analysis/svd.js';
-import { writeFileAtomic } from '../../train/files.js';
+import { writeFileAtomic } from '../../core/fs.js';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { addBackendOption } from '../options.js';
-import { openRunFolder, runFolderData } from '../run-folder.js';
+import { openRunFolder, runFolderData } from '../../lab/run-folder.js';
 
 /** Flags of `reglab svd`. */
 export interface SvdFlags {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend } from '../../backend/select.js';
 import { datasetSize } from '../../data/dataset.js';
-import { loadRunData, trainRun, type RunResult } from '../../train/run.js';
+import { loadRunData, trainRun, type RunResult } from '../../lab/run.js';
 import { termRegistry } from '../../train/term-spec.js';
 import { optimizerUsage } from '../../train/optimizers.js';
 import {
@@ -15,8 +15,8 @@ import {
   type TrainingFlags,
 } from '../options.js';
 import { consoleProgress } from '../progress.js';
-import { reconstruct } from '../../racecar/index.js';
-import { reconstructionSnapshots } from '../../train/snapshots.js';
+import { reconstruct } from '../../methods/racecar/index.js';
+import { reconstructionSnapshots } from '../../lab/snapshots.js';
 
 interface TrainCommandFlags extends TrainingFlags {
   out?: string;

@@ -1,0 +1,173 @@
+/**
+ * Discriminative diversifying regularization (DR), after Kertesz-Farkas et al., "Guided
+ * Layer-wise Learning for Deep Models using Side Information" (arXiv 1911.02048). The paper's
+ * formulas are not public as text; this is the reconstruction specified in reglab issue 6.
+ *
+ * For each chosen layer l with features h_l (the layer output, flattened per sample) and the
+ * minibatch pairs P = {(i, j) : i < j, y_i ≠ y_j}:
+ *
+ *   DR_l  = (1/|P|) Σ_{(i,j)∈P} s(h_l(x_i), h_l(x_j))        (0 when P is empty)
+ *   DR    = Σ_l w_l · DR_l                                   (w_l = layerWeights, default 1)
+ *   total = task loss + λ · DR                               (λ = the term weight)
+ *
+ * s is a similarity (see similarity.ts), so minimising DR pushes hidden features of different
+ * classes apart. The pairs are a mask (one-hot y·yᵀ), optionally capped at `maxPairs`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { check, ReglabError } from '../../core/errors.js';
+import type { RegularizationTerm, TermContext } from '../../train/term.js';
+import {
+  fusedActivationName,
+  sequentialLayers,
+  traceLayer,
+  type ForwardTrace,
+} from '../../train/trace.js';
+import { differentClassMask, maskedPairMean } from './pairs.js';
+import { pairwiseSimilarity, SIMILARITIES, type SimilarityKind } from './similarity.js';
+
+/** Options of {@link diversify}. */
+export interface DiversifyOptions {
+  /** λ, the weight of the term in the total loss. */
+  lambda: number;
+  /** s(h_i, h_j) (default `cosine`). */
+  similarity?: SimilarityKind;
+  /** Layers whose outputs are diversified (default: every hidden feature layer, see {@link featureLayerNames}). */
+  layers?: readonly string[];
+  /** w_l per layer, same order as `layers` (default all 1). */
+  layerWeights?: readonly number[];
+  /** RBF bandwidth τ (default: the layer width). */
+  tau?: number;
+  /** Margin m of the contrastive hinge (default 1). */
+  margin?: number;
+  /** Cap on the pairs per batch, drawn with the run's `Random` (default: all pairs). */
+  maxPairs?: number;
+  /** Name in logs (default `dr`); give two DR terms different names. */
+  name?: string;
+}
+
+/**
+ * The hidden layers whose outputs are features: dense/conv layers with a fused non-linear
+ * activation and `Activation` layers (the `act_k` after batch norm), never the output layer.
+ */
+export function featureLayerNames(model: tfl.LayersModel): string[] {
+  return sequentialLayers(model)
+    .slice(0, -1)
+    .filter(isFeatureLayer)
+    .map((layer) => layer.name);
+}
+
+function isFeatureLayer(layer: tfl.layers.Layer): boolean {
+  const className = layer.getClassName();
+  return (
+    className === 'Activation' ||
+    (['Dense', 'Conv2D'].includes(className) && fusedActivationName(layer) !== 'linear')
+  );
+}
+
+/** A layer output as `[n, features]`. */
+export function flattenFeatures(output: tf.Tensor): tf.Tensor2D {
+  return tf.reshape(output, [output.shape[0], -1]) as tf.Tensor2D;
+}
+
+/** The discriminative DR term (see the file comment). */
+export class DiversifyTerm implements RegularizationTerm {
+  readonly name: string;
+  readonly weight: number;
+  readonly similarity: SimilarityKind;
+  private layers?: readonly string[];
+  private layerWeights?: readonly number[];
+
+  constructor(private readonly options: DiversifyOptions) {
+    this.name = options.name ?? 'dr';
+    this.weight = options.lambda;
+    this.similarity = options.similarity ?? 'cosine';
+    check(
+      (SIMILARITIES as readonly string[]).includes(this.similarity),
+      `unknown DR similarity "${this.similarity}"`,
+      `use one of ${SIMILARITIES.join(', ')}`,
+    );
+    this.layers = options.layers;
+    this.layerWeights = options.layerWeights;
+  }
+
+  prepare(model: tfl.LayersModel): void {
+    const names = sequentialLayers(model).map((layer) => layer.name);
+    this.layers ??= featureLayerNames(model);
+    check(
+      this.layers.length > 0,
+      `model ${model.name} has no hidden feature layer for DR`,
+      'name the layers with layers: [...] (or @layer on the command line)',
+    );
+    for (const name of this.layers) {
+      check(
+        names.includes(name),
+        `DR layer "${name}" is not in model ${model.name}`,
+        `choose from ${names.join(', ')}`,
+      );
+    }
+    this.layerWeights ??= this.layers.map(() => 1);
+    check(
+      this.layerWeights.length === this.layers.length,
+      `DR has ${this.layerWeights.length} layer weights for ${this.layers.length} layers`,
+      'give one weight per layer, in the same order',
+    );
+  }
+
+  /** DR_l of one feature matrix with its pair mask. */
+  layerValue(features: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+    return tf.tidy(() => {
+      const similarity = pairwiseSimilarity(features, this.similarity, {
+        tau: this.options.tau,
+        margin: this.options.margin,
+      });
+      return maskedPairMean(similarity, mask);
+    });
+  }
+
+  compute({ trace, batch, rng }: TermContext): tf.Scalar {
+    const layers = this.resolvedLayers(trace);
+    return tf.tidy(() => {
+      const mask = differentClassMask(batch.y, this.options.maxPairs, rng);
+      const values = layers.map((name, l) =>
+        tf.mul(
+          this.layerValue(flattenFeatures(traceLayer(trace, name).output), mask),
+          this.layerWeights?.[l] ?? 1,
+        ),
+      );
+      return tf.addN(values) as tf.Scalar;
+    });
+  }
+
+  /** The layers, resolving the default when `prepare` was not called (a term used outside the trainer). */
+  private resolvedLayers(trace: ForwardTrace): readonly string[] {
+    if (this.layers) return this.layers;
+    const names = trace.layers
+      .slice(0, -1)
+      .filter((entry) => isFeatureLayer(entry.layer))
+      .map((entry) => entry.name);
+    if (names.length === 0)
+      throw new ReglabError(
+        'the traced model has no hidden feature layer for DR',
+        'name the layers with layers: [...]',
+      );
+    return names;
+  }
+
+  getConfig(): Record<string, unknown> {
+    const { lambda, ...rest } = this.options;
+    return {
+      name: this.name,
+      lambda,
+      ...rest,
+      similarity: this.similarity,
+      layers: this.layers,
+      layerWeights: this.layerWeights,
+    };
+  }
+}
+
+/** Creates a discriminative DR term (name `dr`). */
+export function diversify(options: DiversifyOptions): DiversifyTerm {
+  return new DiversifyTerm(options);
+}

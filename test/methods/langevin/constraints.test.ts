@@ -1,0 +1,200 @@
+/**
+ * Geometry of the constraints (Π idempotent, Π_M(M) = 0, initialisation onto the manifold),
+ * the rule matching and the spec parsers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../../support.js';
+import {
+  circle,
+  cosSin,
+  sphere,
+  orthogonal,
+  none,
+  parseConstraintSpec,
+  parseOptimizerSpec,
+  createLangevinOptimizer,
+  ruleMatches,
+  resolveConstraint,
+  ruleToSpec,
+  tallView,
+  UnderdampedLangevin,
+  OverdampedLangevin,
+  type Constraint,
+} from '../../../src/methods/langevin/index.js';
+
+await useBackend();
+
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+const maxAbs = (a: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0]);
+
+function checkProjection(k: Constraint, shape: number[], scale: number): void {
+  tf.tidy(() => {
+    const q = k.initialise(tf.randomNormal(shape, 0, scale, 'float32', 11));
+    assert.ok(k.residual(q).dataSync()[0] < 2e-6, `${k.spec()} ${shape}: initialised residual`);
+    const v = q.map((_, i) => tf.randomNormal(shape, 0, 1, 'float32', 20 + i));
+    const pv = k.tangent(q, v);
+    const ppv = k.tangent(q, pv);
+    pv.forEach((t, i) =>
+      assert.ok(
+        maxAbsDiff(ppv[i], t) < 1e-5 * Math.max(1, maxAbs(t)),
+        `${k.spec()} ${shape}: Π idempotent`,
+      ),
+    );
+    const pq = k.tangent(q, q);
+    pq.forEach((t) =>
+      assert.ok(maxAbs(t) < 1e-5 * Math.max(1, maxAbs(q[0])), `${k.spec()} ${shape}: Π_M(M) = 0`),
+    );
+  });
+}
+
+test('orthogonal: initialise, Π idempotent, Π_M(M) = 0 (tall, wide, conv)', () => {
+  for (const shape of [
+    [784, 100],
+    [64, 576],
+    [576, 64],
+    [3, 3, 16, 32],
+    [10, 10],
+  ])
+    checkProjection(orthogonal(), shape, 0.05);
+});
+
+test('orthogonal tangent vectors satisfy MᵀV + VᵀM = 0; wide kernels have MMᵀ = I', () => {
+  tf.tidy(() => {
+    const [m] = orthogonal().initialise(tf.randomNormal([64, 576], 0, 0.05, 'float32', 1));
+    assert.ok(maxAbsDiff(tf.matMul(m, tf.transpose(m)), tf.eye(64)) < 2e-6);
+    const [v] = orthogonal().tangent([m], [tf.randomNormal([64, 576], 0, 1, 'float32', 2)]);
+    const s = tf.matMul(v, tf.transpose(m));
+    assert.ok(maxAbs(tf.add(s, tf.transpose(s))) < 1e-4);
+    const x = tallView(m);
+    assert.deepEqual(x.shape, [576, 64]);
+  });
+});
+
+test('sphere and circle: initialise, Π idempotent, Π_q(q) = 0', () => {
+  checkProjection(sphere(1.5), [20, 7], 1);
+  checkProjection(sphere(0.5), [3, 3, 4, 6], 1);
+  checkProjection(circle(0.05), [30, 20], 0.1);
+});
+
+test('circle initialisation scales Glorot weights inside (−r, r) and sets ξ = √(r² − w²)', () => {
+  tf.tidy(() => {
+    const w = tf.randomUniform([784, 1000], -0.058, 0.058, 'float32', 3);
+    const [w2, xi] = circle(0.05).initialise(w);
+    assert.ok(maxAbs(w2) < 0.05);
+    assert.ok(tf.min(xi).dataSync()[0] > 0);
+    assert.ok(circle(0.05).residual([w2, xi]).dataSync()[0] < 1e-6);
+    const small = tf.randomUniform([10], -0.01, 0.01, 'float32', 4);
+    assert.equal(
+      maxAbsDiff(circle(0.05).initialise(small)[0], small),
+      0,
+      'weights already inside are kept',
+    );
+  });
+});
+
+test('cosSin (polynomial cos/sin of the circle rotation) matches Math.cos/Math.sin, small and large angles', () => {
+  for (const scale of [0.01, 0.5, 3, 40]) {
+    tf.tidy(() => {
+      const alpha = tf.randomUniform([2000], -scale, scale, 'float32', 5);
+      const [c, s] = cosSin(alpha);
+      const a = alpha.dataSync();
+      const cd = c.dataSync();
+      const sd = s.dataSync();
+      let worst = 0;
+      a.forEach(
+        (x, i) =>
+          (worst = Math.max(worst, Math.abs(cd[i] - Math.cos(x)), Math.abs(sd[i] - Math.sin(x)))),
+      );
+      // float32: ~1e-7 for |α| ≤ ½; each double-angle step roughly doubles the rounding error
+      assert.ok(worst < 2e-7 * Math.max(1, 2 * scale), `|α| ≤ ${scale}: max error ${worst}`);
+    });
+  }
+});
+
+test('rules: layer names select kernels, regexes anything, first match wins, default none', () => {
+  assert.ok(ruleMatches('dense_1', 'dense_1/kernel'));
+  assert.ok(ruleMatches('dense_1', 'dense_1/kernel_3'));
+  assert.ok(!ruleMatches('dense_1', 'dense_1/bias'));
+  assert.ok(!ruleMatches('dense_1', 'dense_11/kernel'));
+  assert.ok(ruleMatches('*', 'conv2d_4/kernel'));
+  assert.ok(!ruleMatches('*', 'batch_norm/gamma'));
+  assert.ok(ruleMatches('dense_1/bias', 'dense_1/bias'));
+  assert.ok(ruleMatches(/bias/, 'dense_1/bias'));
+  const rules = parseConstraintSpec('none@conv_1,orthogonal@*');
+  assert.equal(resolveConstraint(rules, 'conv_1/kernel').kind, 'none');
+  assert.equal(resolveConstraint(rules, 'conv_2/kernel').kind, 'orthogonal');
+  assert.equal(resolveConstraint(rules, 'conv_2/bias').kind, 'none');
+  assert.equal(none().spec(), 'none');
+});
+
+test('parseConstraintSpec reads rules and round-trips through ruleToSpec', () => {
+  const rules = parseConstraintSpec([
+    'circle:0.05@dense_1,circle:0.1@dense_2',
+    'sphere:1@/dense_\\d+\\/kernel/i',
+    'orthogonal',
+  ]);
+  assert.deepEqual(rules.map(ruleToSpec), [
+    'circle:0.05@dense_1',
+    'circle:0.1@dense_2',
+    'sphere:1@/dense_\\d+\\/kernel/i',
+    'orthogonal@*',
+  ]);
+  assert.deepEqual(
+    parseConstraintSpec(rules.map(ruleToSpec)).map(ruleToSpec),
+    rules.map(ruleToSpec),
+  );
+});
+
+test('parseConstraintSpec: clear errors for bad syntax', () => {
+  for (const [spec, fragment] of [
+    ['circle@dense_1', 'positive radius'],
+    ['circle:-1@dense_1', 'positive radius'],
+    ['circle:abc', 'positive radius'],
+    ['orthogonal:2@dense_1', 'takes no argument'],
+    ['box:1@dense_1', 'unknown constraint'],
+    ['circle:0.05@', 'empty target'],
+    ['circle:0.1@/dense(/', 'bad regular expression'],
+  ]) {
+    assert.throws(
+      () => parseConstraintSpec(spec),
+      (e: Error) => e.name === 'ReglabError' && e.message.includes(fragment),
+      spec,
+    );
+  }
+});
+
+test('parseOptimizerSpec and createLangevinOptimizer', () => {
+  assert.deepEqual(parseOptimizerSpec('cola-ud:h=0.3,gamma=1,tau=0'), {
+    kind: 'underdamped',
+    options: { h: 0.3, gamma: 1, tau: 0 },
+  });
+  assert.deepEqual(parseOptimizerSpec('sgld:h=0.01,tau=1e-4,seed=3'), {
+    kind: 'overdamped',
+    options: { h: 0.01, tau: 1e-4, seed: 3 },
+  });
+  const ud = createLangevinOptimizer('cola-ud:lr=0.1,momentum=0.9', 'circle:0.05@dense_1');
+  assert.ok(ud instanceof UnderdampedLangevin);
+  assert.ok(Math.abs((ud.h * ud.h * (1 + ud.c)) / 2 - 0.1) < 1e-12);
+  assert.equal(ud.constraintOf('dense_1/kernel').kind, 'circle');
+  assert.ok(createLangevinOptimizer('cola-od:h=0.1') instanceof OverdampedLangevin);
+  for (const [spec, fragment] of [
+    ['adam:lr=0.1', 'unknown Langevin optimizer'],
+    ['cola-ud:h=0.3,gama=1', 'unknown key "gama"'],
+    ['cola-ud:h=abc', 'not a number'],
+    ['cola-ud:h=0.3,h=0.2', 'given twice'],
+    ['cola-ud:h', 'not key=value'],
+    ['cola-ud:gamma=1', 'needs h'],
+    ['cola-od:momentum=0.9', 'unknown key'],
+  ]) {
+    assert.throws(
+      () => parseOptimizerSpec(spec),
+      (e: Error) => e.name === 'ReglabError' && e.message.includes(fragment),
+      spec,
+    );
+  }
+  assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3,lr=0.1'), /either \{lr, momentum\}/);
+  assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3,tau=-1'), /tau/);
+});
