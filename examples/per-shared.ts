@@ -9,8 +9,8 @@ import { selectBackend } from '../src/backend/index.js';
 import { Random } from '../src/core/random.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { buildModel, type ActivationName } from '../src/models/zoo.js';
-import { activationStats, termFactories } from '../src/methods/per/index.js';
-import { parseTermSpec } from '../src/train/term-spec.js';
+import { activationStats } from '../src/methods/per/index.js';
+import { builtinRegistries } from '../src/registry.js';
 import { Trainer } from '../src/train/trainer.js';
 
 /** wasm with reglab's kernel fixes when it loads, else cpu (REGLAB_BACKEND overrides). */
@@ -59,9 +59,7 @@ export async function runOnce(
     activation: config.activation,
   });
   const terms =
-    config.reg === 'none'
-      ? []
-      : [termFactories[parseTermSpec(config.reg).name].create(parseTermSpec(config.reg), { rng })];
+    config.reg === 'none' ? [] : [builtinRegistries().terms.create(config.reg, { rng })];
   const monitors = [activationStats({ slices: config.monitorSlices ?? 64, seed: config.seed })];
   const trainer = new Trainer({
     model,

@@ -18,7 +18,6 @@
  * `rbm`, `langevin`) so their names never collide. Importing this module also registers every
  * method with the CLI spec registries (`createTerm('racecar:1e-5', …)`).
  */
-import './methods.js';
 
 export * from './core/errors.js';
 export * from './core/random.js';
@@ -32,7 +31,8 @@ export * from './train/trainer.js';
 export * from './train/checkpoint.js';
 export * from './core/fs.js';
 export * from './train/optimizers.js';
-export * from './train/term-spec.js';
+export * from './core/spec.js';
+export * from './registry.js';
 export * from './lab/run.js';
 export * from './lab/matrix.js';
 export * from './lab/results.js';

@@ -4,7 +4,6 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ReglabError } from '../core/errors.js';
-import '../methods.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerCompareCommand } from './commands/compare.js';

@@ -7,7 +7,9 @@ import { BACKEND_NAMES, type BackendName } from '../backend/select.js';
 import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { SAMPLINGS } from '../data/raw.js';
-import { RUN_DEFAULTS, type RunConfig } from '../lab/run.js';
+import { type RunConfig } from '../lab/run-config.js';
+import { RUN_DEFAULTS } from '../lab/run-config.js';
+import type { Registries } from '../registry.js';
 
 /** Parses a positive integer flag value. */
 export function positiveInt(value: string): number {
@@ -30,6 +32,14 @@ export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0)
     throw new InvalidArgumentError(`"${value}" is not a positive number.`);
+  return n;
+}
+
+/** Parses a number in [0, 1]. */
+export function unitInterval(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`"${value}" is not a number in [0, 1].`);
   return n;
 }
 
@@ -97,11 +107,15 @@ export function addTrainingOptions(
     .option('--batch-size <n>', 'batch size', positiveInt, RUN_DEFAULTS.batchSize)
     .option(
       '--optimizer <spec>',
-      'sgd | momentum | adam | rmsprop | cola-od:… | cola-ud:… (listed below)',
+      'sgd | momentum | adam | rmsprop | cola-ud:h=…:gamma=…:tau=… | cola-od:h=…:tau=… (listed below)',
       RUN_DEFAULTS.optimizer,
     )
-    .option('--lr <x>', 'learning rate', positiveNumber, RUN_DEFAULTS.lr)
-    .option('--momentum <x>', 'momentum (momentum optimizer)', Number, RUN_DEFAULTS.momentum)
+    .option(
+      '--lr <x>',
+      'learning rate of sgd, momentum, adam, rmsprop (default 1e-3; the Langevin optimizers take h= in their spec)',
+      positiveNumber,
+    )
+    .option('--momentum <x>', 'momentum of the momentum optimizer (default 0.9)', unitInterval)
     .option(
       '--constraint <spec>',
       'weight constraint for constrained optimizers, e.g. circle:0.05@dense_1 (repeatable)',
@@ -149,7 +163,6 @@ const RUN_FLAG_KEYS = [
  */
 export interface TrainingFlags extends Pick<RunConfig, (typeof RUN_FLAG_KEYS)[number]> {
   activation: ActivationName;
-  momentum: number;
   constraint: string[];
   reg: string[];
   track: string[];
@@ -168,4 +181,15 @@ export function runConfigFromFlags(flags: TrainingFlags): RunConfig {
     (typeof RUN_FLAG_KEYS)[number]
   >;
   return { ...shared, constraints: flags.constraint, regs: flags.reg, track };
+}
+
+/** The `--help` text listing every term, monitor and optimizer spec. */
+export function registryHelp(registries: Registries): string {
+  const section = (title: string, lines: string[]) => `\n${title}:\n  ${lines.join('\n  ')}\n`;
+  return (
+    section('Regularization terms (--reg, repeatable)', registries.terms.usage()) +
+    section('Monitors (--track, repeatable)', registries.monitors.usage()) +
+    section('Optimizers (--optimizer)', registries.optimizers.usage()) +
+    "\nSpecs: name(:word | :key=value | :number)*(@target,…); a term's number is its weight λ.\n"
+  );
 }

@@ -11,14 +11,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../backend/select.js';
 import { ReglabError } from '../core/errors.js';
-import { Random } from '../core/random.js';
-import '../methods.js';
-import { readResult, type RunResult } from './run.js';
-import { createTerm } from '../train/term-spec.js';
+import { builtinRegistries, type Registries } from '../registry.js';
+import { canonicalRunConfig } from './run-config.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { expandMatrix, type ExperimentConfig, type RunCell } from './matrix.js';
 import { resultsTable, type CellOutcome, type ResultsTable } from './results.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
+import { type RunResult } from './run-config.js';
+import { readResult } from './run-folder.js';
 
 export interface CompareOptions {
   /** Experiment folder: `experiment.json`, one folder per run, `results.*`. */
@@ -27,6 +27,8 @@ export interface CompareOptions {
   /** Parallel runs (default: the number of cores). */
   workers?: number;
   log?: (line: string) => void;
+  /** The factories specs are built from (default {@link builtinRegistries}). */
+  registries?: Registries;
 }
 
 export interface CompareOutcome {
@@ -36,18 +38,42 @@ export interface CompareOutcome {
   failed: CellOutcome[];
 }
 
+/** The format `experiment.json` is written in (2: canonical specs, see lab/run-folder.ts). */
+export const EXPERIMENT_FORMAT = 2;
+
 /** Saves the experiment, refusing a folder that holds a different one. */
 async function claimFolder(out: string, experiment: ExperimentConfig): Promise<void> {
   const file = path.join(out, 'experiment.json');
   const previous = await fs.readFile(file, 'utf8').catch(() => undefined);
-  const text = JSON.stringify(experiment, null, 2);
+  const text = JSON.stringify({ format: EXPERIMENT_FORMAT, ...experiment }, null, 2);
   if (previous !== undefined && previous !== text) {
+    const old = !/"format"/.test(previous);
     throw new ReglabError(
-      `${out} holds a different experiment (experiment.json differs)`,
-      'choose another --out, or delete the folder',
+      `${out} holds a different experiment (experiment.json differs${old ? '; it was written by an older reglab, format 1, whose racecar default started from the probabilities' : ''})`,
+      old
+        ? 'its results still read with `reglab report`; run the new experiment in another --out'
+        : 'choose another --out, or delete the folder',
     );
   }
   await writeFileAtomic(file, text);
+}
+
+/**
+ * The experiment with every method's term specs canonical (core/spec.ts), so `racecar:1e-5` and
+ * `racecar:sum:1e-5` are one method, and every cell's config checked before any work starts.
+ */
+export function canonicalExperiment(
+  experiment: ExperimentConfig,
+  registries: Registries = builtinRegistries(),
+): ExperimentConfig {
+  const methods = experiment.methods.map((method) => {
+    const regs = method.regs.map((spec) => registries.terms.canonical(spec));
+    const relabel = method.label === method.regs.join('+') || method.label === 'std';
+    return { ...method, regs, label: relabel ? regs.join('+') || 'std' : method.label };
+  });
+  const canonical = { ...experiment, methods };
+  for (const cell of expandMatrix(canonical)) canonicalRunConfig(cell.config, registries);
+  return JSON.parse(JSON.stringify(canonical)) as ExperimentConfig;
 }
 
 const workerFile = new URL(
@@ -110,8 +136,8 @@ export async function compare(
   options: CompareOptions,
 ): Promise<CompareOutcome> {
   const log = options.log ?? console.log;
+  experiment = canonicalExperiment(experiment, options.registries);
   const cells = expandMatrix(experiment);
-  checkTerms(cells);
   await claimFolder(options.out, experiment);
   const workers = options.workers ?? availableParallelism();
   let finished = 0;
@@ -135,13 +161,6 @@ export async function compare(
   const table = resultsTable(outcomes, experiment);
   await writeResults(options.out, outcomes, table);
   return { cells: outcomes, table, failed: outcomes.filter((o) => o.status === 'failed') };
-}
-
-/** Creates every cell's terms once in the parent, so a typo fails before any worker starts. */
-function checkTerms(cells: RunCell[]): void {
-  const rng = new Random(0);
-  for (const spec of new Set(cells.flatMap((cell) => cell.config.regs ?? [])))
-    createTerm(spec, { rng });
 }
 
 async function trainCell(

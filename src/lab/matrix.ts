@@ -3,12 +3,13 @@
  * followed by a transfer fine-tune that starts from the cell's final weights.
  *
  * A method is `std` (no term) or one or more term specs joined with `+`
- * (`racecar:1e-5`, `per:1e-4+l2act:1e-5`), optionally with its own optimizer
- * (`cola-ud:h=0.3,gamma=1,tau=0!circle:0.05@dense_1` is written in a config file instead).
- * A `|` inside the weight expands a grid: `racecar:1e-6|1e-5` is two methods.
+ * (`racecar:1e-5`, `per:1e-4+l2act:1e-5`); a method with its own optimizer and constraints
+ * is written as an object in an experiment file. A `|` inside any value expands a grid:
+ * `racecar:1e-6|1e-5` is two methods, `racecar:sum|mean:1e-5` too.
  */
 import { ReglabError } from '../core/errors.js';
-import type { RunConfig } from './run.js';
+import { expandGrid } from '../core/spec.js';
+import type { RunConfig } from './run-config.js';
 
 /** One method of a matrix. */
 export interface MethodSpec {
@@ -47,8 +48,9 @@ export interface RunCell {
 }
 
 /**
- * Splits `--methods std,ort:0.1,dr:cosine:1e-2@dense_1,dense_2` on commas, keeping a layer list
- * after `@` with its spec (a part without `:` that is not `std` continues the previous spec).
+ * Splits the first wave's `--methods std,ort:0.1,dr:cosine:1e-2@dense_1,dense_2` on commas,
+ * keeping a layer list after `@` with its spec (a part without `:` that is not `std` continues
+ * the previous spec). Deprecated: repeat `--method` instead.
  */
 export function splitMethodList(text: string): string[] {
   const parts: string[] = [];
@@ -67,35 +69,24 @@ export function splitMethodList(text: string): string[] {
   return parts;
 }
 
-/** Expands `name:opt:w1|w2@layers` into one spec per weight. */
-function expandGrid(spec: string): string[] {
-  const [body, layers] = spec.split('@', 2);
-  const at = body.lastIndexOf(':');
-  if (at < 0 || !body.slice(at + 1).includes('|')) return [spec];
-  const suffix = layers === undefined ? '' : `@${layers}`;
-  return body
-    .slice(at + 1)
-    .split('|')
-    .map((weight) => `${body.slice(0, at)}:${weight}${suffix}`);
-}
-
-/** Parses one method text (`std`, `racecar:1e-5`, `per:1e-4+l2act:1e-5`, grids) into methods. */
+/**
+ * Parses one method text (`std`, `racecar:1e-5`, `per:1e-4+l2act:1e-5`) into its methods: a
+ * `|` grid in any value of any term (core/spec.ts `expandGrid`) gives one method per
+ * combination, the terms' grids crossed in order.
+ */
 export function parseMethod(text: string): MethodSpec[] {
-  if (text === 'std') return [{ label: 'std', regs: [] }];
+  if (text.trim() === 'std') return [{ label: 'std', regs: [] }];
   const terms = text.split('+').map((part) => part.trim());
-  if (terms.some((term) => !term.includes(':'))) {
+  if (terms.some((term) => term === '' || term === 'std')) {
     throw new ReglabError(
       `bad method "${text}"`,
       'write std, or term specs like racecar:1e-5 joined with +',
     );
   }
-  // A grid may sit in one term only; the others stay fixed.
-  const gridIndex = terms.findIndex((term) => expandGrid(term).length > 1);
-  if (gridIndex < 0) return [{ label: text, regs: terms }];
-  return expandGrid(terms[gridIndex]).map((expanded) => {
-    const regs = terms.map((term, k) => (k === gridIndex ? expanded : term));
-    return { label: regs.join('+'), regs };
-  });
+  let combinations: string[][] = [[]];
+  for (const term of terms)
+    combinations = combinations.flatMap((head) => expandGrid(term).map((t) => [...head, t]));
+  return combinations.map((regs) => ({ label: regs.join('+'), regs }));
 }
 
 /** Folder-safe form of a label. */

@@ -10,67 +10,19 @@
  *
  * `reglab train`, `reglab compare` and `reglab demo` all go through {@link trainRun}.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import { Random } from '../core/random.js';
-import { loadDataset } from '../data/registry.js';
 import type { DataSplit } from '../data/dataset.js';
-import type { Sampling } from '../data/raw.js';
-import { type ActivationName } from '../models/zoo.js';
-import { pathExists, readJson, writeFileAtomic } from '../core/fs.js';
-import { createOptimizer } from '../train/optimizers.js';
-import { createTerm, monitorRegistry, parseTermSpec } from '../train/term-spec.js';
+import { builtinRegistries, type Registries } from '../registry.js';
+import { canonicalRunConfig, loadRunData, type RunConfig, type RunResult } from './run-config.js';
+import { readMetrics, writeMetrics, writeResult, writeRunConfig } from './run-folder.js';
 import { Trainer, type EpochMetrics, type TrainerCallbacks } from '../train/trainer.js';
 import { fileSystemHandler } from '../models/io.js';
 import { loadModel } from '../models/io.js';
 import { createModel } from '../models/io.js';
-
-/** Everything that defines a run; what `config.json` holds. */
-export interface RunConfig {
-  dataset: string;
-  dataDir?: string;
-  trainSize?: number;
-  testSize?: number;
-  /** How subsets are picked: `first` (default), `random` or `stratified` (seeded). */
-  sampling?: Sampling;
-  rawPixels?: boolean;
-  /** Transfer variant, e.g. `rotate:45`. */
-  transfer?: string;
-  /** Zoo spec or path of a model.json. */
-  model: string;
-  activation?: ActivationName;
-  batchNorm?: boolean;
-  /** Run folder (or model.json) whose weights initialise the model (transfer, pretraining). */
-  init?: string;
-  epochs: number;
-  batchSize: number;
-  optimizer: string;
-  lr: number;
-  momentum?: number;
-  /** Constraint specs for constrained optimizers. */
-  constraints?: string[];
-  /** Regularization term specs, e.g. `racecar:1e-5`. */
-  regs?: string[];
-  /** Monitor specs, e.g. `activations`. */
-  track?: string[];
-  seed: number;
-  /** Samples of the held-out set that monitors see. */
-  monitorSamples?: number;
-}
-
-/** What a finished run reports (`result.json`). */
-export interface RunResult {
-  testLoss: number;
-  testAccuracy: number;
-  trainAccuracy: number;
-  epochs: number;
-  seconds: number;
-  backend: string;
-  history: EpochMetrics[];
-}
 
 export interface RunHooks {
   /** Receives progress lines. */
@@ -81,30 +33,8 @@ export interface RunHooks {
   data?: DataSplit;
   /** Called with the trainer once it exists (snapshots need the model). */
   onTrainer?: (trainer: Trainer, data: DataSplit) => void;
-}
-
-/** Default values of optional config fields. */
-export const RUN_DEFAULTS = {
-  batchSize: 128,
-  optimizer: 'adam',
-  lr: 1e-3,
-  momentum: 0.9,
-  epochs: 5,
-  seed: 1,
-} as const;
-
-/** Loads the data a config names. */
-export function loadRunData(config: RunConfig): DataSplit {
-  return loadDataset({
-    dataset: config.dataset,
-    dataDir: config.dataDir,
-    trainSize: config.trainSize,
-    testSize: config.testSize,
-    sampling: config.sampling,
-    rawPixels: config.rawPixels,
-    transfer: config.transfer,
-    seed: config.seed,
-  });
+  /** The factories specs are built from (default {@link builtinRegistries}). */
+  registries?: Registries;
 }
 
 async function initialModel(
@@ -150,6 +80,8 @@ export async function trainRun(
   hooks: RunHooks = {},
 ): Promise<RunResult> {
   const started = performance.now();
+  const registries = hooks.registries ?? builtinRegistries();
+  config = canonicalRunConfig(config, registries);
   const rng = new Random(config.seed);
   const data = hooks.data ?? loadRunData(config);
   // Streams by purpose, derived from the seed alone: the same seed gives every method the same
@@ -158,19 +90,15 @@ export async function trainRun(
   const context = { rng: rng.derive('setup') };
   const trainer = new Trainer({
     model,
-    optimizer: createOptimizer({
-      spec: config.optimizer,
+    optimizer: registries.optimizers.create(config.optimizer, {
       learningRate: config.lr,
-      momentum: config.momentum ?? RUN_DEFAULTS.momentum,
+      momentum: config.momentum,
       constraints: config.constraints ?? [],
       model,
       rng: rng.derive('optimizer'),
     }),
-    terms: (config.regs ?? []).map((spec) => createTerm(spec, context)),
-    monitors: (config.track ?? []).map((text) => {
-      const spec = parseTermSpec(text.includes(':') ? text : `${text}:0`);
-      return monitorRegistry.get(spec.name).create(spec, context);
-    }),
+    terms: (config.regs ?? []).map((spec) => registries.terms.create(spec, context)),
+    monitors: (config.track ?? []).map((spec) => registries.monitors.create(spec, context)),
     rng,
     callbacks: withMetricsFile(out, hooks.callbacks),
   });
@@ -195,36 +123,10 @@ export async function trainRun(
   };
   if (out) {
     await model.save(fileSystemHandler(out));
-    await writeFileAtomic(path.join(out, 'result.json'), JSON.stringify(result, null, 2));
+    await writeResult(out, result);
   }
   model.dispose();
   return result;
-}
-
-/**
- * Writes `config.json`, refusing to mix two runs in one folder: a folder that already holds a
- * different config (another model, seed, term, …) is an error, not a silent resume.
- */
-async function writeRunConfig(out: string, config: RunConfig): Promise<void> {
-  const file = path.join(out, 'config.json');
-  const previous = await fs.readFile(file, 'utf8').then(
-    (text) => JSON.parse(text) as RunConfig & { backend?: string },
-    () => undefined,
-  );
-  const canonical = (c: RunConfig) =>
-    JSON.stringify(
-      c,
-      Object.keys(c)
-        .filter((k) => k !== 'backend')
-        .sort(),
-    );
-  if (previous && canonical(previous) !== canonical(JSON.parse(JSON.stringify(config)))) {
-    throw new ReglabError(
-      `run folder ${out} holds a different run (its config.json differs)`,
-      'choose another --out, or delete the folder to start afresh',
-    );
-  }
-  await writeFileAtomic(file, JSON.stringify({ ...config, backend: tf.getBackend() }, null, 2));
 }
 
 /** Adds the `metrics.jsonl` writer (rewritten whole each epoch, so a resume stays consistent). */
@@ -240,31 +142,8 @@ function withMetricsFile(
       history.push(metrics);
       const previous = await readMetrics(out);
       const merged = [...previous.filter((m) => m.epoch < history[0].epoch), ...history];
-      await writeFileAtomic(
-        path.join(out, 'metrics.jsonl'),
-        merged.map((m) => JSON.stringify(m)).join('\n') + '\n',
-      );
+      await writeMetrics(out, merged);
       return callbacks.onEpochEnd?.(metrics);
     },
   };
-}
-
-/** The epoch metrics of a run folder (empty when it has none yet). */
-export async function readMetrics(out: string): Promise<EpochMetrics[]> {
-  const text = await fs.readFile(path.join(out, 'metrics.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as EpochMetrics);
-}
-
-/** The result of a finished run folder, or undefined when it has not finished. */
-export async function readResult(out: string): Promise<RunResult | undefined> {
-  const file = path.join(out, 'result.json');
-  return (await pathExists(file)) ? readJson<RunResult>(file) : undefined;
-}
-
-/** The config of a run folder. */
-export async function readRunConfig(out: string): Promise<RunConfig> {
-  return readJson<RunConfig>(path.join(out, 'config.json'));
 }

@@ -4,8 +4,9 @@
  * per run keeps runs isolated (a crash or a leak cannot touch the others) and single-threaded.
  */
 import { selectBackend, type BackendName } from '../backend/select.js';
-import '../methods.js';
-import { trainRun, type RunConfig, type RunResult } from './run.js';
+import { trainRun } from './run.js';
+import { type RunConfig } from './run-config.js';
+import { type RunResult } from './run-config.js';
 
 /** What the parent asks for. */
 export interface WorkerRequest {

@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../core/random.js';
-import type { Monitor, TermContext } from '../train/term.js';
+import type { Monitor, MonitorFactory, TermContext } from '../train/term.js';
+import { selectionOf, selectionOptions } from '../methods/per/factories.js';
 import { ActivationSelector, type ActivationSelection } from '../methods/per/activation-sites.js';
 import { fastNormalTensor } from '../core/fast-normal.js';
 import { wasserstein1Empirical, wasserstein1ToNormal } from '../analysis/stats.js';
@@ -111,13 +112,29 @@ export class ActivationStatsMonitor implements Monitor {
     });
     return out;
   }
-
-  getConfig(): Record<string, unknown> {
-    return { name: this.name, slices: this.slices, seed: this.seed, ...this.selector.getConfig() };
-  }
 }
 
 /** `activationStats({slices: 64})`: per-layer mean, variance and sliced W1 to N(0, I). */
 export function activationStats(options: ActivationStatsOptions = {}): ActivationStatsMonitor {
   return new ActivationStatsMonitor(options);
 }
+
+/** `--track activations[:pre][:channels][:slices=64][:seed=0][@layers]`. */
+export const activationStatsFactory: MonitorFactory = {
+  schema: {
+    name: 'activations',
+    summary: 'per-layer activation mean, variance and sliced W1 to N(0, I)',
+    options: {
+      ...selectionOptions(),
+      slices: { type: 'number', integer: true, min: 1, default: 64 },
+      seed: { type: 'number', integer: true, min: 0, default: 0 },
+    },
+    targets: { name: 'layers' },
+  },
+  create: (spec) =>
+    activationStats({
+      slices: spec.options.slices as number,
+      seed: spec.options.seed as number,
+      ...selectionOf(spec),
+    }),
+};

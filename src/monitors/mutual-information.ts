@@ -19,15 +19,10 @@
  * tracking MI never changes training.
  */
 import { ReglabError } from '../core/errors.js';
-import type { Monitor, TermContext } from '../train/term.js';
+import type { Monitor, MonitorFactory, TermContext } from '../train/term.js';
 import type { LayerTrace } from '../train/trace.js';
 import { fusedActivationName } from '../train/trace.js';
-import {
-  choiceParam,
-  numberParam,
-  type MonitorFactory,
-  type TermSpec,
-} from '../train/term-spec.js';
+import type { SpecSchema } from '../core/spec.js';
 import {
   DEFAULT_BINS,
   DEFAULT_NOISE_VARIANCE,
@@ -124,16 +119,6 @@ export class MutualInformationMonitor implements Monitor {
     }
     return out;
   }
-
-  getConfig(): Record<string, unknown> {
-    return {
-      name: this.name,
-      estimator: this.estimator,
-      bins: this.bins,
-      noiseVariance: this.noiseVariance,
-      layers: this.layers,
-    };
-  }
 }
 
 /** `mutualInformationMonitor({estimator: 'kde'})`: I(X;T) and I(T;Y) per block, every epoch. */
@@ -143,32 +128,26 @@ export function mutualInformationMonitor(
   return new MutualInformationMonitor(options);
 }
 
-const KNOWN_KEYS = ['estimator', 'bins', 'noise'];
-
-function checkOptions(spec: TermSpec): void {
-  const unknownWord = spec.words.find((word) => word !== 'binning' && word !== 'kde');
-  const unknownKey = Object.keys(spec.params).find((key) => !KNOWN_KEYS.includes(key));
-  if (unknownWord ?? unknownKey) {
-    throw new ReglabError(
-      `mi: unknown option "${unknownWord ?? unknownKey}" in "${spec.text}"`,
-      'write mi[:binning|kde][:bins=30][:noise=1e-3]:0[@dense_1,…]',
-    );
-  }
-}
-
-/** `--track mi[:binning|kde][:bins=30][:noise=1e-3][@blocks]` (the trainer's CLI appends the weight `:0`). */
-export const monitorFactories: Record<string, MonitorFactory> = {
-  mi: {
-    usage:
-      'mi[:binning|kde][:bins=30][:noise=1e-3]:0[@layers]  I(X;T) and I(T;Y) in bits per block (information plane)',
-    create(spec) {
-      checkOptions(spec);
-      return mutualInformationMonitor({
-        estimator: choiceParam(spec, 'estimator', ['binning', 'kde'] as const, 'binning'),
-        bins: numberParam(spec, 'bins', DEFAULT_BINS),
-        noiseVariance: numberParam(spec, 'noise', DEFAULT_NOISE_VARIANCE),
-        layers: spec.layers,
-      });
-    },
+/** The schema of `--track mi…`. */
+export const MUTUAL_INFORMATION_SCHEMA: SpecSchema = {
+  name: 'mi',
+  summary: 'I(X;T) and I(T;Y) in bits per block (information plane)',
+  options: {
+    estimator: { type: 'choice', values: ['binning', 'kde'], default: 'binning' },
+    bins: { type: 'number', integer: true, min: 2, default: DEFAULT_BINS },
+    noise: { type: 'number', above: 0, default: DEFAULT_NOISE_VARIANCE },
   },
+  targets: { name: 'blocks' },
+};
+
+/** `--track mi[:binning|kde][:bins=30][:noise=1e-3][@blocks]`. */
+export const mutualInformationFactory: MonitorFactory = {
+  schema: MUTUAL_INFORMATION_SCHEMA,
+  create: ({ options, targets }) =>
+    mutualInformationMonitor({
+      estimator: options.estimator as 'binning' | 'kde',
+      bins: options.bins as number,
+      noiseVariance: options.noise as number,
+      layers: targets,
+    }),
 };

@@ -8,8 +8,11 @@ import { ReglabError } from '../core/errors.js';
 import { expandMatrix, type ExperimentConfig } from '../lab/matrix.js';
 import { resultsTable, type CellOutcome, type ResultsTable } from '../lab/results.js';
 import { pathExists, readJson } from '../core/fs.js';
-import { readMetrics, readResult, readRunConfig, type RunConfig } from '../lab/run.js';
 import type { EpochMetrics } from '../train/trainer.js';
+import { type RunConfig } from '../lab/run-config.js';
+import { readMetrics } from '../lab/run-folder.js';
+import { readResult } from '../lab/run-folder.js';
+import { readRunConfig } from '../lab/run-folder.js';
 
 /** One run of the report. */
 export interface ReportRun {

@@ -7,7 +7,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { reconstruct as racecarReconstruct } from '../methods/racecar/index.js';
-import { loadRunData } from '../lab/run.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { collectReportInput, representativeRuns, type ReportInput } from './collect.js';
 import {
@@ -23,6 +22,7 @@ import {
 } from './figures.js';
 import { reportHtml, reportMarkdown, type ReportContent } from './writers.js';
 import { loadModel } from '../models/io.js';
+import { loadRunData } from '../lab/run-config.js';
 
 export * from './charts.js';
 export * from './collect.js';

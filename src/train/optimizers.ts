@@ -1,91 +1,138 @@
 /**
- * Optimizers by name, for the CLI and experiment configs: the TF.js built-ins, plus whatever
- * other modules register (reglab's constrained Langevin optimizers register themselves).
+ * Optimizer factories: the TF.js built-ins by spec (`sgd`, `momentum`, `adam:beta2=0.99`,
+ * `rmsprop`), in the one spec grammar (core/spec.ts). Other modules contribute theirs (the
+ * constrained Langevin optimizers, methods/langevin/factories.ts); src/registry.ts lists them all.
+ *
+ * The learning rate and momentum of the built-ins come from the run (`--lr`, `--momentum`);
+ * {@link OPTIMIZER_DEFAULTS} fills them when the run leaves them out.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
+import type { Factory, Spec, SpecSchema } from '../core/spec.js';
 
-/** Everything an optimizer factory may use. */
-export interface OptimizerRequest {
-  /** The spec as written, e.g. `adam`, `momentum`, `cola-ud:h=0.3,gamma=1,tau=0`. */
-  spec: string;
-  /** Learning rate (`--lr`), for optimizers that take one. */
-  learningRate: number;
-  /** Momentum (`--momentum`), for optimizers that take one. */
-  momentum: number;
+/** Everything an optimizer factory may use besides its spec. */
+export interface OptimizerContext {
+  /** The run's learning rate (`--lr`), when it sets one. */
+  readonly learningRate?: number;
+  /** The run's momentum (`--momentum`), when it sets one. */
+  readonly momentum?: number;
   /** Per-variable constraint specs (`--constraint circle:0.05@dense_1`). */
-  constraints: string[];
+  readonly constraints: readonly string[];
   /** The model, so constraint rules can be resolved against its variables. */
-  model: tfl.LayersModel;
-  rng: Random;
+  readonly model: tfl.LayersModel;
+  readonly rng: Random;
 }
 
-/** Builds an optimizer from a request. */
-export interface OptimizerFactory {
-  readonly usage: string;
-  create(request: OptimizerRequest): tf.Optimizer;
+/** Builds an optimizer from its spec. */
+export type OptimizerFactory = Factory<tf.Optimizer, OptimizerContext>;
+
+/** The learning rate and momentum the built-ins use when the run sets none. */
+export const OPTIMIZER_DEFAULTS = { learningRate: 1e-3, momentum: 0.9 } as const;
+
+/** Which run settings a built-in optimizer reads. */
+const READS: Readonly<Record<string, { momentum: boolean }>> = {
+  sgd: { momentum: false },
+  momentum: { momentum: true },
+  adam: { momentum: false },
+  rmsprop: { momentum: false },
+};
+
+/** Whether the optimizer `name` takes the run's `--momentum` (only `momentum` does). */
+export function readsMomentum(name: string): boolean {
+  return READS[name]?.momentum ?? false;
 }
 
-const factories = new Map<string, OptimizerFactory>();
-
-/** Registers an optimizer under the first `:`-part of its spec. */
-export function registerOptimizer(name: string, factory: OptimizerFactory): void {
-  factories.set(name, factory);
+/** Whether `name` is a TF.js built-in that takes its learning rate from the run. */
+export function readsLearningRate(name: string): boolean {
+  return name in READS;
 }
 
 function builtIn(
-  usage: string,
-  make: (request: OptimizerRequest) => tf.Optimizer,
+  schema: SpecSchema,
+  make: (spec: Spec, lr: number, momentum: number) => tf.Optimizer,
 ): OptimizerFactory {
   return {
-    usage,
-    create(request) {
-      if (request.constraints.length > 0) {
+    schema,
+    create(spec, context) {
+      if (context.constraints.length > 0) {
         throw new ReglabError(
-          `optimizer ${request.spec} cannot keep weights on constraints (${request.constraints.join(', ')})`,
-          'TF.js optimizers ignore constraints; use cola-od or cola-ud',
+          `optimizer ${schema.name} cannot keep weights on constraints (${context.constraints.join(', ')})`,
+          'TF.js optimizers ignore weight constraints; use cola-od or cola-ud',
         );
       }
-      return make(request);
+      if (context.momentum !== undefined && !READS[schema.name].momentum) {
+        throw new ReglabError(
+          `optimizer ${schema.name} has no momentum (momentum ${context.momentum} was given)`,
+          'leave out the momentum, or use the momentum optimizer',
+        );
+      }
+      return make(
+        spec,
+        context.learningRate ?? OPTIMIZER_DEFAULTS.learningRate,
+        context.momentum ?? OPTIMIZER_DEFAULTS.momentum,
+      );
     },
   };
 }
 
-registerOptimizer(
-  'sgd',
-  builtIn('sgd            plain SGD (--lr)', (r) => tf.train.sgd(r.learningRate)),
-);
-registerOptimizer(
-  'momentum',
-  builtIn('momentum       SGD with momentum (--lr, --momentum)', (r) =>
-    tf.train.momentum(r.learningRate, r.momentum),
-  ),
-);
-registerOptimizer(
-  'adam',
-  builtIn('adam           Adam (--lr)', (r) => tf.train.adam(r.learningRate)),
-);
-registerOptimizer(
-  'rmsprop',
-  builtIn('rmsprop        RMSProp (--lr)', (r) => tf.train.rmsprop(r.learningRate)),
+const num = (spec: Spec, key: string) => spec.options[key] as number | undefined;
+
+/** `sgd`: plain SGD. */
+export const sgdFactory = builtIn({ name: 'sgd', summary: 'plain SGD (--lr)' }, (_spec, lr) =>
+  tf.train.sgd(lr),
 );
 
-/** Creates the optimizer a request names. */
-export function createOptimizer(request: OptimizerRequest): tf.Optimizer {
-  const name = request.spec.split(':')[0];
-  const factory = factories.get(name);
-  if (!factory) {
-    throw new ReglabError(
-      `unknown optimizer "${request.spec}"`,
-      `use one of ${[...factories.keys()].join(', ')}`,
-    );
-  }
-  return factory.create(request);
-}
+/** `momentum[:nesterov]`: SGD with (Nesterov) momentum. */
+export const momentumFactory = builtIn(
+  {
+    name: 'momentum',
+    summary: 'SGD with momentum (--lr, --momentum)',
+    options: { nesterov: { type: 'flag', default: false } },
+  },
+  (spec, lr, momentum) => tf.train.momentum(lr, momentum, spec.options.nesterov as boolean),
+);
 
-/** `--help` lines for every optimizer. */
-export function optimizerUsage(): string[] {
-  return [...factories.values()].map((factory) => factory.usage);
-}
+/** `adam[:beta1=…][:beta2=…][:epsilon=…]`. */
+export const adamFactory = builtIn(
+  {
+    name: 'adam',
+    summary: 'Adam (--lr)',
+    options: {
+      beta1: { type: 'number', min: 0, max: 1, default: 0.9 },
+      beta2: { type: 'number', min: 0, max: 1, default: 0.999 },
+      epsilon: { type: 'number', above: 0 },
+    },
+  },
+  (spec, lr) => tf.train.adam(lr, num(spec, 'beta1'), num(spec, 'beta2'), num(spec, 'epsilon')),
+);
+
+/** `rmsprop[:decay=…][:rho-momentum=…][:epsilon=…][:centered]`. */
+export const rmspropFactory = builtIn(
+  {
+    name: 'rmsprop',
+    summary: 'RMSProp (--lr)',
+    options: {
+      decay: { type: 'number', min: 0, max: 1, default: 0.9 },
+      epsilon: { type: 'number', above: 0 },
+      centered: { type: 'flag', default: false },
+    },
+  },
+  (spec, lr) =>
+    tf.train.rmsprop(
+      lr,
+      num(spec, 'decay'),
+      0,
+      num(spec, 'epsilon'),
+      spec.options.centered as boolean,
+    ),
+);
+
+/** The TF.js built-in optimizers. */
+export const builtinOptimizerFactories: readonly OptimizerFactory[] = [
+  sgdFactory,
+  momentumFactory,
+  adamFactory,
+  rmspropFactory,
+];

@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Random } from '../core/random.js';
+import type { Factory } from '../core/spec.js';
 import type { Batch } from '../data/dataset.js';
 import type { ForwardTrace } from './trace.js';
 
@@ -34,8 +35,6 @@ export interface RegularizationTerm {
   readonly variables?: readonly tf.Variable[];
   /** Checks the model once before training (layer names, supported layer types). */
   prepare?(model: tfl.LayersModel): void;
-  /** Serialisable description, stored in `config.json`. */
-  getConfig?(): Record<string, unknown>;
 }
 
 /**
@@ -45,7 +44,24 @@ export interface RegularizationTerm {
 export interface Monitor {
   readonly name: string;
   compute(context: TermContext): Record<string, number>;
+  /** Checks the model once before training (layer names). */
+  prepare?(model: tfl.LayersModel): void;
 }
 
 /** A task loss from the trace (default: softmax cross-entropy on the logits). */
 export type TaskLoss = (trace: ForwardTrace, batch: Batch) => tf.Scalar;
+
+/** What a term or monitor factory gets besides the spec. */
+export interface TermFactoryContext {
+  /** A generator for draws made while building the term (its per-step draws use {@link TermContext.rng}). */
+  readonly rng: Random;
+}
+
+/**
+ * Builds a term from its spec (`racecar:mean:1e-5@input`); the spec's bare number is the
+ * term's weight λ. A term serializes as the canonical spec that built it (core/spec.ts).
+ */
+export type TermFactory = Factory<RegularizationTerm, TermFactoryContext>;
+
+/** Builds a monitor from its spec (`mi:ksg:samples=2000`); monitors take no weight. */
+export type MonitorFactory = Factory<Monitor, TermFactoryContext>;

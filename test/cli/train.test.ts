@@ -20,7 +20,6 @@ const flags = (out: string) => ({
   batchSize: 25,
   optimizer: 'adam',
   lr: 1e-3,
-  momentum: 0.9,
   constraint: [],
   reg: ['racecar:1e-6', 'per:1e-4'],
   track: ['activations'],
@@ -88,7 +87,23 @@ test('bad flags and unknown names give clear errors', async () => {
   await assert.rejects(run(['train', '--nonsense']), /unknown option '--nonsense'/);
   await assert.rejects(
     trainAction({ ...flags('unused'), reg: ['racecar'] }, () => {}),
-    /bad regularization spec "racecar"/,
+    /"racecar" needs λ — write racecar\[/,
+  );
+  await assert.rejects(
+    trainAction({ ...flags('unused'), reg: ['racecar:layerwize:1e-5'] }, () => {}),
+    /unknown option "layerwize" in "racecar:layerwize:1e-5" — racecar accepts sum, mean, full, layerwise/,
+  );
+  await assert.rejects(
+    trainAction({ ...flags('unused'), optimizer: 'adam:lr=5:beta=9' }, () => {}),
+    /unknown option "lr" in "adam:lr=5:beta=9" — adam accepts beta1=…, beta2=…, epsilon=…/,
+  );
+  await assert.rejects(
+    trainAction({ ...flags('unused'), optimizer: 'cola-ud:h=0.3:gamma=1:tau=0', lr: 0.1 }, () => {}),
+    /cola-ud takes no learning rate/,
+  );
+  await assert.rejects(
+    trainAction({ ...flags('unused'), track: ['mi:kde:1'] }, () => {}),
+    /mi takes no number/,
   );
   await assert.rejects(
     trainAction({ ...flags('unused'), reg: ['foo:1'] }, () => {}),

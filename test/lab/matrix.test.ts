@@ -21,7 +21,12 @@ test('a | in the weight expands a grid, + combines terms', () => {
     ['per:1e-4+l2act:1e-5', 'per:1e-4+l2act:1e-3'],
   );
   assert.deepEqual(parseMethod('std'), [{ label: 'std', regs: [] }]);
-  assert.throws(() => parseMethod('racecar'), /bad method "racecar"/);
+  assert.deepEqual(
+    parseMethod('racecar:sum|mean:1e-5|1e-4').map((m) => m.label),
+    ['racecar:sum:1e-5', 'racecar:sum:1e-4', 'racecar:mean:1e-5', 'racecar:mean:1e-4'],
+  );
+  assert.throws(() => parseMethod('racecar:1e-5+'), /bad method/);
+  assert.throws(() => parseMethod('racecar:1e-5|'), /empty alternative/);
 });
 
 test('the matrix has one cell per method and seed, each transfer after its run', () => {

@@ -6,12 +6,8 @@ import { makeBatch, makeDataset, disposeBatch, type Dataset } from '../../src/da
 import { buildModel } from '../../src/models/zoo.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { forwardTrace } from '../../src/train/trace.js';
-import { parseTermSpec } from '../../src/train/term-spec.js';
-import {
-  monitorFactories,
-  mutualInformationMonitor,
-  traceBlocks,
-} from '../../src/monitors/mutual-information.js';
+import { builtinRegistries } from '../../src/registry.js';
+import { mutualInformationMonitor, traceBlocks } from '../../src/monitors/mutual-information.js';
 import { assertClose, assertNoLeak, useBackend } from '../support.js';
 
 before(() => useBackend());
@@ -48,7 +44,7 @@ function measure(
 ) {
   const data = toyData(n, 3, 1);
   const batch = makeBatch(data, all(n));
-  const monitor = monitorFactories.mi.create(parseTermSpec(spec), { rng: new Random(0) });
+  const monitor = builtinRegistries().monitors.create(spec, { rng: new Random(0) });
   const values = tf.tidy(() =>
     monitor.compute({
       trace: forwardTrace(model, batch.x, false),
@@ -137,12 +133,12 @@ test('the trainer records mi/<block>/ixt per epoch, and the monitor leaks no ten
 
 test('bad options and unknown blocks are errors naming the fix', () => {
   assert.throws(
-    () => monitorFactories.mi.create(parseTermSpec('mi:gauss:0'), { rng: new Random(0) }),
+    () => builtinRegistries().monitors.create('mi:gauss', { rng: new Random(0) }),
     /unknown option "gauss"/,
   );
   assert.throws(
-    () => monitorFactories.mi.create(parseTermSpec('mi:bins=1:0'), { rng: new Random(0) }),
-    /bins=1/,
+    () => builtinRegistries().monitors.create('mi:bins=1', { rng: new Random(0) }),
+    /bins "1"/,
   );
   assert.throws(() => measure('mi:0@conv_9'), /no block named "conv_9".*dense_1/s);
 });

@@ -12,7 +12,6 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
-import { check } from '../../core/errors.js';
 import { Random } from '../../core/random.js';
 import { datasetSize, loadDataset } from '../../data/index.js';
 import {
@@ -20,12 +19,10 @@ import {
   saveUnrolled,
   trainDbn,
   unrollDbn,
-  type DivergenceKind,
-  type GenerativeDrOptions,
   type RbmEpochMetrics,
 } from '../../methods/diversify/generative/index.js';
 import { writeFileAtomic } from '../../core/fs.js';
-import { numberParam, parseTermSpec } from '../../train/term-spec.js';
+import { parseGenerativeDr } from '../../methods/diversify/generative/spec.js';
 import { addBackendOption, addDataOptions, positiveInt, positiveNumber } from '../options.js';
 
 /** The flags of `reglab pretrain`. */
@@ -48,18 +45,8 @@ export interface PretrainFlags {
   backend: BackendName;
 }
 
-/** Parses `--dr divergence[:maxPairs=N]:λ`, e.g. `bhattacharyya:1e-2` (the `--reg` syntax). */
-export function parseDrFlag(text: string): GenerativeDrOptions {
-  const spec = parseTermSpec(text);
-  check(
-    (DIVERGENCES as readonly string[]).includes(spec.name),
-    `unknown divergence "${spec.name}" in --dr ${text}`,
-    `use one of ${DIVERGENCES.join(', ')}, e.g. --dr bhattacharyya:1e-2`,
-  );
-  const maxPairs =
-    spec.params.maxPairs === undefined ? undefined : numberParam(spec, 'maxPairs', 1024);
-  return { divergence: spec.name as DivergenceKind, lambda: spec.weight, maxPairs };
-}
+/** Parses `--dr divergence[:maxPairs=N]:λ`, e.g. `bhattacharyya:1e-2`. */
+export const parseDrFlag = parseGenerativeDr;
 
 function widths(value: string): number[] {
   const parts = value.split(',').map((part) => Number(part.trim()));

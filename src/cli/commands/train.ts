@@ -3,20 +3,22 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend } from '../../backend/select.js';
 import { datasetSize } from '../../data/dataset.js';
-import { loadRunData, trainRun, type RunResult } from '../../lab/run.js';
-import { termRegistry } from '../../train/term-spec.js';
-import { optimizerUsage } from '../../train/optimizers.js';
+import { trainRun } from '../../lab/run.js';
+import { builtinRegistries } from '../../registry.js';
 import {
   addBackendOption,
   addDataOptions,
   addTrainingOptions,
   positiveInt,
+  registryHelp,
   runConfigFromFlags,
   type TrainingFlags,
 } from '../options.js';
 import { consoleProgress } from '../progress.js';
 import { reconstruct } from '../../methods/racecar/index.js';
 import { reconstructionSnapshots } from '../../lab/snapshots.js';
+import { type RunResult } from '../../lab/run-config.js';
+import { loadRunData } from '../../lab/run-config.js';
 
 interface TrainCommandFlags extends TrainingFlags {
   out?: string;
@@ -87,10 +89,6 @@ export function registerTrainCommand(program: Command): void {
       'write reverse-pass reconstructions of test images every N epochs (racecar)',
       positiveInt,
     )
-    .addHelpText(
-      'after',
-      () =>
-        `\nRegularization terms (--reg):\n  ${termRegistry.usage().join('\n  ')}\n\nOptimizers (--optimizer):\n  ${optimizerUsage().join('\n  ')}\n`,
-    )
+    .addHelpText('after', () => registryHelp(builtinRegistries()))
     .action((flags: TrainCommandFlags) => trainAction(flags).then(() => undefined));
 }

@@ -83,10 +83,6 @@ export class CenterLossTerm implements RegularizationTerm {
     this.centers?.dispose();
     this.centers = undefined;
   }
-
-  getConfig(): Record<string, unknown> {
-    return { name: this.name, ...this.options, layer: this.layer };
-  }
 }
 
 /** Creates a center-loss term. */

@@ -78,7 +78,7 @@ export class DiversifyTerm implements RegularizationTerm {
   private layers?: readonly string[];
   private layerWeights?: readonly number[];
 
-  constructor(private readonly options: DiversifyOptions) {
+  constructor(readonly options: DiversifyOptions) {
     this.name = options.name ?? 'dr';
     this.weight = options.lambda;
     this.similarity = options.similarity ?? 'cosine';
@@ -152,18 +152,6 @@ export class DiversifyTerm implements RegularizationTerm {
         'name the layers with layers: [...]',
       );
     return names;
-  }
-
-  getConfig(): Record<string, unknown> {
-    const { lambda, ...rest } = this.options;
-    return {
-      name: this.name,
-      lambda,
-      ...rest,
-      similarity: this.similarity,
-      layers: this.layers,
-      layerWeights: this.layerWeights,
-    };
   }
 }
 

@@ -3,15 +3,10 @@
  * and the `--reg` factories `dr` and `center`.
  */
 import { check } from '../../core/errors.js';
-import {
-  choiceParam,
-  numberParam,
-  type TermFactory,
-  type TermSpec,
-} from '../../train/term-spec.js';
+import type { TermFactory } from '../../train/term.js';
 import { centerLoss } from './center.js';
 import { diversify } from './diversify.js';
-import { SIMILARITIES } from './similarity.js';
+import { SIMILARITIES, type SimilarityKind } from './similarity.js';
 
 export * from './pairs.js';
 export * from './similarity.js';
@@ -19,43 +14,48 @@ export * from './diversify.js';
 export * from './center.js';
 export * from './greedy.js';
 
-function optionalNumber(spec: TermSpec, key: string): number | undefined {
-  return spec.params[key] === undefined ? undefined : numberParam(spec, key, 0);
-}
-
-/** `--reg` factories: `dr:cosine:1e-2@dense_1,dense_2`, `center:1e-3@dense_2`. */
-export const termFactories: Record<string, TermFactory> = {
-  dr: {
-    usage:
-      'dr[:cosine|dot|rbf|margin][:tau=T][:margin=M][:maxPairs=P]:λ[@layers]  diversifying regularization (Kertesz-Farkas et al.)',
-    create: (spec) => {
-      const unknown = spec.words.filter(
-        (word) => !(SIMILARITIES as readonly string[]).includes(word),
-      );
-      check(
-        unknown.length === 0,
-        `unknown DR option "${unknown.join(':')}" in "${spec.text}"`,
-        `use a similarity (${SIMILARITIES.join(', ')}) or tau=, margin=, maxPairs=`,
-      );
-      return diversify({
-        lambda: spec.weight,
-        similarity: choiceParam(spec, 'similarity', SIMILARITIES, 'cosine'),
-        layers: spec.layers,
-        tau: optionalNumber(spec, 'tau'),
-        margin: optionalNumber(spec, 'margin'),
-        maxPairs: optionalNumber(spec, 'maxPairs'),
-      });
+/** `--reg dr:λ`: `dr[:cosine|dot|rbf|margin][:tau=T][:margin=M][:maxPairs=P]:λ[@layers]`. */
+export const diversifyFactory: TermFactory = {
+  schema: {
+    name: 'dr',
+    summary: 'diversifying regularization (Kertesz-Farkas et al.)',
+    options: {
+      similarity: { type: 'choice', values: SIMILARITIES, default: 'cosine' },
+      tau: { type: 'number', above: 0 },
+      margin: { type: 'number', above: 0 },
+      maxPairs: { type: 'number', integer: true, min: 1 },
     },
+    value: { name: 'λ', type: 'number', min: 0, required: true },
+    targets: { name: 'layers' },
   },
-  center: {
-    usage: 'center:λ[@layer]  center loss (Wen et al. 2016), learned class centers',
-    create: (spec) => {
-      check(
-        (spec.layers?.length ?? 0) <= 1,
-        `center loss takes one layer, got @${spec.layers?.join(',')}`,
-        'write e.g. center:1e-3@dense_2',
-      );
-      return centerLoss({ lambda: spec.weight, layer: spec.layers?.[0] });
-    },
+  create: ({ options, value, targets }) =>
+    diversify({
+      lambda: value as number,
+      similarity: options.similarity as SimilarityKind,
+      layers: targets,
+      tau: options.tau as number | undefined,
+      margin: options.margin as number | undefined,
+      maxPairs: options.maxPairs as number | undefined,
+    }),
+};
+
+/** `--reg center:λ[@layer]`: center loss on one feature layer. */
+export const centerLossFactory: TermFactory = {
+  schema: {
+    name: 'center',
+    summary: 'center loss (Wen et al. 2016), learned class centers',
+    value: { name: 'λ', type: 'number', min: 0, required: true },
+    targets: { name: 'layer' },
+  },
+  create: ({ value, targets }) => {
+    check(
+      (targets?.length ?? 0) <= 1,
+      `center loss takes one layer, got @${targets?.join(',')}`,
+      'write e.g. center:1e-3@dense_2',
+    );
+    return centerLoss({ lambda: value as number, layer: targets?.[0] });
   },
 };
+
+/** Every term factory of diversifying regularization. */
+export const termFactories: readonly TermFactory[] = [diversifyFactory, centerLossFactory];

@@ -32,10 +32,6 @@ export class ActivationNormPenalty extends ActivationTerm {
     const magnitude = this.power === 1 ? tf.abs(samples) : tf.square(samples);
     return tf.div(tf.sum(magnitude), batchSize) as tf.Scalar;
   }
-
-  protected override settings(): Record<string, unknown> {
-    return { power: this.power };
-  }
 }
 
 /** `l1Activation({lambda})`: λ (1/b) Σ_layers Σ_ij |h_ij|. */
@@ -150,10 +146,6 @@ export class VclTerm extends ActivationTerm {
       tf.moments(tf.slice(samples, [start, 0], [rowsPerGroup, -1]), 0).variance;
     const ratio = tf.div(variance(0), tf.add(variance(rowsPerGroup), beta));
     return tf.mean(tf.square(tf.sub(1, ratio))) as tf.Scalar;
-  }
-
-  protected override settings(): Record<string, unknown> {
-    return { groupSize: this.groupSize };
   }
 
   /** Frees the β variables. */

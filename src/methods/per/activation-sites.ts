@@ -238,14 +238,6 @@ export class ActivationSelector {
   activations(trace: ForwardTrace, model: tfl.LayersModel): SiteActivations[] {
     return siteActivations(trace, this.prepare(model), this.conv);
   }
-
-  getConfig(): Record<string, unknown> {
-    return {
-      layers: this.layers ? [...this.layers] : null,
-      placement: this.placement,
-      conv: this.conv,
-    };
-  }
 }
 
 function checkChoice<T extends string>(what: string, value: T, choices: readonly T[]): T {

@@ -27,7 +27,8 @@ export interface ActivationTermOptions extends ActivationSelection {
 export abstract class ActivationTerm implements RegularizationTerm {
   readonly name: string;
   readonly weight: number;
-  protected readonly selector: ActivationSelector;
+  /** Which activations the term reads. */
+  readonly selector: ActivationSelector;
 
   protected constructor(
     defaultName: string,
@@ -64,18 +65,4 @@ export abstract class ActivationTerm implements RegularizationTerm {
     context: TermContext,
     index: number,
   ): tf.Scalar;
-
-  /** Method-specific settings for {@link getConfig}. */
-  protected settings(): Record<string, unknown> {
-    return {};
-  }
-
-  getConfig(): Record<string, unknown> {
-    return {
-      name: this.name,
-      lambda: this.weight,
-      ...this.selector.getConfig(),
-      ...this.settings(),
-    };
-  }
 }

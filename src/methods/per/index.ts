@@ -44,4 +44,4 @@ export {
   type ActivationStatsOptions,
 } from '../../monitors/activation-stats.js';
 export { wasserstein1Empirical, wasserstein1ToNormal } from '../../analysis/stats.js';
-export { monitorFactories, termFactories } from './factories.js';
+export * from './factories.js';

@@ -36,10 +36,6 @@ export class PerTerm extends ActivationTerm {
   protected siteLoss({ samples }: SiteActivations, { rng }: TermContext): tf.Scalar {
     return projectedErrorLoss(samples, randomDirections(rng, samples.shape[1], this.slices));
   }
-
-  protected override settings(): Record<string, unknown> {
-    return { slices: this.slices };
-  }
 }
 
 /**

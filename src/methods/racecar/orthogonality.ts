@@ -211,16 +211,6 @@ export class OrthogonalityTerm implements RegularizationTerm {
         ) as tf.Scalar,
     );
   }
-
-  getConfig(): Record<string, unknown> {
-    return {
-      name: this.name,
-      kind: this.kind,
-      factor: this.weight,
-      powerIterations: this.powerIterations,
-      layers: this.options.layers ?? null,
-    };
-  }
 }
 
 /** An orthogonality baseline term (see {@link OrthogonalityOptions}). */

@@ -138,10 +138,6 @@ export class RacecarTerm implements RegularizationTerm {
     const factor = (state: ReverseState) => weights[state.name] ?? weights[state.weightLayer] ?? 1;
     return reconstructionLoss(this.selectStates(states), this.options.reduction, factor);
   }
-
-  getConfig(): Record<string, unknown> {
-    return { name: this.name, ...this.options };
-  }
 }
 
 /** The racecar term: λ Σ_m ½‖d'_m − d_m‖² (see {@link RacecarOptions}). */

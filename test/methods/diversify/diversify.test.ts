@@ -6,17 +6,17 @@ import { makeBatch, makeDataset, disposeBatch, type Dataset } from '../../../src
 import { buildModel } from '../../../src/models/zoo.js';
 import { Trainer } from '../../../src/train/trainer.js';
 import { forwardTrace } from '../../../src/train/trace.js';
-import { createTerm, parseTermSpec } from '../../../src/train/term-spec.js';
+import { builtinRegistries } from '../../../src/registry.js';
 import {
   centerLoss,
   differentClassMask,
   differentClassPairs,
   diversify,
+  DiversifyTerm,
   featureLayerNames,
   maskedPairMean,
   pairwiseSimilarity,
   SIMILARITIES,
-  termFactories,
   trainGreedyLayerwise,
   type SimilarityKind,
 } from '../../../src/methods/diversify/index.js';
@@ -337,28 +337,17 @@ test('center loss equals 1/(2n) Σ‖h_i − c_{y_i}‖² and its centers move t
 });
 
 test('--reg specs create the terms', () => {
-  const dr = termFactories.dr.create(
-    parseTermSpec('dr:rbf:tau=2:maxPairs=64:1e-2@dense_1,dense_2'),
-    { rng: new Random(0) },
-  );
+  const { terms } = builtinRegistries();
+  const dr = terms.create('dr:rbf:tau=2:maxPairs=64:1e-2@dense_1,dense_2', {
+    rng: new Random(0),
+  }) as DiversifyTerm;
   assert.equal(dr.weight, 1e-2);
-  assert.deepEqual(dr.getConfig?.(), {
-    name: 'dr',
-    lambda: 1e-2,
-    similarity: 'rbf',
-    layers: ['dense_1', 'dense_2'],
-    tau: 2,
-    margin: undefined,
-    maxPairs: 64,
-    layerWeights: undefined,
-  });
-  assert.equal(
-    termFactories.center.create(parseTermSpec('center:1e-3@dense_2'), { rng: new Random(0) }).name,
-    'center',
+  assert.equal(dr.similarity, 'rbf');
+  assert.deepEqual(
+    [dr.options.layers, dr.options.tau, dr.options.margin, dr.options.maxPairs],
+    [['dense_1', 'dense_2'], 2, undefined, 64],
   );
-  assert.throws(
-    () => termFactories.dr.create(parseTermSpec('dr:euclid:1'), { rng: new Random(0) }),
-    /euclid/,
-  );
-  assert.equal(typeof createTerm, 'function');
+  assert.equal(terms.create('center:1e-3@dense_2', { rng: new Random(0) }).name, 'center');
+  assert.throws(() => terms.create('dr:euclid:1', { rng: new Random(0) }), /euclid/);
+  assert.throws(() => terms.create('dr:tau=-1:1', { rng: new Random(0) }), /tau "-1"/);
 });

@@ -182,12 +182,14 @@ test('parseOptimizerSpec and createLangevinOptimizer', () => {
   assert.ok(createLangevinOptimizer('cola-od:h=0.1') instanceof OverdampedLangevin);
   for (const [spec, fragment] of [
     ['adam:lr=0.1', 'unknown Langevin optimizer'],
-    ['cola-ud:h=0.3,gama=1', 'unknown key "gama"'],
-    ['cola-ud:h=abc', 'not a number'],
-    ['cola-ud:h=0.3,h=0.2', 'given twice'],
-    ['cola-ud:h', 'not key=value'],
-    ['cola-ud:gamma=1', 'needs h'],
-    ['cola-od:momentum=0.9', 'unknown key'],
+    ['cola-ud:h=0.3:gama=1', 'unknown option "gama"'],
+    ['cola-ud:h=0.3,gama=1', 'unknown option "gama"'], // the first wave's comma list
+    ['cola-ud:h=abc', 'is not a number > 0'],
+    ['cola-ud:h=0.3:h=0.2', 'sets h twice'],
+    ['cola-ud:h', 'unknown option "h"'],
+    ['cola-ud:gamma=1', 'needs a step size h'],
+    ['cola-ud:h=0.3:gamma=1:c=0.5', 'both gamma and c'],
+    ['cola-od:momentum=0.9', 'unknown option "momentum"'],
   ]) {
     assert.throws(
       () => parseOptimizerSpec(spec),
@@ -195,6 +197,6 @@ test('parseOptimizerSpec and createLangevinOptimizer', () => {
       spec,
     );
   }
-  assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3,lr=0.1'), /either \{lr, momentum\}/);
-  assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3,tau=-1'), /tau/);
+  assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3:lr=0.1'), /both h and lr/);
+  assert.throws(() => createLangevinOptimizer('cola-ud:h=0.3:tau=-1'), /tau "-1"/);
 });

@@ -14,8 +14,9 @@ import { buildModel } from '../../../src/models/zoo.js';
 import { forwardTrace, traceLayer, type ForwardTrace } from '../../../src/train/trace.js';
 import type { RegularizationTerm, TermContext } from '../../../src/train/term.js';
 import { Trainer } from '../../../src/train/trainer.js';
-import { parseTermSpec } from '../../../src/train/term-spec.js';
+import { builtinRegistries } from '../../../src/registry.js';
 import {
+  DecovTerm,
   PerTerm,
   VclTerm,
   activationStats,
@@ -23,12 +24,10 @@ import {
   decovPenalty,
   l1Activation,
   l2Activation,
-  monitorFactories,
   per,
   projectedErrorLoss,
   randomDirections,
   resolveSites,
-  termFactories,
   vcl,
 } from '../../../src/methods/per/index.js';
 import { assertClose, assertNoLeak, useBackend } from '../../support.js';
@@ -273,47 +272,35 @@ test('VCL: mean over units of (1 − s²_A/(s²_B + β))² with groups of n, β 
   tf.dispose([x, batch.y]);
 });
 
-test('CLI factories parse options, layers and reject typos', () => {
+test('spec factories parse options, layers and reject typos', () => {
   const rng = new Random(0);
-  const perTerm = termFactories.per.create(
-    parseTermSpec('per:pre:channels:slices=128:1e-4@dense_1,dense_2'),
-    { rng },
-  ) as PerTerm;
-  assert.deepEqual(perTerm.getConfig(), {
-    name: 'per',
-    lambda: 1e-4,
-    layers: ['dense_1', 'dense_2'],
-    placement: 'pre',
-    conv: 'channels',
-    slices: 128,
-  });
-  assert.equal(termFactories.l1act.create(parseTermSpec('l1act:1e-5'), { rng }).name, 'l1act');
-  assert.equal(termFactories.l2act.create(parseTermSpec('l2act:1e-5'), { rng }).weight, 1e-5);
+  const { terms, monitors } = builtinRegistries();
+  const perTerm = terms.create('per:pre:channels:slices=128:1e-4@dense_1,dense_2', {
+    rng,
+  }) as PerTerm;
   assert.deepEqual(
-    (termFactories.vcl.create(parseTermSpec('vcl:group=3:0.01'), { rng }).getConfig?.() ?? {})
-      .groupSize,
-    3,
+    [
+      perTerm.name,
+      perTerm.weight,
+      perTerm.slices,
+      perTerm.selector.placement,
+      perTerm.selector.conv,
+    ],
+    ['per', 1e-4, 128, 'pre', 'channels'],
   );
-  assert.equal(
-    termFactories.vcl.create(parseTermSpec('vcl:0.01'), { rng }).getConfig?.().placement,
-    'pre',
-  );
-  assert.equal(
-    termFactories.decov.create(parseTermSpec('decov:1e-3'), { rng }).getConfig?.().conv,
-    'channels',
-  );
+  assert.deepEqual(perTerm.selector.layers, ['dense_1', 'dense_2']);
+  assert.equal(terms.create('l1act:1e-5', { rng }).name, 'l1act');
+  assert.equal(terms.create('l2act:1e-5', { rng }).weight, 1e-5);
+  assert.equal((terms.create('vcl:group=3:0.01', { rng }) as VclTerm).groupSize, 3);
+  assert.equal((terms.create('vcl:0.01', { rng }) as VclTerm).selector.placement, 'pre');
+  assert.equal((terms.create('decov:1e-3', { rng }) as DecovTerm).selector.conv, 'channels');
   assert.throws(
-    () => termFactories.per.create(parseTermSpec('per:chanels:1e-4'), { rng }),
+    () => terms.create('per:chanels:1e-4', { rng }),
     /unknown option "chanels".*channels/,
   );
-  assert.throws(
-    () => termFactories.per.create(parseTermSpec('per:slices=0:1e-4'), { rng }),
-    /positive integer/,
-  );
-  assert.equal(
-    monitorFactories.activations.create(parseTermSpec('activations:slices=8:0'), { rng }).name,
-    'activations',
-  );
+  assert.throws(() => terms.create('per:slices=0:1e-4', { rng }), /slices "0".*≥ 1/);
+  assert.throws(() => terms.create('per:pre:post:1e-4', { rng }), /sets placement twice/);
+  assert.equal(monitors.create('activations:slices=8', { rng }).name, 'activations');
 });
 
 test('trainer steps with every term and the monitor do not leak tensors, and runs are seeded', async () => {

@@ -5,7 +5,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { Random } from '../../../src/core/random.js';
 import { ReglabError } from '../../../src/core/errors.js';
 import {
-  ResidualDense,
   maxPoolMask,
   reverseAveragePooling2D,
   reverseConv2D,
@@ -18,6 +17,7 @@ import {
   sharedBatchNormalization,
   sharedLayer,
 } from '../../../src/methods/racecar/index.js';
+import { ResidualDense } from '../../../src/models/residual.js';
 import { assertClose, useBackend } from '../../support.js';
 
 before(() => useBackend());

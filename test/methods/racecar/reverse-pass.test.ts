@@ -8,17 +8,17 @@ import { makeDataset, type Dataset } from '../../../src/data/dataset.js';
 import { buildModel } from '../../../src/models/zoo.js';
 import { forwardTrace } from '../../../src/train/trace.js';
 import { Trainer } from '../../../src/train/trainer.js';
-import { createTerm, parseTermSpec } from '../../../src/train/term-spec.js';
+import { builtinRegistries } from '../../../src/registry.js';
 import type { TermContext } from '../../../src/train/term.js';
 import {
-  ResidualDense,
   RacecarTerm,
+  type OrthogonalityTerm,
   orthogonality,
   racecar,
   reconstruct,
   reversePass,
-  termFactories,
 } from '../../../src/methods/racecar/index.js';
+import { ResidualDense } from '../../../src/models/residual.js';
 import { assertClose, assertNoLeak, useBackend } from '../../support.js';
 
 before(() => useBackend());
@@ -231,31 +231,29 @@ test('an unsupported layer is rejected before training, naming it', () => {
 
 test('term factories parse racecar and ort specs', () => {
   const rng = new Random(0);
-  const rr = termFactories.racecar.create(parseTermSpec('racecar:mean:layerwise:1e-5@input'), {
-    rng,
-  }) as RacecarTerm;
+  const { terms } = builtinRegistries();
+  const rr = terms.create('racecar:mean:layerwise:1e-5@input', { rng }) as RacecarTerm;
   assert.equal(rr.weight, 1e-5);
   assert.equal(rr.options.reduction, 'mean');
   assert.equal(rr.options.mode, 'layerwise');
   assert.deepEqual(rr.options.layers, ['input']);
-  const start = (text: string) =>
-    (termFactories.racecar.create(parseTermSpec(text), { rng }) as RacecarTerm).options.start;
+  const start = (text: string) => (terms.create(text, { rng }) as RacecarTerm).options.start;
   assert.equal(start('racecar:1e-5'), 'pre-softmax');
   assert.equal(start('racecar:probabilities:1e-5'), 'probabilities');
   assert.equal(start('racecar:start=probabilities:1e-5'), 'probabilities');
   assert.equal(start('racecar:logits:1e-5'), 'pre-softmax'); // deprecated alias
   assert.equal(start('racecar:output:1e-5'), 'probabilities'); // deprecated alias
-  const ort = termFactories.ort.create(parseTermSpec('ort:frobenius:0.1'), { rng });
-  assert.deepEqual([ort.name, ort.weight, ort.getConfig?.().kind], ['ort', 0.1, 'frobenius']);
-  assert.equal(
-    termFactories.ort.create(parseTermSpec('ort:0.1'), { rng }).getConfig?.().kind,
-    'srip',
-  );
+  const ort = terms.create('ort:frobenius:0.1', { rng }) as OrthogonalityTerm;
+  assert.deepEqual([ort.name, ort.weight, ort.kind], ['ort', 0.1, 'frobenius']);
+  assert.equal((terms.create('ort:0.1', { rng }) as OrthogonalityTerm).kind, 'srip');
+  assert.throws(() => terms.create('racecar:median:1e-5', { rng }), /unknown option "median"/);
+  assert.throws(() => terms.create('racecar:reduction=median:1', { rng }), /not one of sum, mean/);
   assert.throws(
-    () =>
-      termFactories.racecar.create(parseTermSpec('racecar:median:1e-5'), { rng }).weight &&
-      createTerm('racecar:reduction=median:1', { rng }),
+    () => terms.create('racecar:layerwize:1e-5', { rng }),
+    /racecar accepts sum, mean, full, layerwise/,
   );
+  assert.throws(() => terms.create('ort:srip:frobenius:0.1', { rng }), /sets kind twice/);
+  assert.throws(() => terms.create('racecar', { rng }), /needs λ/);
 });
 
 /** conv(4) → BN → ReLU → max pool → flatten → dense softmax: every conv-net reverse op, fast on cpu. */

@@ -2,3 +2,4 @@
 export * from './divergence.js';
 export * from './rbm.js';
 export * from './dbn.js';
+export * from './spec.js';
