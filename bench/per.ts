@@ -21,13 +21,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../src/core/random.js';
 import { makeBatch, makeDataset, type Batch } from '../src/data/dataset.js';
 import { buildModel } from '../src/models/zoo.js';
-import { ActivationSelector } from '../src/methods/per/activation-sites.js';
+import { ActivationSelector } from '../src/train/sites.js';
 import { per } from '../src/methods/per/per-term.js';
-import {
-  projectedError,
-  projectedErrorFunction,
-  randomDirections,
-} from '../src/methods/per/projected-error.js';
+import { projectedError, projectedErrorFunction } from '../src/methods/per/projected-error.js';
 import type { RegularizationTerm } from '../src/train/term.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
@@ -66,12 +62,12 @@ function perVariant(
         selector.activations(trace, model).map(({ samples }, k) => {
           const d = samples.shape[1];
           if (fixedDirections && !fixed[k])
-            fixed[k] = tf.keep(randomDirections(directionRng, d, SLICES));
+            fixed[k] = tf.keep(directionRng.unitDirections(d, SLICES));
           const directions = fixedDirections
             ? fixed[k]
             : tfNormals
               ? tfDirections(rng, d)
-              : randomDirections(rng, d, SLICES);
+              : rng.unitDirections(d, SLICES);
           return tf.mean(f(tf.matMul(samples, directions)));
         }),
       ) as tf.Scalar,
@@ -98,7 +94,7 @@ const CASES: Record<string, () => RegularizationTerm[]> = {
 function directionDrawTimes(): Record<string, number> {
   const rng = new Random(0);
   const cases: Record<string, () => tf.Tensor> = {
-    'shipped (ziggurat, JS normalisation)': () => randomDirections(rng, SLICES, SLICES),
+    'shipped (ziggurat, JS normalisation)': () => rng.unitDirections(SLICES, SLICES),
     'tf.randomNormal + tf normalisation': () => tfDirections(rng, SLICES),
   };
   const best: Record<string, number> = {};

@@ -9,7 +9,7 @@ import { selectBackend } from '../src/backend/index.js';
 import { Random } from '../src/core/random.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { buildModel, type ActivationName } from '../src/models/zoo.js';
-import { activationStats } from '../src/methods/per/index.js';
+import { activationStats } from '../src/monitors/activation-stats.js';
 import { builtinRegistries } from '../src/registry.js';
 import { Trainer } from '../src/train/trainer.js';
 

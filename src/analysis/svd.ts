@@ -24,7 +24,10 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { check, ReglabError } from '../core/errors.js';
+import { check } from '../core/errors.js';
+import { matchTargets } from '../core/spec.js';
+import { kernelNodes, kernelOf } from '../models/anatomy.js';
+import { modelGraph } from '../models/graph.js';
 import { datasetSize, sampleLength, type Dataset } from '../data/dataset.js';
 import { imageShapeOf, scaleImage, type Image, type ImageScale } from './images.js';
 
@@ -61,23 +64,24 @@ function isSpectrumLayer(layer: tfl.layers.Layer): boolean {
   return (SPECTRUM_LAYER_CLASSES as readonly string[]).includes(layer.getClassName());
 }
 
-/** The kernel of a weight layer as the matrix W = reshape(K, [prod(K.shape[:-1]), out]). */
-export function kernelMatrix(layer: tfl.layers.Layer): { matrix: Matrix; kernelShape: number[] } {
+/**
+ * The kernel of a weight layer as the ml-matrix W = reshape(K, [prod(K.shape[:-1]), out]) —
+ * models/anatomy.ts `kernelMatrix` read off the backend, for the float64 SVD.
+ */
+export function kernelAsMatrix(layer: tfl.layers.Layer): { matrix: Matrix; kernelShape: number[] } {
   check(
     isSpectrumLayer(layer),
     `layer ${layer.name} is a ${layer.getClassName()}, which has no kernel to analyse`,
     `the spectrum covers ${SPECTRUM_LAYER_CLASSES.join(', ')} layers`,
   );
-  const kernel = layer.weights.find((w) => /kernel$/.test(w.originalName));
-  check(
-    kernel,
-    `layer ${layer.name} has no kernel weight`,
-    'build the layer (call the model once) before analysing it',
-  );
+  const kernel = kernelOf(layer);
   const kernelShape = kernel.shape.map(Number);
-  const out = kernelShape[kernelShape.length - 1];
-  const values = kernel.read().dataSync();
-  return { matrix: Matrix.from1DArray(values.length / out, out, Array.from(values)), kernelShape };
+  const [rows, out] = [
+    kernel.size / kernelShape[kernelShape.length - 1],
+    kernelShape[kernelShape.length - 1],
+  ];
+  const values = kernel.dataSync();
+  return { matrix: Matrix.from1DArray(rows, out, Array.from(values)), kernelShape };
 }
 
 /** Makes the largest-magnitude entry of `v` positive (the sign convention of this module). */
@@ -109,18 +113,14 @@ export function matrixSpectrum(
 
 /** The layers {@link weightSpectrum} analyses, in model order. */
 function spectrumLayers(model: tfl.LayersModel, names?: readonly string[]): tfl.layers.Layer[] {
-  if (!names) return model.layers.filter(isSpectrumLayer);
-  return names.map((name) => {
-    const layer = model.layers.find((candidate) => candidate.name === name);
-    if (!layer) {
-      const known = model.layers.filter(isSpectrumLayer).map((l) => l.name);
-      throw new ReglabError(
-        `model has no layer named "${name}"`,
-        `its weight layers are ${known.join(', ') || '(none)'}`,
-      );
-    }
-    return layer;
-  });
+  const nodes = kernelNodes(modelGraph(model)).filter((node) => isSpectrumLayer(node.layer));
+  if (!names) return nodes.map((node) => node.layer);
+  const chosen = matchTargets(
+    names,
+    nodes.map((node) => node.name),
+    'weight layer',
+  );
+  return chosen.map((name) => nodes.find((node) => node.name === name)!.layer);
 }
 
 /**
@@ -133,7 +133,7 @@ export function weightSpectrum(
   options: SpectrumOptions = {},
 ): LayerSpectrum[] {
   return spectrumLayers(model, options.layers).map((layer) => {
-    const { matrix, kernelShape } = kernelMatrix(layer);
+    const { matrix, kernelShape } = kernelAsMatrix(layer);
     return {
       name: layer.name,
       className: layer.getClassName(),
@@ -196,7 +196,7 @@ export function firstLayerSingularImages(
   inputShape?: readonly number[],
   scale: ImageScale = 'minmax',
 ): SingularImages {
-  const layer = model.layers.find(isSpectrumLayer);
+  const layer = spectrumLayers(model)[0];
   check(
     layer,
     `model ${model.name} has no Dense or Conv layer`,

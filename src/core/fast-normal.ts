@@ -5,10 +5,9 @@
  * product itself. Here: xoshiro128** (Blackman & Vigna 2018) for 32-bit words and the
  * ziggurat method of Marsaglia & Tsang (2000, 128 layers) for the normals — one multiply and
  * one compare for ~99% of draws, the exact tail and wedge rejection for the rest. The generator
- * is seeded by one draw of the run's `Random`, so a run stays reproducible from its seed.
+ * is seeded by one draw of the run's `Random` (`Random.fastNormalTensor`,
+ * `Random.unitDirections`: the one generator family), so a run stays reproducible from its seed.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { Random } from './random.js';
 
 const LAYERS = 128;
 /** Start of the tail, r, and the common area v of the 128 ziggurat layers (Marsaglia & Tsang). */
@@ -106,11 +105,4 @@ export function fillNormal(out: Float32Array, seed: number): void {
       }
     }
   }
-}
-
-/** A `[rows, cols]` tensor of N(0, 1) draws seeded by one draw of `rng`. */
-export function fastNormalTensor(rng: Random, shape: [number, number]): tf.Tensor2D {
-  const values = new Float32Array(shape[0] * shape[1]);
-  fillNormal(values, rng.seed());
-  return tf.tensor2d(values, shape);
 }

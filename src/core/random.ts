@@ -8,6 +8,7 @@
 import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs-core';
 import { ReglabError } from './errors.js';
+import { fillNormal } from './fast-normal.js';
 
 /** Serialisable generator state (stored in checkpoints). */
 export interface RandomState {
@@ -107,6 +108,34 @@ export class Random {
   /** Uniform tensor on [min, max), drawn with a seed taken from this generator. */
   uniformTensor(shape: number[], min = 0, max = 1): tf.Tensor {
     return tf.randomUniform(shape, min, max, 'float32', this.seed());
+  }
+
+  /**
+   * A `[rows, cols]` tensor of N(0, 1) draws from the fast ziggurat stream (fast-normal.ts)
+   * seeded by one draw of this generator: for the many normals PER and the monitors need.
+   */
+  fastNormalTensor(shape: [number, number]): tf.Tensor2D {
+    const values = new Float32Array(shape[0] * shape[1]);
+    fillNormal(values, this.seed());
+    return tf.tensor2d(values, shape);
+  }
+
+  /**
+   * `count` directions uniform on the unit sphere S^{d−1}, as the columns of a `[d, count]`
+   * matrix: θ = v/‖v‖ with v ~ N(0, I_d) from the fast stream. Drawn and normalised in
+   * JavaScript and uploaded once: on wasm, four elementwise kernels on a d×s matrix cost more
+   * than the loop.
+   */
+  unitDirections(dimension: number, count: number): tf.Tensor2D {
+    const values = new Float32Array(dimension * count);
+    fillNormal(values, this.seed());
+    const squaredNorms = new Float64Array(count);
+    for (let row = 0; row < dimension; row++)
+      for (let k = 0; k < count; k++) squaredNorms[k] += values[row * count + k] ** 2;
+    const inverseNorms = squaredNorms.map((n) => 1 / Math.sqrt(n));
+    for (let row = 0; row < dimension; row++)
+      for (let k = 0; k < count; k++) values[row * count + k] *= inverseNorms[k];
+    return tf.tensor2d(values, [dimension, count]);
   }
 
   /** The generator's state, for checkpoints. */

@@ -498,3 +498,52 @@ export class Registry<T, C> {
     });
   }
 }
+
+/** Whether `target` is a glob (`conv_*`, `dense_?`) or a `/regular expression/flags`. */
+function targetMatcher(target: string): ((name: string) => boolean) | undefined {
+  const regex = /^\/(.*)\/([a-z]*)$/.exec(target);
+  if (regex) {
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(regex[1], regex[2].replace('g', ''));
+    } catch (err) {
+      throw new ReglabError(
+        `target ${target} is not a valid regular expression (${(err as Error).message})`,
+        'fix the pattern between the slashes',
+      );
+    }
+    return (name) => pattern.test(name);
+  }
+  if (!/[*?]/.test(target)) return undefined;
+  const glob = new RegExp(
+    `^${target
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  return (name) => glob.test(name);
+}
+
+/**
+ * The names `targets` select from `names`: exact names, globs (`conv_*`) and `/regex/`s, in
+ * the targets' order, each name once. A target that selects nothing is an error naming it and
+ * listing `names` (`what` says what they are: `layer`, `variable`).
+ */
+export function matchTargets(
+  targets: readonly string[],
+  names: readonly string[],
+  what: string,
+): string[] {
+  const selected: string[] = [];
+  for (const target of targets) {
+    const matcher = targetMatcher(target);
+    const hits = matcher ? names.filter(matcher) : names.filter((name) => name === target);
+    if (hits.length === 0)
+      throw new ReglabError(
+        `no ${what} ${matcher ? 'matches' : 'is named'} "${target}"`,
+        `the ${what}s are ${names.join(', ') || '(none)'}`,
+      );
+    for (const hit of hits) if (!selected.includes(hit)) selected.push(hit);
+  }
+  return selected;
+}

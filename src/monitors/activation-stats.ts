@@ -13,11 +13,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../core/random.js';
 import type { Monitor, MonitorFactory, TermContext } from '../train/term.js';
-import { selectionOf, selectionOptions } from '../methods/per/factories.js';
-import { ActivationSelector, type ActivationSelection } from '../methods/per/activation-sites.js';
-import { fastNormalTensor } from '../core/fast-normal.js';
+import {
+  ActivationSelector,
+  selectionOf,
+  selectionOptions,
+  type ActivationSelection,
+} from '../train/sites.js';
 import { wasserstein1Empirical, wasserstein1ToNormal } from '../analysis/stats.js';
-import { randomDirections } from '../methods/per/projected-error.js';
 
 /** Options of {@link activationStats}. */
 export interface ActivationStatsOptions extends ActivationSelection {
@@ -103,8 +105,8 @@ export class ActivationStatsMonitor implements Monitor {
         const [rows, units] = samples.shape;
         const { mean, variance } = tf.moments(samples, 0);
         const [meanValue, varianceValue] = tf.stack([tf.mean(mean), tf.mean(variance)]).dataSync();
-        const directions = randomDirections(this.rng, units, this.slices);
-        const gaussian = fastNormalTensor(this.rng, [rows, units]);
+        const directions = this.rng.unitDirections(units, this.slices);
+        const gaussian = this.rng.fastNormalTensor([rows, units]);
         out[`${site.name}/mean`] = meanValue;
         out[`${site.name}/var`] = varianceValue;
         out[`${site.name}/sw1`] = slicedWasserstein1(samples, gaussian, directions);

@@ -21,7 +21,8 @@
 import { ReglabError } from '../core/errors.js';
 import type { Monitor, MonitorFactory, TermContext } from '../train/term.js';
 import type { LayerTrace } from '../train/trace.js';
-import { fusedActivationName } from '../train/trace.js';
+import { traceLayer, type ForwardTrace } from '../train/trace.js';
+import { blocks, fusedActivationName } from '../models/anatomy.js';
 import type { SpecSchema } from '../core/spec.js';
 import {
   DEFAULT_BINS,
@@ -29,11 +30,6 @@ import {
   mutualInformation,
   type LayerActivations,
 } from '../analysis/mutual-information/index.js';
-
-/** Layer classes that start a block. */
-const WEIGHT_CLASSES = new Set(['Dense', 'Conv1D', 'Conv2D', 'Conv3D']);
-/** Layer classes that stay inside the block of the weight layer before them. */
-const BLOCK_TAIL_CLASSES = new Set(['BatchNormalization', 'Activation']);
 
 /** Options of {@link mutualInformationMonitor}. */
 export interface MutualInformationMonitorOptions {
@@ -49,16 +45,15 @@ export interface MutualInformationMonitorOptions {
   name?: string;
 }
 
-/** The blocks of a trace: each weight layer with the BN/activation layers right after it. */
-export function traceBlocks(layers: readonly LayerTrace[]): { name: string; last: LayerTrace }[] {
-  const blocks: { name: string; last: LayerTrace }[] = [];
-  layers.forEach((entry, i) => {
-    const open = blocks[blocks.length - 1];
-    if (WEIGHT_CLASSES.has(entry.className)) blocks.push({ name: entry.name, last: entry });
-    else if (BLOCK_TAIL_CLASSES.has(entry.className) && open?.last === layers[i - 1])
-      open.last = entry;
-  });
-  return blocks;
+/**
+ * The blocks of a trace (models/anatomy.ts: each weight layer with the BN/activation layers
+ * right after it), each with the trace entry of its last node.
+ */
+export function traceBlocks(trace: ForwardTrace): { name: string; last: LayerTrace }[] {
+  return blocks(trace.graph).map((block) => ({
+    name: block.name,
+    last: traceLayer(trace, block.end.name),
+  }));
 }
 
 /** The monitor returned by {@link mutualInformationMonitor}. */
@@ -87,7 +82,7 @@ export class MutualInformationMonitor implements Monitor {
 
   /** The measured blocks' final outputs, checking requested names exist. */
   private selectedLayers(trace: TermContext['trace']): LayerActivations[] {
-    const blocks = traceBlocks(trace.layers);
+    const blocks = traceBlocks(trace);
     const wanted = this.layers ?? blocks.map((b) => b.name);
     return wanted.map((name) => {
       const block = blocks.find((b) => b.name === name);

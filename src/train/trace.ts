@@ -1,6 +1,8 @@
 /**
- * The forward trace: a Sequential model run layer by layer, keeping every layer's input and
- * output (and, for layers with a fused non-linear activation, the value before it).
+ * The forward trace: any tfjs-layers model (Sequential, functional with branches and merges,
+ * nested models, layers used more than once; models/graph.ts) run node by node in
+ * topological order, keeping every node's inputs and output (and, for layers with a fused
+ * non-linear activation, the value before it).
  *
  * Regularization terms read the trace instead of re-running the model, so data- and
  * label-dependent penalties (racecar, PER, DR) see exactly the tensors the task loss saw —
@@ -9,16 +11,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
+import { fusedActivationName, isSoftmaxLayer, type Site } from '../models/anatomy.js';
+import { INPUT_NODE, modelGraph, type ModelGraph } from '../models/graph.js';
 
-/** One layer's part of a forward pass. */
+/** One node's part of a forward pass (a node is one call of a layer, models/graph.ts). */
 export interface LayerTrace {
-  /** Layer name, e.g. `dense_1`. */
+  /** Node name: the layer name, e.g. `dense_1` (`name#2` for a second call, `outer/inner` nested). */
   readonly name: string;
-  /** TF.js class name, e.g. `Dense`, `Conv2D`, `BatchNormalization`. */
+  /** TF.js class name, e.g. `Dense`, `Conv2D`, `Add`. */
   readonly className: string;
   readonly layer: tfl.layers.Layer;
-  /** Position in `model.layers`. */
+  /** Position in {@link ForwardTrace.layers} (topological order). */
   readonly index: number;
+  /** The nodes the inputs come from (`input` for the model input). */
+  readonly inputNames: readonly string[];
+  /** Every input, in the layer's order (one for most layers, several for merges). */
+  readonly inputs: readonly tf.Tensor[];
+  /** The first input (the only one for single-input layers). */
   readonly input: tf.Tensor;
   /**
    * The value before the layer's own activation, when the layer has a fused non-linear
@@ -27,11 +36,13 @@ export interface LayerTrace {
   readonly preActivation?: tf.Tensor;
   readonly output: tf.Tensor;
 }
-
 /** A whole forward pass. */
 export interface ForwardTrace {
   readonly input: tf.Tensor;
+  /** Every node, in topological order (the output node last). */
   readonly layers: readonly LayerTrace[];
+  /** The model's graph (names, consumers). */
+  readonly graph: ModelGraph;
   /** The model output (probabilities when the model ends in a softmax). */
   readonly output: tf.Tensor;
   /**
@@ -43,7 +54,7 @@ export interface ForwardTrace {
   readonly logits: tf.Tensor;
   /**
    * Index in {@link layers} of the entry that produced {@link logits}: the last entry when its
-   * fused softmax was split off (or the model ends in no softmax), the one before a final
+   * fused softmax was split off (or the model ends in no softmax), the input of a final
    * softmax layer otherwise; −1 when the logits are the input itself.
    */
   readonly logitsIndex: number;
@@ -65,37 +76,20 @@ function linear(): ActivationObject {
   return linearActivation;
 }
 
-/** Name of the layer's fused activation (`linear` when it has none). */
-export function fusedActivationName(layer: tfl.layers.Layer): string {
-  const activation = (layer as LayerWithActivation).activation;
-  return activation ? activation.getClassName() : 'linear';
-}
-
-/** Whether `layer` is a softmax layer of its own (`tfl.layers.softmax()` or `activation('softmax')`). */
-export function isSoftmaxLayer(layer: tfl.layers.Layer): boolean {
-  const className = layer.getClassName();
-  return (
-    className === 'Softmax' ||
-    (className === 'Activation' && fusedActivationName(layer) === 'softmax')
-  );
-}
-
-/** The layers of a Sequential model, without its input layer. */
-export function sequentialLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
-  if (!(model instanceof tfl.Sequential)) {
-    throw new ReglabError(
-      `model ${model.name} is a ${model.getClassName()}, but the forward trace runs Sequential models only`,
-      'build it with tf.sequential() (a residual block can be one custom layer inside it)',
-    );
-  }
-  return model.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
-}
-
 /** Applies one layer, splitting off its fused activation when it has a non-linear one. */
-function applyLayer(layer: tfl.layers.Layer, input: tf.Tensor, training: boolean) {
+function applyLayer(
+  layer: tfl.layers.Layer,
+  inputs: readonly tf.Tensor[],
+  training: boolean,
+): { output: tf.Tensor; preActivation?: tf.Tensor } {
+  const input = inputs.length === 1 ? inputs[0] : [...inputs];
   const withActivation = layer as LayerWithActivation;
   const activation = withActivation.activation;
-  if (!activation || activation.getClassName() === 'linear') {
+  if (
+    !activation ||
+    activation.getClassName() === 'linear' ||
+    layer.getClassName() === 'Activation'
+  ) {
     return { output: layer.apply(input, { training }) as tf.Tensor };
   }
   withActivation.activation = linear();
@@ -108,7 +102,7 @@ function applyLayer(layer: tfl.layers.Layer, input: tf.Tensor, training: boolean
 }
 
 /**
- * Runs `model` on `x` layer by layer and returns the trace. Call it inside `tf.tidy` or a
+ * Runs `model` on `x` node by node and returns the trace. Call it inside `tf.tidy` or a
  * gradient scope: the trace's tensors belong to that scope.
  */
 export function forwardTrace(
@@ -116,22 +110,26 @@ export function forwardTrace(
   x: tf.Tensor,
   training: boolean,
 ): ForwardTrace {
-  const layers: LayerTrace[] = [];
-  let current = x;
-  sequentialLayers(model).forEach((layer, index) => {
-    const { preActivation, output } = applyLayer(layer, current, training);
-    layers.push({
-      name: layer.name,
-      className: layer.getClassName(),
-      layer,
-      index,
-      input: current,
+  const graph = modelGraph(model);
+  const values = new Map<string, tf.Tensor>([[INPUT_NODE, x]]);
+  const layers: LayerTrace[] = graph.nodes.map((node) => {
+    const inputs = node.inputs.map((name) => values.get(name) as tf.Tensor);
+    const { preActivation, output } = applyLayer(node.layer, inputs, training);
+    values.set(node.name, output);
+    return {
+      name: node.name,
+      className: node.className,
+      layer: node.layer,
+      index: node.index,
+      inputNames: node.inputs,
+      inputs,
+      input: inputs[0],
       preActivation,
       output,
-    });
-    current = output;
+    };
   });
-  return { input: x, layers, output: current, training, ...softmaxHead(x, layers) };
+  const output = values.get(graph.output) as tf.Tensor;
+  return { input: x, layers, graph, output, training, ...softmaxHead(x, layers) };
 }
 
 /** Where the final softmax is, and the logits it consumes (see {@link ForwardTrace.logits}). */
@@ -143,7 +141,8 @@ function softmaxHead(
   const last = layers[lastIndex];
   if (last === undefined) return { logits: x, logitsIndex: -1, endsInSoftmax: false };
   if (isSoftmaxLayer(last.layer)) {
-    return { logits: last.input, logitsIndex: lastIndex - 1, endsInSoftmax: true };
+    const logitsIndex = layers.findIndex((entry) => entry.name === last.inputNames[0]);
+    return { logits: last.input, logitsIndex, endsInSoftmax: true };
   }
   if (fusedActivationName(last.layer) === 'softmax' && last.preActivation) {
     return { logits: last.preActivation, logitsIndex: lastIndex, endsInSoftmax: true };
@@ -161,4 +160,21 @@ export function traceLayer(trace: ForwardTrace, name: string): LayerTrace {
     );
   }
   return found;
+}
+
+/** The tensor of a site (models/anatomy.ts) in the trace. */
+export function siteTensor(trace: ForwardTrace, site: Site): tf.Tensor {
+  const entry = traceLayer(trace, site.node);
+  const value =
+    site.tensor === 'input'
+      ? entry.input
+      : site.tensor === 'preActivation'
+        ? entry.preActivation
+        : entry.output;
+  if (!value)
+    throw new ReglabError(
+      `layer ${entry.name} has no ${site.tensor} in the trace`,
+      'use placement post',
+    );
+  return value;
 }

@@ -9,7 +9,7 @@ import { makeDataset } from '../../src/data/dataset.js';
 import { buildModel } from '../../src/models/zoo.js';
 import {
   firstLayerSingularImages,
-  kernelMatrix,
+  kernelAsMatrix,
   projectionOntoSpan,
   spanBasis,
   weightSpectrum,
@@ -83,7 +83,7 @@ test('input-space vectors are right singular vectors of the forward map M = Wᵀ
   const { w } = knownKernel(5);
   const model = linearModelWith(w);
   const [spectrum] = weightSpectrum(model, { vectors: true });
-  const stored = kernelMatrix(model.getLayer('dense_1')).matrix;
+  const stored = kernelAsMatrix(model.getLayer('dense_1')).matrix;
   spectrum.inputVectors!.forEach((vector, k) => {
     const column = Matrix.columnVector(Array.from(vector));
     // M v = Wᵀ v lives in output space and has length σ; MᵀM v = W Wᵀ v = σ² v.
@@ -116,7 +116,7 @@ test('a Conv2D kernel [kh, kw, in, out] is read as W = [kh·kw·in, out] with y 
   const model = tfl.sequential({ layers: [layer] });
   const kernel = Array.from({ length: 2 * 2 * 3 * 4 }, () => rng.normal());
   layer.setWeights([tf.tensor4d(kernel, [2, 2, 3, 4])]);
-  const { matrix, kernelShape } = kernelMatrix(layer);
+  const { matrix, kernelShape } = kernelAsMatrix(layer);
   assert.deepEqual(kernelShape, [2, 2, 3, 4]);
   assert.deepEqual([matrix.rows, matrix.columns], [12, 4]);
   // Entry by entry: row (i·kw + j)·in + c, column o holds K[i, j, c, o].
@@ -170,7 +170,7 @@ test('weightSpectrum covers every Dense/Conv layer in order, skips batch norm, a
   );
   assert.throws(
     () => weightSpectrum(model, { layers: ['bn_1'] }),
-    /BatchNormalization, which has no kernel/,
+    /no weight layer is named "bn_1" — the weight layers are conv_1, conv_2, dense_1/,
   );
   model.dispose();
 });

@@ -98,7 +98,10 @@ test('bad flags and unknown names give clear errors', async () => {
     /unknown option "lr" in "adam:lr=5:beta=9" — adam accepts beta1=…, beta2=…, epsilon=…/,
   );
   await assert.rejects(
-    trainAction({ ...flags('unused'), optimizer: 'cola-ud:h=0.3:gamma=1:tau=0', lr: 0.1 }, () => {}),
+    trainAction(
+      { ...flags('unused'), optimizer: 'cola-ud:h=0.3:gamma=1:tau=0', lr: 0.1 },
+      () => {},
+    ),
     /cola-ud takes no learning rate/,
   );
   await assert.rejects(

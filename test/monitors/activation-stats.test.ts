@@ -9,12 +9,8 @@ import { Random } from '../../src/core/random.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { forwardTrace, traceLayer } from '../../src/train/trace.js';
 import type { Batch } from '../../src/data/dataset.js';
-import {
-  activationStats,
-  randomDirections,
-  slicedWasserstein1,
-  wasserstein1Empirical,
-} from '../../src/methods/per/index.js';
+import { activationStats, slicedWasserstein1 } from '../../src/monitors/activation-stats.js';
+import { wasserstein1Empirical } from '../../src/analysis/stats.js';
 import { assertClose, useBackend } from '../support.js';
 
 before(() => useBackend());
@@ -34,7 +30,7 @@ test('sliced W1: identical samples → 0; a shift c·u → |c|·mean_k |⟨θ_k,
   );
   const u = tf.tensor2d([[0.5, -0.5, 0.5, 0.5]]); // unit vector
   const shifted = tf.add(a, tf.mul(2, u)) as tf.Tensor2D;
-  const directions = randomDirections(rng, 4, 32);
+  const directions = rng.unitDirections(4, 32);
   assert.equal(slicedWasserstein1(a, a, directions), 0);
   // A shift moves every projection by c⟨θ, u⟩, so each 1-D W1 is |c⟨θ, u⟩|.
   const expected = tf.tidy(

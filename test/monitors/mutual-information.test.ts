@@ -103,7 +103,7 @@ test('blocks of a batch-norm model end at their activation layer', () => {
     batchNorm: true,
   });
   const names = tf.tidy(() =>
-    traceBlocks(forwardTrace(model, tf.zeros([2, 4, 4, 1]), false).layers).map(
+    traceBlocks(forwardTrace(model, tf.zeros([2, 4, 4, 1]), false)).map(
       (b) => `${b.name}:${b.last.name}`,
     ),
   );

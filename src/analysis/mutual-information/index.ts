@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ReglabError } from '../../core/errors.js';
-import { fusedActivationName, type ForwardTrace } from '../../train/trace.js';
+import { fusedActivationName } from '../../models/anatomy.js';
+import type { ForwardTrace } from '../../train/trace.js';
 import { binningMutualInformation, type BinRange } from './binning.js';
 import { checkLabels, fromNats, type InformationUnits } from './discrete.js';
 import { toMatrix, toTensor2D, type Activations } from './input.js';

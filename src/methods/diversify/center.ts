@@ -16,8 +16,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { check } from '../../core/errors.js';
 import type { RegularizationTerm, TermContext } from '../../train/term.js';
-import { traceLayer } from '../../train/trace.js';
-import { featureLayerNames, flattenFeatures } from './diversify.js';
+import { resolveSites, type Site } from '../../models/anatomy.js';
+import { siteTensor } from '../../train/trace.js';
+import { flattenFeatures } from './diversify.js';
 
 /** Options of {@link centerLoss}. */
 export interface CenterLossOptions {
@@ -33,7 +34,8 @@ export interface CenterLossOptions {
 export class CenterLossTerm implements RegularizationTerm {
   readonly name = 'center';
   readonly weight: number;
-  private layer?: string;
+  private readonly layer?: string;
+  private site?: Site;
   private centers?: tf.Variable;
 
   constructor(private readonly options: CenterLossOptions) {
@@ -47,14 +49,14 @@ export class CenterLossTerm implements RegularizationTerm {
   }
 
   prepare(model: tfl.LayersModel): void {
-    this.layer ??= featureLayerNames(model).at(-1);
+    // the named layer's site, or the last hidden feature site (as in Wen et al.)
+    this.site = resolveSites(model, this.layer ? [this.layer] : undefined, 'post').at(-1);
     check(
-      this.layer,
+      this.site,
       `model ${model.name} has no hidden feature layer for the center loss`,
       'name one with layer: ...',
     );
-    const shape = model.getLayer(this.layer).outputShape as (number | null)[];
-    const width = shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+    const width = this.site.sampleShape.reduce((a, b) => a * Math.max(b, 1), 1);
     const classes = this.options.numClasses ?? (model.outputs[0].shape.at(-1) as number);
     this.centers?.dispose();
     this.centers = tf.variable(tf.zeros([classes, width]), true);
@@ -62,14 +64,14 @@ export class CenterLossTerm implements RegularizationTerm {
 
   compute({ trace, batch }: TermContext): tf.Scalar {
     check(
-      this.centers && this.layer,
+      this.centers && this.site,
       'the center loss was used before prepare(model)',
       'pass it to a Trainer, or call prepare(model) first',
     );
     const centers = this.centers;
-    const layer = this.layer;
+    const site = this.site;
     return tf.tidy(() => {
-      const features = flattenFeatures(traceLayer(trace, layer).output);
+      const features = flattenFeatures(siteTensor(trace, site));
       const ownCenters = tf.matMul(batch.y, centers);
       return tf.div(
         tf.sum(tf.square(tf.sub(features, ownCenters))),

@@ -15,14 +15,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { check, ReglabError } from '../../core/errors.js';
+import { check } from '../../core/errors.js';
 import type { RegularizationTerm, TermContext } from '../../train/term.js';
-import {
-  fusedActivationName,
-  sequentialLayers,
-  traceLayer,
-  type ForwardTrace,
-} from '../../train/trace.js';
+import { resolveSites, type Site } from '../../models/anatomy.js';
+import { siteTensor } from '../../train/trace.js';
 import { differentClassMask, maskedPairMean } from './pairs.js';
 import { pairwiseSimilarity, SIMILARITIES, type SimilarityKind } from './similarity.js';
 
@@ -47,22 +43,11 @@ export interface DiversifyOptions {
 }
 
 /**
- * The hidden layers whose outputs are features: dense/conv layers with a fused non-linear
- * activation and `Activation` layers (the `act_k` after batch norm), never the output layer.
+ * The hidden feature sites DR diversifies by default: the model's hidden sites after their
+ * non-linearity (models/anatomy.ts — every hidden block, or every residual unit), by name.
  */
 export function featureLayerNames(model: tfl.LayersModel): string[] {
-  return sequentialLayers(model)
-    .slice(0, -1)
-    .filter(isFeatureLayer)
-    .map((layer) => layer.name);
-}
-
-function isFeatureLayer(layer: tfl.layers.Layer): boolean {
-  const className = layer.getClassName();
-  return (
-    className === 'Activation' ||
-    (['Dense', 'Conv2D'].includes(className) && fusedActivationName(layer) !== 'linear')
-  );
+  return resolveSites(model, undefined, 'post').map((site) => site.name);
 }
 
 /** A layer output as `[n, features]`. */
@@ -75,8 +60,9 @@ export class DiversifyTerm implements RegularizationTerm {
   readonly name: string;
   readonly weight: number;
   readonly similarity: SimilarityKind;
-  private layers?: readonly string[];
+  private readonly layers?: readonly string[];
   private layerWeights?: readonly number[];
+  private sites?: { model: tfl.LayersModel; sites: readonly Site[] };
 
   constructor(readonly options: DiversifyOptions) {
     this.name = options.name ?? 'dr';
@@ -92,26 +78,20 @@ export class DiversifyTerm implements RegularizationTerm {
   }
 
   prepare(model: tfl.LayersModel): void {
-    const names = sequentialLayers(model).map((layer) => layer.name);
-    this.layers ??= featureLayerNames(model);
+    const sites = this.sitesOf(model);
+    this.layerWeights ??= sites.map(() => 1);
     check(
-      this.layers.length > 0,
-      `model ${model.name} has no hidden feature layer for DR`,
-      'name the layers with layers: [...] (or @layer on the command line)',
-    );
-    for (const name of this.layers) {
-      check(
-        names.includes(name),
-        `DR layer "${name}" is not in model ${model.name}`,
-        `choose from ${names.join(', ')}`,
-      );
-    }
-    this.layerWeights ??= this.layers.map(() => 1);
-    check(
-      this.layerWeights.length === this.layers.length,
-      `DR has ${this.layerWeights.length} layer weights for ${this.layers.length} layers`,
+      this.layerWeights.length === sites.length,
+      `DR has ${this.layerWeights.length} layer weights for ${sites.length} layers`,
       'give one weight per layer, in the same order',
     );
+  }
+
+  /** The sites DR reads in `model` (the default feature sites, or the named layers). */
+  sitesOf(model: tfl.LayersModel): readonly Site[] {
+    if (this.sites?.model !== model)
+      this.sites = { model, sites: resolveSites(model, this.layers, 'post') };
+    return this.sites.sites;
   }
 
   /** DR_l of one feature matrix with its pair mask. */
@@ -125,33 +105,18 @@ export class DiversifyTerm implements RegularizationTerm {
     });
   }
 
-  compute({ trace, batch, rng }: TermContext): tf.Scalar {
-    const layers = this.resolvedLayers(trace);
+  compute({ trace, batch, rng, model }: TermContext): tf.Scalar {
+    const sites = this.sitesOf(model);
     return tf.tidy(() => {
       const mask = differentClassMask(batch.y, this.options.maxPairs, rng);
-      const values = layers.map((name, l) =>
+      const values = sites.map((site, l) =>
         tf.mul(
-          this.layerValue(flattenFeatures(traceLayer(trace, name).output), mask),
+          this.layerValue(flattenFeatures(siteTensor(trace, site)), mask),
           this.layerWeights?.[l] ?? 1,
         ),
       );
       return tf.addN(values) as tf.Scalar;
     });
-  }
-
-  /** The layers, resolving the default when `prepare` was not called (a term used outside the trainer). */
-  private resolvedLayers(trace: ForwardTrace): readonly string[] {
-    if (this.layers) return this.layers;
-    const names = trace.layers
-      .slice(0, -1)
-      .filter((entry) => isFeatureLayer(entry.layer))
-      .map((entry) => entry.name);
-    if (names.length === 0)
-      throw new ReglabError(
-        'the traced model has no hidden feature layer for DR',
-        'name the layers with layers: [...]',
-      );
-    return names;
   }
 }
 

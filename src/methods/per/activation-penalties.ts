@@ -10,13 +10,13 @@
  *   (n = 5 in the paper), per unit sample variances s²_A, s²_B,
  *   L_vcl = mean_units (1 − s²_A / (s²_B + β))², β a learnable per-unit parameter initialised to 1.
  *
- * All sum over the chosen layers (default: the hidden layers, see activation-sites.ts).
+ * All sum over the chosen layers (default: the hidden layers, see train/sites.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../../core/errors.js';
 import type { TermContext } from '../../train/term.js';
-import { siteUnits, type SiteActivations } from './activation-sites.js';
+import { siteUnits, type SiteActivations } from '../../train/sites.js';
 import { ActivationTerm, type ActivationTermOptions } from './activation-term.js';
 
 /** (1/b) Σ |h|^p over the sites: p = 1 (`l1act`) or p = 2 (`l2act`). */

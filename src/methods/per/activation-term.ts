@@ -1,6 +1,6 @@
 /**
  * The shared shape of every activation-based regularization term (PER, L1/L2 activation
- * penalties, VCL, DeCov): choose sites (see activation-sites.ts), compute one scalar per site,
+ * penalties, VCL, DeCov): choose sites (see train/sites.ts), compute one scalar per site,
  * and sum over sites — one λ for all layers, as in the PER paper.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,7 +13,7 @@ import {
   type ConvMode,
   type Placement,
   type SiteActivations,
-} from './activation-sites.js';
+} from '../../train/sites.js';
 
 /** Options every activation-based term takes. */
 export interface ActivationTermOptions extends ActivationSelection {

@@ -3,36 +3,11 @@
  * `--reg l1act:1e-5`, `--reg l2act:1e-5`, `--reg vcl:group=5:0.01`, `--reg decov:1e-4`, and the
  * baselines share the selection options (`post|pre`, `flatten|channels`, `@layers`).
  */
-import type { OptionSchema, Spec, SpecSchema } from '../../core/spec.js';
+import type { OptionSchema, SpecSchema } from '../../core/spec.js';
 import type { TermFactory } from '../../train/term.js';
-import {
-  CONV_MODES,
-  PLACEMENTS,
-  type ActivationSelection,
-  type ConvMode,
-  type Placement,
-} from './activation-sites.js';
+import { selectionOf, selectionOptions, type ConvMode, type Placement } from '../../train/sites.js';
 import { decov, l1Activation, l2Activation, vcl } from './activation-penalties.js';
 import { per } from './per-term.js';
-
-/** The options every activation term reads: `post|pre`, `flatten|channels` (and `@layers`). */
-export function selectionOptions(
-  defaults: { placement?: Placement; conv?: ConvMode } = {},
-): Record<string, OptionSchema> {
-  return {
-    placement: { type: 'choice', values: PLACEMENTS, default: defaults.placement ?? 'post' },
-    conv: { type: 'choice', values: CONV_MODES, default: defaults.conv ?? 'flatten' },
-  };
-}
-
-/** The selection a parsed spec names. */
-export function selectionOf(spec: Spec): ActivationSelection {
-  return {
-    layers: spec.targets,
-    placement: spec.options.placement as Placement,
-    conv: spec.options.conv as ConvMode,
-  };
-}
 
 /** An activation term's schema: the selection options, `extra` ones, a weight λ and `@layers`. */
 function activationSchema(

@@ -5,9 +5,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { ReglabError } from '../../core/errors.js';
 import type { TermContext } from '../../train/term.js';
-import type { SiteActivations } from './activation-sites.js';
+import type { SiteActivations } from '../../train/sites.js';
 import { ActivationTerm, type ActivationTermOptions } from './activation-term.js';
-import { projectedErrorLoss, randomDirections } from './projected-error.js';
+import { projectedErrorLoss } from './projected-error.js';
 
 /** Options of {@link per}. */
 export interface PerOptions extends ActivationTermOptions {
@@ -34,12 +34,12 @@ export class PerTerm extends ActivationTerm {
   }
 
   protected siteLoss({ samples }: SiteActivations, { rng }: TermContext): tf.Scalar {
-    return projectedErrorLoss(samples, randomDirections(rng, samples.shape[1], this.slices));
+    return projectedErrorLoss(samples, rng.unitDirections(samples.shape[1], this.slices));
   }
 }
 
 /**
- * `per({lambda: 1e-4})`: PER on every hidden layer's output (see activation-sites.ts for
+ * `per({lambda: 1e-4})`: PER on every hidden layer's output (see train/sites.ts for
  * `layers`, `placement: 'post' | 'pre'` and `conv: 'flatten' | 'channels'`).
  */
 export function per(options: PerOptions): PerTerm {

@@ -14,8 +14,6 @@
  * L_per ≥ √(2/π) with equality only at h = 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Random } from '../../core/random.js';
-import { fillNormal } from '../../core/fast-normal.js';
 import { erf } from '../../core/special.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -52,26 +50,6 @@ export const projectedError: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...inp
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]),
   };
 });
-
-/**
- * `slices` directions uniform on the unit sphere S^{d−1}, as the columns of a `[d, slices]`
- * matrix: θ = v/‖v‖ with v ~ N(0, I_d), seeded from the run's generator (fast-normal.ts).
- * Drawn and normalised in JavaScript and uploaded once: on wasm, four elementwise kernels on a
- * d×s matrix cost more than the loop.
- */
-export function randomDirections(rng: Random, dimension: number, slices: number): tf.Tensor2D {
-  const values = new Float32Array(dimension * slices);
-  fillNormal(values, rng.seed());
-  const squaredNorms = new Float64Array(slices);
-  for (let row = 0; row < dimension; row++) {
-    for (let k = 0; k < slices; k++) squaredNorms[k] += values[row * slices + k] ** 2;
-  }
-  const inverseNorms = squaredNorms.map((n) => 1 / Math.sqrt(n));
-  for (let row = 0; row < dimension; row++) {
-    for (let k = 0; k < slices; k++) values[row * slices + k] *= inverseNorms[k];
-  }
-  return tf.tensor2d(values, [dimension, slices]);
-}
 
 /**
  * L_per of one `[b, d]` activation matrix on given unit directions `[d, s]`:

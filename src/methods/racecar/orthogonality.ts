@@ -20,7 +20,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../../core/errors.js';
 import type { Random } from '../../core/random.js';
-import { sequentialLayers } from '../../train/trace.js';
+import { matchTargets } from '../../core/spec.js';
+import { kernelMatrix, kernelNodes, kernelOf } from '../../models/anatomy.js';
+import { modelGraph } from '../../models/graph.js';
 import type { RegularizationTerm, TermContext } from '../../train/term.js';
 
 /** Which orthogonality penalty. */
@@ -36,13 +38,6 @@ export interface OrthogonalityOptions {
   layers?: readonly string[];
   /** SRIP power iterations per step (default 1, as the official code). */
   powerIterations?: number;
-}
-
-/** A kernel as a matrix with one column per output unit: [kh·kw·in, out] for convolutions. */
-export function kernelMatrix(kernel: tf.Tensor): tf.Tensor2D {
-  return kernel.rank === 2
-    ? (kernel as tf.Tensor2D)
-    : tf.reshape(kernel, [-1, kernel.shape[kernel.rank - 1]]);
 }
 
 /** A = WᵀW − I for a kernel matrix W [rows, out]. */
@@ -147,25 +142,27 @@ export function frobeniusDeviation(matrix: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.square(gramDeviation(matrix))) as tf.Scalar);
 }
 
-/** The kernels of `model` (weights named `…/kernel`), optionally only of `layers`. */
+/**
+ * The kernels of `model` (models/anatomy.ts `kernelNodes`), optionally only of the layers
+ * `layers` names (names, globs like `conv_*`, `/regex/`); a name that selects no kernel layer is
+ * an error listing them.
+ */
 export function modelKernels(
   model: tfl.LayersModel,
   layers?: readonly string[],
 ): { layer: string; kernel: tf.Tensor }[] {
-  const all = sequentialLayers(model).flatMap((layer) =>
-    layer.weights
-      .filter((w) => w.originalName.endsWith('/kernel'))
-      .map((w) => ({ layer: layer.name, kernel: w.read() })),
-  );
-  if (!layers) return all;
-  const missing = layers.filter((name) => !all.some((entry) => entry.layer === name));
-  if (missing.length > 0) {
-    throw new ReglabError(
-      `ort: no kernel in layer ${missing.join(', ')}`,
-      `layers with kernels: ${[...new Set(all.map((e) => e.layer))].join(', ')}`,
-    );
-  }
-  return all.filter((entry) => layers.includes(entry.layer));
+  const nodes = kernelNodes(modelGraph(model));
+  const chosen = layers
+    ? matchTargets(
+        layers,
+        nodes.map((node) => node.name),
+        'layer with a kernel',
+      )
+    : nodes.map((node) => node.name);
+  return chosen.map((name) => ({
+    layer: name,
+    kernel: kernelOf(nodes.find((node) => node.name === name)!.layer),
+  }));
 }
 
 /** The orthogonality term; see the file comment. */

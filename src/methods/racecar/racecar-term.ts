@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../../core/errors.js';
-import { sequentialLayers } from '../../train/trace.js';
+import { modelGraph } from '../../models/graph.js';
 import type { RegularizationTerm, TermContext } from '../../train/term.js';
 import type { UnpoolMode } from './reverse-ops.js';
 import {
@@ -107,7 +107,7 @@ export class RacecarTerm implements RegularizationTerm {
 
   prepare(model: tfl.LayersModel): void {
     checkReversible(model);
-    const known = new Set(['input', ...sequentialLayers(model).map((layer) => layer.name)]);
+    const known = new Set(['input', ...modelGraph(model).nodes.map((node) => node.name)]);
     const named = [...(this.options.layers ?? []), ...Object.keys(this.options.layerWeights ?? {})];
     const unknown = named.filter((name) => !known.has(name));
     if (unknown.length > 0) {

@@ -47,12 +47,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../../core/errors.js';
-import {
-  forwardTrace,
-  sequentialLayers,
-  type ForwardTrace,
-  type LayerTrace,
-} from '../../train/trace.js';
+import { modelGraph } from '../../models/graph.js';
+import { forwardTrace, type ForwardTrace, type LayerTrace } from '../../train/trace.js';
 import {
   reverseLayer,
   reverseRole,
@@ -130,7 +126,19 @@ export interface ReversePassResult {
 
 /** Checks that every layer of `model` has a reverse operator (ReglabError naming the first that has not). */
 export function checkReversible(model: tfl.LayersModel): void {
-  const layers = sequentialLayers(model);
+  const graph = modelGraph(model);
+  if (!graph.isChain) {
+    const branch = graph.nodes.find(
+      (node, i) =>
+        node.inputs.length !== 1 ||
+        node.inputs[0] !== (i === 0 ? 'input' : graph.nodes[i - 1].name),
+    );
+    throw new ReglabError(
+      `model ${model.name} is not a plain stack of layers (node ${branch?.name ?? '?'} has inputs ${branch?.inputs.join(', ')})`,
+      'the racecar reverse pass runs on layer stacks; a residual block can be a ResidualDense layer',
+    );
+  }
+  const layers = graph.nodes.map((node) => node.layer);
   layers.forEach(reverseRole);
   if (!layers.some((layer) => reverseRole(layer) === 'weight')) {
     throw new ReglabError(

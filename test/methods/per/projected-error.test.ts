@@ -10,13 +10,12 @@ import { Random } from '../../../src/core/random.js';
 import { erf, normalCdf } from '../../../src/core/special.js';
 import { wasserstein1ToNormal } from '../../../src/analysis/stats.js';
 import { slicedWasserstein1ToNormal } from '../../../src/monitors/activation-stats.js';
-import { fastNormalTensor, fillNormal } from '../../../src/core/fast-normal.js';
+import { fillNormal } from '../../../src/core/fast-normal.js';
 import {
   projectedError,
   projectedErrorFunction,
   projectedErrorLoss,
   projectedErrorScalar,
-  randomDirections,
 } from '../../../src/methods/per/projected-error.js';
 import { assertClose, useBackend } from '../../support.js';
 
@@ -80,7 +79,7 @@ function sampledPer(h: number[][], slices: number, seed: number): number {
     () =>
       projectedErrorLoss(
         tf.tensor2d(h),
-        randomDirections(new Random(seed), h[0].length, slices),
+        new Random(seed).unitDirections(h[0].length, slices),
       ).dataSync()[0],
   );
 }
@@ -195,7 +194,7 @@ test('L_per ≥ sliced W1 on any fixed set of directions (random cases)', () => 
       Float32Array.from({ length: b * d }, () => shift + scale * rng.normal()),
       [b, d],
     );
-    const directions = randomDirections(rng, d, 1 + rng.int(6));
+    const directions = rng.unitDirections(d, 1 + rng.int(6));
     const perValue = tf.tidy(() => projectedErrorLoss(h, directions).dataSync()[0]);
     const w1 = slicedWasserstein1ToNormal(h, directions);
     assert.ok(perValue >= w1 - 1e-5, `case ${c} (b=${b}, d=${d}): PER ${perValue} < SW1 ${w1}`);
@@ -210,9 +209,7 @@ test('the same seed gives the same directions and loss; another seed does not', 
   ];
   assert.equal(sampledPer(h, 32, 5), sampledPer(h, 32, 5));
   assert.notEqual(sampledPer(h, 32, 5), sampledPer(h, 32, 6));
-  const norms = tf.tidy(() =>
-    values(tf.norm(randomDirections(new Random(1), 7, 9), 'euclidean', 0)),
-  );
+  const norms = tf.tidy(() => values(tf.norm(new Random(1).unitDirections(7, 9), 'euclidean', 0)));
   assertClose(norms, Array(9).fill(1), { atol: 1e-6 });
 });
 
@@ -234,7 +231,7 @@ test('fast seeded normals (ziggurat): the CDF of N(0, 1) at body, wedge and tail
 
 test('fast seeded normals: moments of N(0, 1), same seed same draws', () => {
   const [mean, variance, skew, kurtosis] = tf.tidy(() => {
-    const v = fastNormalTensor(new Random(8), [400, 500]);
+    const v = new Random(8).fastNormalTensor([400, 500]);
     const m = tf.mean(v);
     const c = tf.sub(v, m);
     const varianceValue = tf.mean(tf.square(c));
@@ -251,7 +248,7 @@ test('fast seeded normals: moments of N(0, 1), same seed same draws', () => {
   assert.ok(Math.abs(skew) < 0.025, `skew ${skew}`);
   assert.ok(Math.abs(kurtosis - 3) < 0.05, `kurtosis ${kurtosis}`);
   const draw = (seed: number) =>
-    tf.tidy(() => Array.from(fastNormalTensor(new Random(seed), [3, 4]).dataSync()));
+    tf.tidy(() => Array.from(new Random(seed).fastNormalTensor([3, 4]).dataSync()));
   assert.deepEqual(draw(2), draw(2));
   assert.notDeepEqual(draw(2), draw(3));
 });

@@ -19,17 +19,16 @@ import {
   DecovTerm,
   PerTerm,
   VclTerm,
-  activationStats,
   decov,
   decovPenalty,
   l1Activation,
   l2Activation,
   per,
   projectedErrorLoss,
-  randomDirections,
-  resolveSites,
   vcl,
 } from '../../../src/methods/per/index.js';
+import { activationStats } from '../../../src/monitors/activation-stats.js';
+import { resolveSites } from '../../../src/models/anatomy.js';
 import { assertClose, assertNoLeak, useBackend } from '../../support.js';
 
 before(() => useBackend());
@@ -94,44 +93,44 @@ function withTrace<T>(model: tfl.LayersModel, x: tf.Tensor, read: (trace: Forwar
 test('default sites: hidden weight layers, post = after the activation, pre = before it', () => {
   const fused = mlp(1);
   assert.deepEqual(
-    resolveSites(fused).map((s) => [s.name, s.traceLayer, s.tensor]),
+    resolveSites(fused).map((s) => [s.name, s.node, s.tensor]),
     [
       ['dense_1', 'dense_1', 'output'],
       ['dense_2', 'dense_2', 'output'],
     ],
   );
   assert.deepEqual(
-    resolveSites(fused, { placement: 'pre' }).map((s) => s.tensor),
+    resolveSites(fused, undefined, 'pre').map((s) => s.tensor),
     ['preActivation', 'preActivation'],
   );
   const chained = mlp(1, { batchNorm: true });
   assert.deepEqual(
-    resolveSites(chained).map((s) => [s.name, s.traceLayer, s.tensor]),
+    resolveSites(chained).map((s) => [s.name, s.node, s.tensor]),
     [
       ['dense_1', 'act_1', 'output'],
       ['dense_2', 'act_2', 'output'],
     ],
   );
   assert.deepEqual(
-    resolveSites(chained, { placement: 'pre' }).map((s) => [s.traceLayer, s.tensor]),
+    resolveSites(chained, undefined, 'pre').map((s) => [s.node, s.tensor]),
     [
       ['act_1', 'input'],
       ['act_2', 'input'],
     ],
   );
   assert.deepEqual(
-    resolveSites(chained, { layers: ['bn_2', 'dense_3'] }).map((s) => [s.traceLayer, s.tensor]),
+    resolveSites(chained, ['bn_2', 'dense_3']).map((s) => [s.node, s.tensor]),
     [
       ['bn_2', 'output'],
       ['dense_3', 'output'],
     ],
   );
   assert.throws(
-    () => resolveSites(fused, { layers: ['dense_9'] }),
+    () => resolveSites(fused, ['dense_9']),
     (e: unknown) => e instanceof ReglabError && /dense_9.*dense_1/.test(e.message),
   );
   const linear = buildModel('linear', { inputShape: [4], numClasses: 3, rng: new Random(1) });
-  assert.throws(() => resolveSites(linear), /no hidden weight layer/);
+  assert.throws(() => resolveSites(linear), /has no hidden layer/);
 });
 
 test('PER equals Σ_layers projectedErrorLoss on the same seeded directions (post and pre)', () => {
@@ -145,7 +144,7 @@ test('PER equals Σ_layers projectedErrorLoss on the same seeded directions (pos
         .map((name) => {
           const entry = traceLayer(trace, name);
           const h = (placement === 'post' ? entry.output : entry.preActivation) as tf.Tensor2D;
-          return projectedErrorLoss(h, randomDirections(rng, h.shape[1], 16)).dataSync()[0];
+          return projectedErrorLoss(h, rng.unitDirections(h.shape[1], 16)).dataSync()[0];
         })
         .reduce((a, b) => a + b);
     });
@@ -165,7 +164,7 @@ test('conv maps: flatten = C·H·W per sample, channels = every position a sampl
       const h = (
         conv === 'flatten' ? tf.reshape(map, [3, 6 * 6 * 32]) : tf.reshape(map, [3 * 36, 32])
       ) as tf.Tensor2D;
-      return projectedErrorLoss(h, randomDirections(new Random(2), h.shape[1], 8)).dataSync()[0];
+      return projectedErrorLoss(h, new Random(2).unitDirections(h.shape[1], 8)).dataSync()[0];
     });
     assertClose(value, expected, { rtol: 1e-6, message: conv });
   }

@@ -7,11 +7,11 @@ import { buildModel } from '../../../src/models/zoo.js';
 import type { TermContext } from '../../../src/train/term.js';
 import {
   frobeniusDeviation,
-  kernelMatrix,
   orthogonality,
   sripSigma,
   sripSquared,
 } from '../../../src/methods/racecar/index.js';
+import { kernelMatrix } from '../../../src/models/anatomy.js';
 import { assertClose, useBackend } from '../../support.js';
 
 before(() => useBackend());
