@@ -14,36 +14,196 @@
  * await trainer.fit(train, { epochs: 5, batchSize: 128, validation: test });
  * ```
  *
- * The foundation is exported flat; each method is a namespace (`racecar`, `per`, `diversify`,
- * `rbm`, `langevin`) so their names never collide. Importing this module also registers every
- * method with the CLI spec registries (`createTerm('racecar:1e-5', …)`).
+ * This facade lists every public name explicitly (test/api.test.ts pins the list): the
+ * foundation flat, each method as a namespace (`racecar`, `per`, `diversify`, `langevin`) so
+ * their names never collide. Nothing registers itself on import; `builtinRegistries()` holds
+ * every spec factory (`registries.terms.create('racecar:1e-5', …)`).
  */
 
-export * from './core/errors.js';
-export * from './core/random.js';
-export * from './backend/index.js';
-export * from './data/index.js';
-export * from './models/zoo.js';
-export * from './train/term.js';
-export * from './train/trace.js';
-export * from './train/losses.js';
-export * from './train/trainer.js';
-export * from './train/checkpoint.js';
-export * from './core/fs.js';
-export * from './train/optimizers.js';
-export * from './core/spec.js';
-export * from './registry.js';
-export * from './lab/run.js';
-export * from './lab/matrix.js';
-export * from './lab/results.js';
-export { compare, type CompareOptions, type CompareOutcome } from './lab/compare.js';
+// core
+export { ReglabError, check } from './core/errors.js';
+export { Random, type RandomState } from './core/random.js';
+export {
+  Registry,
+  expandGrid,
+  formatNumber,
+  matchTargets,
+  parseSpec,
+  printSpec,
+  specUsage,
+  type Factory,
+  type OptionSchema,
+  type OptionValue,
+  type Spec,
+  type SpecSchema,
+  type ValueSchema,
+} from './core/spec.js';
+export { parseCsv, renderTable, type Cell, type Table, type TableFormat } from './core/table.js';
 
+// backends
+export {
+  BACKEND_NAMES,
+  selectBackend,
+  type BackendName,
+  type SelectBackendOptions,
+} from './backend/index.js';
+
+// data
+export {
+  DATASET_NAMES,
+  SAMPLINGS,
+  batches,
+  datasetSize,
+  disposeBatch,
+  loadCifar10,
+  loadDataset,
+  loadImageFolder,
+  loadMnist,
+  loadPeak,
+  makeBatch,
+  makeDataset,
+  peakTemplate,
+  rotate,
+  selectSamples,
+  subset,
+  thicken,
+  type Batch,
+  type DataSplit,
+  type Dataset,
+  type DatasetName,
+  type DatasetSpec,
+  type Sampling,
+} from './data/index.js';
+
+// models
+export { ACTIVATIONS, buildModel, type ActivationName, type ModelOptions } from './models/zoo.js';
+export { createModel, fileSystemHandler, loadModel } from './models/io.js';
+export { ResidualDense } from './models/residual.js';
+export { INPUT_NODE, modelGraph, type GraphNode, type ModelGraph } from './models/graph.js';
+export {
+  blocks,
+  fusedActivationName,
+  hiddenSites,
+  kernelMatrix,
+  kernelNodes,
+  layerRole,
+  resolveSites,
+  residualUnits,
+  siteNamed,
+  type Block,
+  type LayerRole,
+  type Placement,
+  type Site,
+} from './models/anatomy.js';
+
+// the training engine
+export {
+  Trainer,
+  type EpochMetrics,
+  type FitOptions,
+  type StepResult,
+  type TrainerCallbacks,
+  type TrainerOptions,
+} from './train/trainer.js';
+export type {
+  Monitor,
+  MonitorFactory,
+  RegularizationTerm,
+  TaskLoss,
+  TermContext,
+  TermFactory,
+  TermFactoryContext,
+} from './train/term.js';
+export {
+  forwardTrace,
+  siteTensor,
+  traceLayer,
+  type ForwardTrace,
+  type LayerTrace,
+} from './train/trace.js';
+export {
+  ActivationSelector,
+  asSamples,
+  siteActivations,
+  type ActivationSelection,
+  type ConvMode,
+  type SiteActivations,
+} from './train/sites.js';
+export { accuracy, softmaxCrossEntropy } from './train/losses.js';
+export { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
+export {
+  OPTIMIZER_DEFAULTS,
+  builtinOptimizerFactories,
+  type OptimizerContext,
+  type OptimizerFactory,
+} from './train/optimizers.js';
+
+// analysis and monitors
+export {
+  formatMeanStd,
+  pairedComparison,
+  summarize,
+  type PairedComparison,
+  type Summary,
+} from './analysis/stats.js';
+export {
+  firstLayerSingularImages,
+  weightSpectrum,
+  type LayerSpectrum,
+  type SingularImages,
+} from './analysis/svd.js';
+export * as mutualInformation from './analysis/mutual-information/index.js';
+export {
+  ActivationStatsMonitor,
+  activationStats,
+  activationStatsFactory,
+  type ActivationStatsOptions,
+} from './monitors/activation-stats.js';
+export {
+  MutualInformationMonitor,
+  mutualInformationFactory,
+  mutualInformationMonitor,
+  type MutualInformationMonitorOptions,
+} from './monitors/mutual-information.js';
+
+// the four methods
 export * as racecar from './methods/racecar/index.js';
 export * as per from './methods/per/index.js';
 export * as diversify from './methods/diversify/index.js';
-export * as rbm from './methods/diversify/generative/index.js';
+export * as generativeDr from './methods/diversify/generative/index.js';
 export * as langevin from './methods/langevin/index.js';
-export * as stats from './analysis/stats.js';
-export * as svd from './analysis/svd.js';
-export * as images from './analysis/images.js';
-export * as mutualInformation from './analysis/mutual-information/index.js';
+export { builtinRegistries, type Registries } from './registry.js';
+
+// the lab and reports
+export {
+  RUN_DEFAULTS,
+  canonicalRunConfig,
+  loadRunData,
+  type RunConfig,
+  type RunResult,
+} from './lab/run-config.js';
+export { copyWeightsFrom, trainRun, type RunHooks } from './lab/run.js';
+export {
+  RUN_FORMAT,
+  openRunFolder,
+  readMetrics,
+  readResult,
+  readRunConfig,
+  type RunFolder,
+} from './lab/run-folder.js';
+export {
+  expandMatrix,
+  parseMethod,
+  type ExperimentConfig,
+  type MethodSpec,
+  type RunCell,
+} from './lab/matrix.js';
+export { resultsTable, type CellOutcome, type ResultsTable } from './lab/results.js';
+export {
+  compare,
+  canonicalExperiment,
+  type CompareOptions,
+  type CompareOutcome,
+} from './lab/compare.js';
+export { reconstructionSnapshots, type ReconstructFunction } from './lab/snapshots.js';
+export { buildReport, type ReportOptions, type ReportOutcome } from './report/index.js';

@@ -14,6 +14,7 @@ import { ReglabError } from '../core/errors.js';
 import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig } from './run-config.js';
 import { writeFileAtomic } from '../core/fs.js';
+import { renderTable, type Table } from '../core/table.js';
 import { expandMatrix, type ExperimentConfig, type RunCell } from './matrix.js';
 import { resultsTable, type CellOutcome, type ResultsTable } from './results.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
@@ -203,23 +204,31 @@ async function writeResults(
   outcomes: CellOutcome[],
   table: ResultsTable,
 ): Promise<void> {
-  const csvRows = outcomes.map((o) =>
-    [
+  const runs: Table = {
+    header: [
+      'id',
+      'method',
+      'seed',
+      'phase',
+      'status',
+      'test_accuracy',
+      'test_loss',
+      'train_accuracy',
+      'seconds',
+    ],
+    rows: outcomes.map((o) => [
       o.cell.id,
       o.cell.method,
       o.cell.seed,
       o.cell.phase,
       o.status,
-      o.result?.testAccuracy ?? '',
-      o.result?.testLoss ?? '',
-      o.result?.trainAccuracy ?? '',
-      o.result?.seconds ?? '',
-    ].join(','),
-  );
-  const csv =
-    ['id,method,seed,phase,status,test_accuracy,test_loss,train_accuracy,seconds', ...csvRows].join(
-      '\n',
-    ) + '\n';
+      o.result?.testAccuracy,
+      o.result?.testLoss,
+      o.result?.trainAccuracy,
+      o.result?.seconds,
+    ]),
+  };
+  const csv = renderTable(runs, 'csv');
   await writeFileAtomic(path.join(out, 'results.csv'), csv);
   await writeFileAtomic(
     path.join(out, 'results.json'),

@@ -10,6 +10,7 @@ import {
   type PairedComparison,
   type Summary,
 } from '../analysis/stats.js';
+import { renderTable, type Table } from '../core/table.js';
 import type { ExperimentConfig, RunCell } from './matrix.js';
 
 /** What happened to one cell. */
@@ -34,6 +35,8 @@ export interface ResultsRow {
 export interface ResultsTable {
   baseline?: string;
   rows: ResultsRow[];
+  /** The rows as a display table (core/table.ts renders it as Markdown, HTML, CSV or text). */
+  table: Table;
   /** The table as Markdown. */
   markdown: string;
 }
@@ -83,30 +86,46 @@ export function resultsTable(outcomes: CellOutcome[], experiment: ExperimentConf
       });
     }
   }
-  return { baseline, rows, markdown: toMarkdown(rows, baseline) };
+  const table = displayTable(rows, baseline);
+  return { baseline, rows, table, markdown: renderTable(table, 'markdown') };
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
 
-function toMarkdown(rows: ResultsRow[], baseline: string | undefined): string {
-  const header = `| method | phase | seeds | test accuracy % (mean ± std) | 95% CI | Δ vs ${baseline ?? 'baseline'} (paired) | p |`;
-  const lines = [header, '|---|---|---|---|---|---|---|'];
-  for (const row of rows) {
-    const acc = row.accuracy;
-    const summary = acc ? formatMeanStd({ mean: 100 * acc.mean, std: 100 * acc.std }, 2) : '–';
-    const ci =
-      acc && !Number.isNaN(acc.ci95[0]) ? `[${pct(acc.ci95[0])}, ${pct(acc.ci95[1])}]` : '–';
-    const v = row.versusBaseline;
-    const delta = v
-      ? `${v.meanDiff >= 0 ? '+' : ''}${pct(v.meanDiff)}`
-      : row.method === baseline
-        ? '(baseline)'
-        : '–';
-    const p = v ? v.pValue.toPrecision(2) : '–';
-    const failed = row.failed ? ` (${row.failed} failed)` : '';
-    lines.push(
-      `| ${row.method} | ${row.phase} | ${row.seeds.length}${failed} | ${summary} | ${ci} | ${delta} | ${p} |`,
-    );
-  }
-  return lines.join('\n');
+/** The rows as text cells: mean ± std, 95% CI, paired Δ and p against the baseline. */
+function displayTable(rows: ResultsRow[], baseline: string | undefined): Table {
+  const header = [
+    'method',
+    'phase',
+    'seeds',
+    'test accuracy % (mean ± std)',
+    '95% CI',
+    `Δ vs ${baseline ?? 'baseline'} (paired)`,
+    'p',
+  ];
+  return {
+    header,
+    rows: rows.map((row) => {
+      const acc = row.accuracy;
+      const summary = acc ? formatMeanStd({ mean: 100 * acc.mean, std: 100 * acc.std }, 2) : '–';
+      const ci =
+        acc && !Number.isNaN(acc.ci95[0]) ? `[${pct(acc.ci95[0])}, ${pct(acc.ci95[1])}]` : '–';
+      const v = row.versusBaseline;
+      const delta = v
+        ? `${v.meanDiff >= 0 ? '+' : ''}${pct(v.meanDiff)}`
+        : row.method === baseline
+          ? '(baseline)'
+          : '–';
+      const failed = row.failed ? ` (${row.failed} failed)` : '';
+      return [
+        row.method,
+        row.phase,
+        `${row.seeds.length}${failed}`,
+        summary,
+        ci,
+        delta,
+        v ? v.pValue.toPrecision(2) : '–',
+      ];
+    }),
+  };
 }

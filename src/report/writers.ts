@@ -3,6 +3,7 @@
  * charts as SVG, image grids as PNG; no external file, script or font) and a Markdown file that
  * links the PNG files written beside it.
  */
+import { renderTable } from '../core/table.js';
 import type { ResultsTable } from '../lab/results.js';
 import type { Figure } from './figures.js';
 
@@ -27,28 +28,6 @@ function escapeHtml(text: string): string {
 
 function formatValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-/** The cells of a Markdown pipe table (header first; the `|---|` line dropped). */
-export function markdownTableCells(markdown: string): string[][] {
-  return markdown
-    .split('\n')
-    .filter((line) => line.trim().startsWith('|') && !/^\|[-|: ]+\|$/.test(line.trim()))
-    .map((line) =>
-      line
-        .trim()
-        .slice(1, -1)
-        .split('|')
-        .map((cell) => cell.trim()),
-    );
-}
-
-function htmlTable(markdown: string): string {
-  const [header, ...body] = markdownTableCells(markdown);
-  if (!header) return '';
-  const row = (cells: string[], tag: string) =>
-    `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
-  return `<table class="results"><thead>${row(header, 'th')}</thead><tbody>${body.map((cells) => row(cells, 'td')).join('')}</tbody></table>`;
 }
 
 function dataUri(figure: Figure): string {
@@ -83,7 +62,7 @@ export function reportHtml(content: ReportContent): string {
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(content.title)}</title><style>${STYLE}</style></head>
 <body><h1>${escapeHtml(content.title)}</h1>
 <h2>Setup</h2><dl>${config}</dl>
-<h2>Results</h2>${htmlTable(content.table.markdown)}
+<h2>Results</h2>${renderTable(content.table.table, 'html').replace('<table>', '<table class="results">')}
 ${figures}
 ${notes}
 </body></html>

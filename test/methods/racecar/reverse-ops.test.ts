@@ -16,7 +16,7 @@ import {
   reverseRole,
   sharedBatchNormalization,
   sharedLayer,
-} from '../../../src/methods/racecar/index.js';
+} from '../../../src/methods/racecar/reverse-ops.js';
 import { ResidualDense } from '../../../src/models/residual.js';
 import { assertClose, useBackend } from '../../support.js';
 
