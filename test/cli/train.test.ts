@@ -121,3 +121,26 @@ test('bad flags and unknown names give clear errors', async () => {
     /unknown model "resnet"/,
   );
 });
+
+test('--track mi:kde and --track mi@dense_1 behave as documented; config.json stores canonical specs', async () => {
+  for (const [track, keys] of [
+    [['mi:kde'], ['mi/dense_1/ity', 'mi/dense_1/ixt', 'mi/dense_2/ity', 'mi/dense_2/ixt']],
+    [['mi@dense_1'], ['mi/dense_1/ity', 'mi/dense_1/ixt']],
+  ] as const) {
+    const out = await mkdtemp(path.join(tmpdir(), 'reglab-track-'));
+    try {
+      await trainAction(
+        { ...flags(out), epochs: 1, reg: ['racecar:sum:1e-6'], track: [...track] },
+        () => {},
+      );
+      const metrics = JSON.parse((await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim());
+      assert.deepEqual(Object.keys(metrics.monitors).sort(), keys);
+      const config = JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8'));
+      assert.equal(config.format, 2);
+      assert.deepEqual(config.regs, ['racecar:1e-6'], 'the default `sum` is left out');
+      assert.deepEqual(config.track, track);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }
+});

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { ReglabError } from '../../core/errors.js';
+import { warnOnce } from '../../core/spec.js';
 import { compare, type CompareOptions, type CompareOutcome } from '../../lab/compare.js';
 import {
   parseMethod,
@@ -21,7 +22,10 @@ import {
 } from '../options.js';
 
 interface CompareFlags extends TrainingFlags {
-  methods: string;
+  /** Repeated `--method`. */
+  method: string[];
+  /** Deprecated comma list. */
+  methods?: string;
   seeds: number;
   transferEpochs: number;
   transferTo?: string;
@@ -44,6 +48,24 @@ function methodsFrom(list: (string | MethodSpec)[]): MethodSpec[] {
   return list.flatMap((m) => (typeof m === 'string' ? parseMethod(m) : [m]));
 }
 
+/** The method texts of the flags: repeated `--method`, or the deprecated `--methods a,b`. */
+export function methodTexts(flags: Pick<CompareFlags, 'method' | 'methods'>): string[] {
+  if (flags.methods !== undefined) {
+    if (flags.method.length > 0)
+      throw new ReglabError(
+        'both --method and --methods were given',
+        'repeat --method for each method',
+      );
+    const list = splitMethodList(flags.methods);
+    warnOnce(`--methods is deprecated: write ${list.map((m) => `--method ${m}`).join(' ')}`);
+    return list;
+  }
+  return flags.method.length > 0 ? flags.method : [...DEFAULT_METHODS];
+}
+
+/** The methods `compare` runs when none are given. */
+export const DEFAULT_METHODS = ['std', 'ort:0.1', 'racecar:1e-5'] as const;
+
 /** Builds the experiment from `--config` or from the flags. */
 export async function experimentFromFlags(flags: CompareFlags): Promise<ExperimentConfig> {
   if (flags.config) {
@@ -59,7 +81,7 @@ export async function experimentFromFlags(flags: CompareFlags): Promise<Experime
   const { regs: _regs, seed: _seed, ...base } = runConfigFromFlags(flags);
   return {
     base,
-    methods: methodsFrom(splitMethodList(flags.methods)),
+    methods: methodsFrom(methodTexts(flags)),
     seeds: seedList(flags.seeds),
     transfer: flags.transferTo
       ? { variant: flags.transferTo, epochs: flags.transferEpochs }
@@ -114,10 +136,12 @@ export function registerCompareCommand(program: Command): void {
   addBackendOption(command);
   command
     .option(
-      '--methods <list>',
-      'comma-separated: std, term specs (racecar:1e-5), grids (per:1e-5|1e-4), combos (per:1e-4+l2act:1e-5)',
-      'std,ort:0.1,racecar:1e-5',
+      '--method <spec>',
+      `a method, repeatable: std, a term spec (racecar:1e-5), a grid (per:1e-5|1e-4), a combination (per:1e-4+l2act:1e-5); default ${DEFAULT_METHODS.join(', ')}`,
+      (value: string, previous: string[] = []) => [...previous, value],
+      [],
     )
+    .option('--methods <list>', 'deprecated: comma-separated methods (use repeated --method)')
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 3)
     .option(
       '--transfer-to <variant>',

@@ -6,13 +6,13 @@
  */
 import type { Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
-import { parseMethod, splitMethodList, type ExperimentConfig } from '../../lab/matrix.js';
+import { parseMethod, type ExperimentConfig } from '../../lab/matrix.js';
 import { buildReport } from '../../report/index.js';
 import { addBackendOption, positiveInt } from '../options.js';
-import { runAndPrint } from './compare.js';
+import { methodTexts, runAndPrint } from './compare.js';
 
-/** The demo's methods (edit to add methods as they land): Std, SRIP orthogonality, racecar. */
-export const DEMO_METHODS = 'std,ort:0.1,racecar:1e-5';
+/** The demo's methods: Std, SRIP orthogonality, racecar (reverse pass from the pre-softmax value). */
+export const DEMO_METHODS = ['std', 'ort:0.1', 'racecar:1e-5'] as const;
 
 /** The demo's shared run settings: small enough for a few minutes on 2 cores. */
 export const DEMO_BASE: ExperimentConfig['base'] = {
@@ -34,14 +34,18 @@ interface DemoFlags {
   out: string;
   seeds: number;
   workers: number;
-  methods: string;
+  method: string[];
+  methods?: string;
 }
 
 /** The demo experiment for the given flags. */
-export function demoExperiment(flags: Pick<DemoFlags, 'seeds' | 'methods'>): ExperimentConfig {
+export function demoExperiment(
+  flags: Pick<DemoFlags, 'seeds' | 'method' | 'methods'>,
+): ExperimentConfig {
+  const texts = flags.method.length > 0 || flags.methods ? methodTexts(flags) : [...DEMO_METHODS];
   return {
     base: DEMO_BASE,
-    methods: splitMethodList(flags.methods).flatMap(parseMethod),
+    methods: texts.flatMap(parseMethod),
     seeds: Array.from({ length: flags.seeds }, (_, i) => i + 1),
   };
 }
@@ -68,13 +72,19 @@ export function registerDemoCommand(program: Command): void {
   const command = program
     .command('demo')
     .description(
-      `the main job: ${DEMO_METHODS.split(',').join(' vs ')} on an MNIST subset, a table and a report with the information plane`,
+      `the main job: ${DEMO_METHODS.join(' vs ')} on an MNIST subset, a table and a report with the information plane`,
     );
   addBackendOption(command);
   command
     .option('--out <dir>', 'experiment folder (finished runs there are reused)', 'runs/demo')
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 3)
     .option('--workers <n>', 'parallel runs', positiveInt, 2)
-    .option('--methods <list>', 'methods to compare (see reglab compare --help)', DEMO_METHODS)
+    .option(
+      '--method <spec>',
+      `a method to compare, repeatable (see reglab compare --help); default ${DEMO_METHODS.join(', ')}`,
+      (value: string, previous: string[] = []) => [...previous, value],
+      [],
+    )
+    .option('--methods <list>', 'deprecated: comma-separated methods (use repeated --method)')
     .action((flags: DemoFlags) => demoAction(flags));
 }
