@@ -143,3 +143,40 @@ export class Random {
     return { alea: this.alea.state(), spareNormal: this.spareNormal, root: this.root };
   }
 }
+
+/**
+ * A {@link RandomState} as 7 int32 words (for optimizer weights, which TF.js saves as tensors):
+ * Alea's carry and three fractional state words at 2⁻³² resolution (exact: Alea keeps them as
+ * multiples of 2⁻³²), then the spare normal's presence and its float64 bits. The root seed is
+ * not kept (a restored stream continues; it does not derive new ones).
+ */
+export function encodeRandomState(state: RandomState): Int32Array {
+  const alea = state.alea as unknown as { c: number; s0: number; s1: number; s2: number };
+  const spare = new Float64Array([state.spareNormal ?? 0]);
+  const spareWords = new Int32Array(spare.buffer);
+  const word = (x: number): number => Math.round(x * 2 ** 32) | 0;
+  return new Int32Array([
+    alea.c,
+    word(alea.s0),
+    word(alea.s1),
+    word(alea.s2),
+    state.spareNormal === null ? 0 : 1,
+    spareWords[0],
+    spareWords[1],
+  ]);
+}
+
+/** The inverse of {@link encodeRandomState}. */
+export function decodeRandomState(words: Int32Array): RandomState {
+  const fraction = (x: number): number => (x >>> 0) / 2 ** 32;
+  const spare = new Float64Array(new Int32Array([words[5], words[6]]).buffer)[0];
+  return {
+    alea: {
+      c: words[0],
+      s0: fraction(words[1]),
+      s1: fraction(words[2]),
+      s2: fraction(words[3]),
+    } as unknown as seedrandom.State.Alea,
+    spareNormal: words[4] ? spare : null,
+  };
+}

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types.js';
 import { check, ReglabError } from '../../core/errors.js';
-import { Random, type RandomState } from '../../core/random.js';
+import { Random, decodeRandomState, encodeRandomState } from '../../core/random.js';
 import type { Constraint, StepParams } from './constraint.js';
 import {
   parseConstraintSpec,
@@ -59,31 +59,6 @@ export function encodeConfigString(s: string): string {
 }
 export function decodeConfigString(s: string): string {
   return decodeURIComponent(s);
-}
-
-function encodeRandom(state: RandomState): Int32Array {
-  const a = state.alea as { c: number; s0: number; s1: number; s2: number };
-  const spare = new Float64Array([state.spareNormal ?? 0]);
-  const spareWords = new Int32Array(spare.buffer);
-  const u32 = (x: number): number => Math.round(x * 2 ** 32) | 0;
-  return new Int32Array([
-    a.c,
-    u32(a.s0),
-    u32(a.s1),
-    u32(a.s2),
-    state.spareNormal === null ? 0 : 1,
-    spareWords[0],
-    spareWords[1],
-  ]);
-}
-
-function decodeRandom(words: Int32Array): RandomState {
-  const f = (x: number): number => (x >>> 0) / 2 ** 32;
-  const spare = new Float64Array(new Int32Array([words[5], words[6]]).buffer)[0];
-  return {
-    alea: { c: words[0], s0: f(words[1]), s1: f(words[2]), s2: f(words[3]) },
-    spareNormal: words[4] ? spare : null,
-  };
 }
 
 export abstract class LangevinOptimizer extends tf.Optimizer {
@@ -244,7 +219,7 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
     const out: NamedTensor[] = [await this.saveIterations()];
     out.push({
       name: 'langevin/rng',
-      tensor: tf.tensor1d(encodeRandom(this.rng.state()), 'int32'),
+      tensor: tf.tensor1d(encodeRandomState(this.rng.state()), 'int32'),
     });
     const slots = [...this.slots.values()];
     const layout = slots.flatMap((s) => [s.aux.length, s.vel ? 1 : 0]);
@@ -271,7 +246,7 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
       'these optimizer weights were not saved by a reglab Langevin optimizer',
       'load them into the optimizer class that saved them',
     );
-    this.rng = new Random(decodeRandom((await weightValues[0].tensor.data()) as Int32Array));
+    this.rng = new Random(decodeRandomState((await weightValues[0].tensor.data()) as Int32Array));
     const layout = (await weightValues[1].tensor.data()) as Int32Array;
     this.disposeSlots();
     let k = 2;
