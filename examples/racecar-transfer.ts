@@ -30,26 +30,22 @@ const COMMON = [
   '--backend',
   'wasm',
   '--workers',
-  '2',
+  '1',
 ];
 
 const EXPERIMENTS: Record<string, string[]> = {
   mlp: [
     ...COMMON,
     ...['--test-size', '2000', '--model', 'mlp:256', '--epochs', '10', '--transfer-epochs', '5'],
-    ...[
-      '--methods',
-      'std,ort:0.1,racecar:1e-5|1e-4,racecar:probabilities:1e-5|1e-4',
-      '--out',
-      'runs/racecar-c-mlp',
-    ],
+    ...['--method', 'std', '--method', 'ort:0.1', '--method', 'racecar:1e-5|1e-4'],
+    ...['--method', 'racecar:probabilities:1e-5|1e-4', '--out', 'runs/racecar-c-mlp'],
   ],
-  // Smaller budget (the CNN step is ~5× the MLP's) and no probabilities variant: on the shared
-  // 2-core machine (load ~8) its 40 runs did not fit in the session.
+  // Smaller budget (the CNN step is ~20× the MLP's), one λ per start.
   cnn: [
     ...COMMON,
     ...['--test-size', '1000', '--model', 'cnn', '--epochs', '4', '--transfer-epochs', '2'],
-    ...['--methods', 'std,ort:0.1,racecar:1e-5', '--out', 'runs/racecar-c-cnn'],
+    ...['--method', 'std', '--method', 'ort:0.1', '--method', 'racecar:1e-5'],
+    ...['--method', 'racecar:probabilities:1e-5', '--out', 'runs/racecar-c-cnn'],
   ],
 };
 
