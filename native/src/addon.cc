@@ -229,6 +229,16 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// softmax(x, out, cols): softmax of every row of `cols` values
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  View x = floats(info, 0), out = floats(info, 1);
+  const int64_t cols = integer(info, 2);
+  if (cols < 1 || x.length % cols != 0) throw Napi::RangeError::New(info.Env(), "softmax: x is not rows of cols values");
+  need(info, out, static_cast<int64_t>(x.length), "out");
+  reglab::softmax(x.data, out.data, static_cast<int64_t>(x.length) / cols, cols);
+  return info.Env().Undefined();
+}
+
 // transpose(x, out, shape, perm)
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
   View x = floats(info, 0), out = floats(info, 1);
@@ -281,6 +291,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Guarded<Unary>));
   exports.Set("reduce", Napi::Function::New(env, Guarded<Reduce>));
   exports.Set("transpose", Napi::Function::New(env, Guarded<Transpose>));
+  exports.Set("softmax", Napi::Function::New(env, Guarded<Softmax>));
   return exports;
 }
 

@@ -134,6 +134,19 @@ void reduce(int op, const float* x, float* out, int64_t outer, int64_t reduceSiz
   }
 }
 
+void softmax(const float* x, float* out, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    float* dst = out + r * cols;
+    float m = row[0];
+    for (int64_t j = 1; j < cols; ++j) m = (row[j] != row[j] || row[j] > m) ? row[j] : m;
+    double sum = 0;
+    for (int64_t j = 0; j < cols; ++j) sum += dst[j] = std::exp(row[j] - m);
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int64_t j = 0; j < cols; ++j) dst[j] *= inv;
+  }
+}
+
 void transpose(const float* x, float* out, int rank, const int64_t* shape, const int* perm) {
   std::vector<int64_t> xStrides(rank, 1);
   for (int d = rank - 2; d >= 0; --d) xStrides[d] = xStrides[d + 1] * shape[d + 1];

@@ -57,6 +57,9 @@ void unary(int op, const float* x, float* out, int64_t n, float alpha);
 enum ReduceOp : int { RSum = 0, RMax = 1, RMin = 2, RMean = 3 };
 void reduce(int op, const float* x, float* out, int64_t outer, int64_t reduceSize, int64_t inner);
 
+// Softmax of each row of x [rows, cols] (max-shifted, like the cpu backend's composition).
+void softmax(const float* x, float* out, int64_t rows, int64_t cols);
+
 // out = transpose(x, perm) for x of `rank` dims `shape`.
 void transpose(const float* x, float* out, int rank, const int64_t* shape, const int* perm);
 

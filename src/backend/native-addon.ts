@@ -77,6 +77,7 @@ export interface NativeAddon {
     inner: number,
   ): void;
   transpose(x: Float32Array, out: Float32Array, shape: Int32Array, perm: Int32Array): void;
+  softmax(x: Float32Array, out: Float32Array, cols: number): void;
 }
 
 /** native/ of this package, or REGLAB_NATIVE_DIR (where scripts/build-native.mjs built it). */

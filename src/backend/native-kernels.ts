@@ -478,6 +478,18 @@ const transpose = nativeKernel(tf.Transpose, (addon, backend, { inputs, attrs })
   );
 });
 
+/** Softmax over the last axis (the only axis TF.js's Softmax kernel supports). */
+const softmax = nativeKernel(tf.Softmax, (addon, backend, { inputs, attrs }) => {
+  const logits = inputs.logits as Info;
+  const xv = floats(backend, logits);
+  const dim = (attrs as { dim: number }).dim;
+  const last = logits.shape.length - 1;
+  if (!xv || xv.length === 0 || (dim !== -1 && dim !== last)) return null;
+  const out = alloc(backend, xv.length);
+  addon.softmax(xv, out, logits.shape[last]);
+  return output(backend, logits.shape, out);
+});
+
 /**
  * Reshape as the cpu kernel does it (a new shape on the same data), but without reading the
  * data: the cpu kernel's lookup would compute a deferred input that may never be needed.
@@ -509,5 +521,6 @@ export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig)[] = [
   ...unaryKernels,
   ...reduceKernels,
   transpose,
+  softmax,
   reshape,
 ];

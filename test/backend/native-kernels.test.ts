@@ -462,6 +462,13 @@ describe('native elementwise, reduction and transpose kernels', { skip }, () => 
     await check('max with NaN', [tf.Max], () => tf.max(nan(), 1));
   });
 
+  test('Softmax over the last axis, large logits and NaN', async () => {
+    const logits = input([33, 10], -30, 30);
+    await check('softmax', [tf.Softmax], () => tf.softmax(logits()));
+    const odd = () => tf.tensor2d([1000, 1001, 999, NaN, 1, 2], [2, 3]);
+    await check('softmax large and NaN', [tf.Softmax], () => tf.softmax(odd()));
+  });
+
   test('Transpose of rank 2 and 4', async () => {
     const m = input([37, 53]);
     const t4 = input([2, 3, 4, 5]);
