@@ -263,6 +263,11 @@ async function main(): Promise<void> {
       console.log(describe(side));
     }
   }
+  if (sides.length === 0) {
+    console.log(`no side could start (${skipped.join('; ')}): nothing to measure`);
+    process.exitCode = 1;
+    return;
+  }
   const torch = sides.find((s) => s.name === 'torch');
   const samples: Samples = {};
   const leaks: Record<string, number> = {};
