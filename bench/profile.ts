@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/profile.ts [--backend wasm] [--model mlp|cnn] [--batch 128] [--steps 20]
- *   [--pixels unit|raw]`
+ *   [--pixels unit|raw] [--term rr|per|dr|srip]`
  *
  * Where a training step's time goes: every kernel registered for the backend is wrapped with a
  * timer (kernels of the cpu, wasm and native backends run synchronously, so the wall time around
@@ -14,6 +14,8 @@ import { Random } from '../src/core/random.js';
 import { makeBatch, makeDataset } from '../src/data/dataset.js';
 import { buildModel } from '../src/models/zoo.js';
 import { Trainer } from '../src/train/trainer.js';
+import type { RegularizationTerm } from '../src/train/term.js';
+import { diversify, per, racecar } from '../src/index.js';
 import { num, useBenchBackend, type BenchBackend } from './harness.js';
 
 function argument(name: string, fallback: string): string {
@@ -63,6 +65,14 @@ function timeKernels(backendName: string): { times: Map<string, KernelTime>; res
   return { times, restore };
 }
 
+/** The method terms of bench:compare, with its settings. */
+const TERMS: Record<string, () => RegularizationTerm> = {
+  rr: () => racecar.racecar({ lambda: 1e-5 }),
+  per: () => per.per({ lambda: 1e-4, slices: 256 }),
+  dr: () => diversify.diversify({ lambda: 1e-2, similarity: 'cosine' }),
+  srip: () => racecar.orthogonality({ factor: 0.1 }),
+};
+
 async function main(): Promise<void> {
   const backend = argument('backend', 'wasm') as BenchBackend;
   const modelKey = argument('model', 'mlp');
@@ -77,7 +87,10 @@ async function main(): Promise<void> {
   const data = makeDataset({ name: 'profile', x, labels, sampleShape: shape, numClasses: 10 });
   const spec = modelKey === 'mlp' ? 'mlp:256,256' : 'cnn';
   const model = buildModel(spec, { inputShape: shape, numClasses: 10, rng: new Random(1) });
-  const trainer = new Trainer({ model, optimizer: tf.train.momentum(0.01, 0.9), rng });
+  const term = argument('term', '');
+  if (term && !TERMS[term]) throw new Error(`--term ${term}: use ${Object.keys(TERMS).join(', ')}`);
+  const terms = term ? [TERMS[term]()] : [];
+  const trainer = new Trainer({ model, optimizer: tf.train.momentum(0.01, 0.9), terms, rng });
   const batch = makeBatch(
     data,
     Int32Array.from({ length: batchSize }, (_, i) => i),
@@ -93,7 +106,7 @@ async function main(): Promise<void> {
     .sort((a, b) => b[1].ms - a[1].ms);
   const inKernels = rows.reduce((s, [, t]) => s + t.ms, 0) / steps;
   console.log(
-    `${modelKey} batch ${batchSize} on ${tf.getBackend()} (${backend}), pixels ×${scale}: ` +
+    `${modelKey}${term ? ` + ${term}` : ''} batch ${batchSize} on ${tf.getBackend()} (${backend}), pixels ×${scale}: ` +
       `${num(total, 2)} ms/step (${num((batchSize * 1000) / total)} samples/s), ` +
       `${num(inKernels, 2)} ms in kernels, ${num(total - inKernels, 2)} ms outside`,
   );

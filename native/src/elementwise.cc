@@ -68,6 +68,15 @@ void binaryLoop(F f, const float* a, const float* b, float* out, int rank, const
   }
 }
 
+// erf as TF.js computes it on every backend: Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7),
+// in double like the cpu backend's JavaScript, so native and cpu agree to float rounding.
+inline float tfjsErf(float xf) {
+  const double x = xf, v = std::fabs(x), t = 1.0 / (1.0 + 0.3275911 * v);
+  const double poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  const double r = 1.0 - poly * std::exp(-v * v);
+  return static_cast<float>(x > 0 ? r : (x < 0 ? -r : (x != x ? x : 0.0)));
+}
+
 inline float jsMax(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
 inline float jsMin(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
 
@@ -104,6 +113,7 @@ void unary(int op, const float* x, float* out, int64_t n, float alpha) {
     case UElu: for (int64_t i = 0; i < n; ++i) out[i] = x[i] >= 0.f ? x[i] : std::expm1(x[i]); return;
     case ULeakyRelu: for (int64_t i = 0; i < n; ++i) out[i] = x[i] < 0.f ? alpha * x[i] : x[i]; return;
     case UReciprocal: for (int64_t i = 0; i < n; ++i) out[i] = 1.f / x[i]; return;
+    case UErf: for (int64_t i = 0; i < n; ++i) out[i] = tfjsErf(x[i]); return;
   }
 }
 

@@ -49,7 +49,8 @@ void binary(int op, const float* a, const float* b, float* out, int rank, const 
 
 enum UnaryOp : int {
   UReLU = 0, UReLU6 = 1, UStep = 2, UNeg = 3, UExp = 4, ULog = 5, USqrt = 6, URsqrt = 7,
-  USquare = 8, UAbs = 9, USigmoid = 10, UTanh = 11, UElu = 12, ULeakyRelu = 13, UReciprocal = 14
+  USquare = 8, UAbs = 9, USigmoid = 10, UTanh = 11, UElu = 12, ULeakyRelu = 13, UReciprocal = 14,
+  UErf = 15
 };
 void unary(int op, const float* x, float* out, int64_t n, float alpha);
 

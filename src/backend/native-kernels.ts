@@ -410,6 +410,7 @@ const UNARY: Record<string, number> = {
   [tf.Elu]: 12,
   [tf.LeakyRelu]: 13,
   [tf.Reciprocal]: 14,
+  [tf.Erf]: 15,
 };
 
 const unaryKernels = Object.entries(UNARY).map(([name, op]) =>

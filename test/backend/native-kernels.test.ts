@@ -409,6 +409,7 @@ describe('native elementwise, reduction and transpose kernels', { skip }, () => 
       [tf.Elu, tf.elu, mixed],
       [tf.LeakyRelu, (x) => tf.leakyRelu(x, 0.2), mixed],
       [tf.Reciprocal, tf.reciprocal, positive],
+      [tf.Erf, tf.erf, mixed],
     ];
     // Elementwise results are compared elementwise: 1e-5 of each value, not of the largest.
     for (const [name, op, x] of ops) {
