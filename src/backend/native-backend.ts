@@ -94,6 +94,7 @@ class BufferPool {
 
 /** A deferred output: its length, the inputs it holds and how to compute it. */
 interface Deferred {
+  kernel: string;
   length: number;
   inputs: DataId[];
   compute: (out: Float32Array) => void;
@@ -127,6 +128,7 @@ class NativeBackend extends MathBackendCPU implements NativeStorage {
   }
 
   defer(
+    kernel: string,
     shape: number[],
     inputs: tf.TensorInfo[],
     compute: (out: Float32Array) => void,
@@ -134,7 +136,12 @@ class NativeBackend extends MathBackendCPU implements NativeStorage {
     const ids = inputs.map((t) => t.dataId);
     for (const id of ids) this.incRef(id);
     const dataId = this.write(undefined as unknown as Float32Array, shape, 'float32');
-    this.deferred.set(dataId, { length: tf.util.sizeFromShape(shape), inputs: ids, compute });
+    this.deferred.set(dataId, {
+      kernel,
+      length: tf.util.sizeFromShape(shape),
+      inputs: ids,
+      compute,
+    });
     return { dataId, shape, dtype: 'float32' };
   }
 
@@ -143,7 +150,12 @@ class NativeBackend extends MathBackendCPU implements NativeStorage {
     if (!pending) return;
     this.deferred.delete(dataId);
     const out = this.pool.take(pending.length);
+    const start = performance.now();
     pending.compute(out);
+    const ms = performance.now() - start;
+    const { deferredMs } = nativeKernelCounts;
+    deferredMs.byKernel.set(pending.kernel, (deferredMs.byKernel.get(pending.kernel) ?? 0) + ms);
+    deferredMs.total += ms;
     nativeKernelCounts.deferred.computed++;
     entry.values = out;
     this.pool.noteUse(out);

@@ -23,8 +23,16 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 export interface NativeStorage {
   /** An output array: reused from disposed tensors when possible, so not zero-filled. */
   allocate(length: number): Float32Array;
-  /** An output computed when first read, never if it is disposed unread; holds `inputs` until then. */
-  defer(shape: number[], inputs: Info[], compute: (out: Float32Array) => void): Info;
+  /**
+   * An output of `kernel` computed when first read, never if it is disposed unread; holds
+   * `inputs` until then.
+   */
+  defer(
+    kernel: string,
+    shape: number[],
+    inputs: Info[],
+    compute: (out: Float32Array) => void,
+  ): Info;
 }
 
 /** A kernel output array (every native kernel writes all of it). */
@@ -50,6 +58,8 @@ export const nativeKernelCounts = {
   native: new Map<string, number>(),
   fallback: new Map<string, number>(),
   deferred: { computed: 0, skipped: 0 },
+  /** Milliseconds spent computing deferred outputs, per kernel and in total (bench/profile.ts). */
+  deferredMs: { byKernel: new Map<string, number>(), total: 0 },
 };
 
 function count(map: Map<string, number>, name: string): void {
@@ -104,6 +114,7 @@ interface MatMulAttrs {
 
 /** op(a)·op(b) over broadcast batch dims, with an optional bias along the last axis. */
 function matmul(
+  kernelName: string,
   addon: NativeAddon,
   backend: MathBackendCPU,
   inputs: { a: Info; b: Info; bias?: Info },
@@ -142,6 +153,7 @@ function matmul(
   const batch = Math.max(batchA, batchB);
   // Deferred: the gradient of a fused matMul's input batch is computed and never read.
   return (backend as unknown as NativeStorage).defer(
+    kernelName,
     [...outer, m, n],
     bias ? [a, b, bias] : [a, b],
     (out) =>
@@ -165,11 +177,18 @@ function matmul(
 }
 
 const batchMatMul = nativeKernel(tf.BatchMatMul, (addon, backend, { inputs, attrs }) =>
-  matmul(addon, backend, inputs as { a: Info; b: Info }, attrs as unknown as MatMulAttrs),
+  matmul(
+    tf.BatchMatMul,
+    addon,
+    backend,
+    inputs as { a: Info; b: Info },
+    attrs as unknown as MatMulAttrs,
+  ),
 );
 
 const fusedMatMul = nativeKernel(tf._FusedMatMul, (addon, backend, { inputs, attrs }) =>
   matmul(
+    tf._FusedMatMul,
     addon,
     backend,
     inputs as { a: Info; b: Info; bias?: Info },
@@ -266,8 +285,11 @@ const conv2DBackpropInput = nativeKernel(
     if (!dyv || !fv || !nhwc(a) || !a.inputShape) return null;
     const info = convInfo(a.inputShape, filter.shape, a, 1);
     // Deferred: the input gradient of a fused conv's first layer is computed and never read.
-    return (backend as unknown as NativeStorage).defer(info.inShape, [dy, filter], (dx) =>
-      addon.conv2dBackpropInput(geometry(info), dyv, fv, dx),
+    return (backend as unknown as NativeStorage).defer(
+      tf.Conv2DBackpropInput,
+      info.inShape,
+      [dy, filter],
+      (dx) => addon.conv2dBackpropInput(geometry(info), dyv, fv, dx),
     );
   },
 );
