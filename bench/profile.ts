@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     if (spent > 0) times.set(`${kernel} (deferred)`, { calls: NaN, ms: spent, shapes: new Set() });
   }
   const rows = [...times.entries()]
-    .filter(([, t]) => t.calls > 0)
+    .filter(([, t]) => t.calls > 0 || Number.isNaN(t.calls))
     .sort((a, b) => b[1].ms - a[1].ms);
   const inKernels = rows.reduce((s, [, t]) => s + t.ms, 0) / steps;
   console.log(
