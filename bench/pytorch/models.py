@@ -8,7 +8,9 @@ Kernels are Glorot-uniform, limit sqrt(6 / (fan_in + fan_out)) with Keras's fans
 receptive field x channels), biases zero, as tfjs-layers' ``glorotUniform`` / ``zeros``. Dense
 weights are stored [in, out] like TF.js (x @ W + b), so the method code reads like reglab's.
 Convolutions run through ``torch.nn.functional`` in PyTorch's native NCHW layout: the same
-arithmetic as the NHWC TF.js model, in the layout a PyTorch user would train.
+arithmetic as the NHWC TF.js model, in the layout a PyTorch user would train (so the dense
+layer after the flatten sees the features in (c, h, w) rather than (h, w, c) order: the same
+work, not the same function of the same weights).
 """
 import math
 
