@@ -470,6 +470,30 @@ describe('native elementwise, reduction and transpose kernels', { skip }, () => 
     await check('softmax large and NaN', [tf.Softmax], () => tf.softmax(odd()));
   });
 
+  test('GatherV2 along every axis, 2-D indices, the bounds check', async () => {
+    const x = input([6, 5, 4]);
+    const rows = (limit: number) =>
+      tf.tensor1d(
+        [5, 0, 2, 2].map((i) => Math.min(i, limit)),
+        'int32',
+      );
+    const grid = () => tf.tensor2d([3, 1, 0, 3, 2, 2], [2, 3], 'int32');
+    for (const axis of [0, 1, 2, -1])
+      await check(`gather axis ${axis}`, [tf.GatherV2], () =>
+        tf.gather(x(), rows(axis === 0 ? 5 : axis === 1 ? 4 : 3), axis),
+      );
+    await check('gather 2-D indices', [tf.GatherV2], () => tf.gather(x(), grid(), 1));
+    const labels = () => tf.oneHot(tf.tensor1d([3, 0, 2, 1, 4], 'int32'), 5); // int32 rows
+    await check('gather int32', [tf.GatherV2], () =>
+      tf.cast(tf.gather(labels(), rows(4)), 'float32'),
+    );
+    await tf.setBackend('native');
+    assert.throws(
+      () => tf.gather(x(), tf.tensor1d([6], 'int32')),
+      /index value 6 is not in \[0, 5\]/,
+    );
+  });
+
   test('Transpose of rank 2 and 4', async () => {
     const m = input([37, 53]);
     const t4 = input([2, 3, 4, 5]);
