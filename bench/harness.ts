@@ -37,7 +37,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
 
 /** Backend variants a bench can run on. */
-export type BenchBackend = 'cpu' | 'wasm' | 'wasm-stock' | 'webgpu' | 'tensorflow';
+export type BenchBackend = 'cpu' | 'native' | 'wasm' | 'wasm-stock' | 'webgpu' | 'tensorflow';
 
 /** What {@link measureThroughput} measures. */
 export interface ThroughputSpec<S> {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --backends cpu,wasm-stock,wasm,webgpu --models mlp,conv --quick --seconds N
+ * `npm run bench [-- --backends cpu,wasm-stock,wasm,native,webgpu --models mlp,conv --quick --seconds N
  *   --timeout S]`
  *
  * Training throughput (samples/s, `model.fit` on seeded synthetic data, warm-up excluded) and
@@ -91,7 +91,9 @@ function parseArgs(argv: string[]): Options & { one?: string } {
   };
   const seconds = value('--seconds');
   return {
-    backends: (value('--backends') ?? 'cpu,wasm-stock,wasm,webgpu').split(',') as BenchBackend[],
+    backends: (value('--backends') ?? 'cpu,wasm-stock,wasm,native,webgpu').split(
+      ',',
+    ) as BenchBackend[],
     models: (value('--models') ?? 'mlp,conv').split(','),
     quick: argv.includes('--quick'),
     seconds: seconds ? Number(seconds) : undefined,

@@ -9,7 +9,7 @@ import { ReglabError } from '../core/errors.js';
 import { installWasmKernelFixes, uninstallWasmKernelFixes } from './wasm-kernels.js';
 
 /** Backends {@link selectBackend} accepts. */
-export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 
 /** A backend name {@link selectBackend} accepts. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -65,6 +65,18 @@ async function loadCpu(): Promise<string> {
   await import('@tensorflow/tfjs-backend-cpu');
   await activate('cpu');
   return 'cpu (plain JavaScript, slow: for reference and tests)';
+}
+
+async function loadNative(): Promise<string> {
+  const { registerNativeBackend } = await import('./native-backend.js');
+  const addon = registerNativeBackend();
+  await activate('native');
+  const { gemm, openblasThreads, vectorWidth } = addon.info();
+  const blas =
+    gemm === 'openblas'
+      ? `OpenBLAS, ${openblasThreads ?? 1} thread${openblasThreads === 1 ? '' : 's'}`
+      : `built-in GEMM, ${vectorWidth}-wide SIMD`;
+  return `native (reglab C++ kernels, ${blas})`;
 }
 
 async function loadWasm({ wasmFixes = true }: SelectBackendOptions): Promise<string> {
@@ -153,6 +165,7 @@ async function loadTensorflow(): Promise<string> {
 const LOADERS: Record<Exclude<BackendName, 'auto'>, Loader> = {
   tensorflow: loadTensorflow,
   webgpu: loadWebgpu,
+  native: loadNative,
   wasm: loadWasm,
   cpu: loadCpu,
 };
@@ -160,7 +173,7 @@ const LOADERS: Record<Exclude<BackendName, 'auto'>, Loader> = {
 /** Tries the concrete backends in order of speed; returns the first that works and what was skipped. */
 async function loadAuto(opts: SelectBackendOptions): Promise<{ name: string; line: string }> {
   const skipped: string[] = [];
-  for (const name of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
+  for (const name of ['tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const) {
     try {
       const line = await LOADERS[name](opts);
       return { name, line: skipped.length ? `${line}; auto skipped ${skipped.join(', ')}` : line };
@@ -182,10 +195,14 @@ async function loadAuto(opts: SelectBackendOptions): Promise<{ name: string; lin
  *
  * - `'wasm'` (the Node default): XNNPACK kernels, single-threaded in Node; reglab's kernel fixes
  *   (fast transposed matmul, conv filter gradient, segment sum) are installed.
+ * - `'native'`: the cpu backend's tensors with reglab's C++ kernels (OpenBLAS when the addon
+ *   was built against it) for matmuls, convolutions, pooling and the elementwise work; built by
+ *   `npm install` when a C++ compiler is present (docs/backends.md).
  * - `'cpu'`: plain JavaScript, 10–20× slower than wasm; the reference for tests.
  * - `'webgpu'`: a GPU through the optional `webgpu` package (Dawn, Vulkan on Linux).
  * - `'tensorflow'`: native libtensorflow through `@tensorflow/tfjs-node`, if the user installed it.
- * - `'auto'`: the first of tensorflow, webgpu (an adapter exists), wasm, cpu that works.
+ * - `'auto'`: the first of tensorflow, webgpu (an adapter exists), native (the addon is built),
+ *   wasm, cpu that works; the log line says why each skipped one was skipped.
  *
  * ```js
  * const name = await selectBackend('auto');               // e.g. 'wasm'

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ReglabError } from '../../src/core/errors.js';
 import { selectBackend, type BackendName } from '../../src/backend/select.js';
 import { wasmKernelFixesInstalled } from '../../src/backend/wasm-kernels.js';
+import { loadNativeAddon } from '../../src/backend/native-addon.js';
 
 /** Runs selectBackend collecting its log lines. */
 async function select(
@@ -33,7 +34,7 @@ test('an unknown name is a ReglabError listing the valid names', async () => {
   await assert.rejects(selectBackend('gpu' as BackendName, { log: false }), (err: unknown) => {
     assert.ok(err instanceof ReglabError);
     assert.match(err.message, /unknown backend 'gpu'/);
-    for (const name of ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'])
+    for (const name of ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'])
       assert.match(err.hint ?? '', new RegExp(name));
     return true;
   });
@@ -82,12 +83,38 @@ test('webgpu: works where a GPU adapter exists, else a clear error naming the Vu
   }
 });
 
+test('native: the C++ kernels when the addon is built, else a ReglabError saying why', async () => {
+  if (loadNativeAddon()) {
+    const { chosen, lines } = await select('native');
+    assert.equal(chosen, 'native');
+    assert.equal(tf.getBackend(), 'native');
+    assert.match(
+      lines[0],
+      /^backend: native \(reglab C\+\+ kernels, (OpenBLAS, \d+ threads?|built-in GEMM, \d+-wide SIMD)\)$/,
+    );
+  } else {
+    await assert.rejects(select('native'), (err: unknown) => {
+      assert.ok(err instanceof ReglabError);
+      assert.match(err.message, /native kernels unavailable/);
+      assert.match(err.hint ?? '', /npm run build:native/);
+      return true;
+    });
+  }
+});
+
 test('auto picks the fastest working backend and says what it skipped', async () => {
   const { chosen, lines } = await select('auto');
   assert.equal(tf.getBackend(), chosen);
   assert.equal(lines.length, 1);
-  if (chosen === 'wasm') {
-    assert.match(lines[0], /^backend: wasm .*auto skipped tensorflow \(.*webgpu \(/);
+  if (chosen === 'native') {
+    assert.match(lines[0], /^backend: native .*auto skipped tensorflow \(.*webgpu \(/);
+  } else if (chosen === 'wasm') {
+    // Only when the addon is not built, and then the line says why.
+    assert.equal(loadNativeAddon(), null);
+    assert.match(
+      lines[0],
+      /^backend: wasm .*auto skipped tensorflow \(.*webgpu \(.*native \(native kernels unavailable: /,
+    );
     assert.ok(wasmKernelFixesInstalled());
   } else {
     assert.ok(['tensorflow', 'webgpu'].includes(chosen), chosen);
