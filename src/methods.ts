@@ -36,14 +36,19 @@ const monitorFactories: Record<string, MonitorFactory>[] = [
 for (const factories of termFactories) registerAll(termRegistry, factories);
 for (const factories of monitorFactories) registerAll(monitorRegistry, factories);
 
-/** A Langevin optimizer from its spec; the run's generator seeds it unless the spec sets `seed`. */
+/**
+ * A Langevin optimizer from its spec; the run's generator seeds it unless the spec sets `seed`.
+ * The constraint rules are checked against the model's variables here, before any work is done.
+ */
 function langevinFactory(usage: string): OptimizerFactory {
   return {
     usage,
-    create({ spec, constraints, rng }) {
+    create({ spec, constraints, rng, model }) {
       const parsed = parseOptimizerSpec(spec);
       parsed.options.seed ??= rng.seed();
-      return createLangevinOptimizer(parsed, constraints);
+      const optimizer = createLangevinOptimizer(parsed, constraints);
+      optimizer.checkVariables(model.trainableWeights.map((w) => w.name));
+      return optimizer;
     },
   };
 }

@@ -1,8 +1,12 @@
 /**
  * Which constraint acts on which variable, and the CLI syntax for it.
  *
- * A rule pairs a target with a constraint; the first rule whose target matches a variable's
- * name wins, and variables no rule matches (biases, batch-norm parameters, …) are unconstrained.
+ * A rule pairs a target with a constraint. Each variable gets at most one rule: a rule with a
+ * specific target (layer name, name with `/`, RegExp) wins over `*`, which is the fallback for
+ * the kernels no specific rule names; two specific rules (or two `*` rules) on one variable are
+ * an error, not a silent precedence. Variables no rule matches (biases, batch-norm parameters, …)
+ * are unconstrained. Checked against the variables an optimizer updates ({@link checkRules}), a
+ * rule that acts on no variable — a typo such as `circle:0.05@dens_1` — is an error listing them.
  *
  * Targets:
  * - a layer name, e.g. `dense_1`: that layer's kernel(s) (`dense_1/kernel`, `conv_2/kernel`);
@@ -43,10 +47,56 @@ export function ruleMatches(pattern: string | RegExp, name: string): boolean {
   return parts.slice(0, -1).includes(pattern) && KERNEL.test(last);
 }
 
-/** The constraint of variable `name`: the first matching rule's, else `none`. */
+/** The rule acting on variable `name` (see the module comment), or undefined when none does. */
+export function ruleFor(
+  rules: readonly ConstraintRule[],
+  name: string,
+): ConstraintRule | undefined {
+  const matching = (fallback: boolean) =>
+    rules.filter((r) => (r.pattern === '*') === fallback && ruleMatches(r.pattern, name));
+  const specific = matching(false);
+  const candidates = specific.length > 0 ? specific : matching(true);
+  if (candidates.length > 1) {
+    throw new ReglabError(
+      `variable ${name} is matched by ${candidates.length} constraint rules: ${candidates.map(ruleToSpec).join(', ')}`,
+      'give each variable one rule (a rule with target * is the fallback for the kernels no other rule names)',
+    );
+  }
+  return candidates[0];
+}
+
+/** The constraint of variable `name`: its rule's ({@link ruleFor}), else `none`. */
 export function resolveConstraint(rules: readonly ConstraintRule[], name: string): Constraint {
-  for (const rule of rules) if (ruleMatches(rule.pattern, name)) return rule.constraint;
-  return none();
+  return ruleFor(rules, name)?.constraint ?? none();
+}
+
+/** How many variable names an error lists before it abbreviates. */
+const LISTED_NAMES = 40;
+
+/**
+ * Checks `rules` against the names of every variable they are meant for (an optimizer's
+ * variables): no variable may be matched by two rules ({@link ruleFor}), and every rule must act
+ * on at least one variable — else the error names the rule and lists the variables, so a typo
+ * in a target cannot silently train unconstrained.
+ */
+export function checkRules(rules: readonly ConstraintRule[], names: readonly string[]): void {
+  const used = new Set<ConstraintRule>();
+  for (const name of names) {
+    const rule = ruleFor(rules, name);
+    if (rule) used.add(rule);
+  }
+  const unused = rules.filter((rule) => !used.has(rule));
+  if (unused.length === 0) return;
+  const listed = names.slice(0, LISTED_NAMES).join(', ');
+  const more = names.length > LISTED_NAMES ? ` … (${names.length - LISTED_NAMES} more)` : '';
+  const shadowed = (rule: ConstraintRule) =>
+    rule.pattern === '*' && names.some((name) => ruleMatches('*', name))
+      ? ' (every kernel it matches has a more specific rule)'
+      : '';
+  throw new ReglabError(
+    `constraint rule${unused.length > 1 ? 's' : ''} ${unused.map((r) => `"${ruleToSpec(r)}"${shadowed(r)}`).join(', ')} match${unused.length > 1 ? '' : 'es'} no variable`,
+    `the variables are ${listed || '(none)'}${more}; target a layer name (dense_1), a name with "/" (dense_1/kernel), * (every kernel) or /regex/`,
+  );
 }
 
 /** Parses one constraint, `circle:0.05`, `sphere:1`, `orthogonal`, `none`. */
