@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../backend/select.js';
 import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { DATASET_NAMES } from '../data/registry.js';
-import { SAMPLINGS } from '../data/raw.js';
+import { SAMPLINGS, TEST_SETS } from '../data/raw.js';
 import { RUN_DEFAULTS, type RunConfig } from '../train/run.js';
 
 /** Parses a positive integer flag value. */
@@ -67,6 +67,12 @@ export function addDataOptions(
       new Option('--sampling <how>', 'how --train-size/--test-size pick samples')
         .choices(SAMPLINGS as unknown as string[])
         .default('first'),
+    )
+    .addOption(
+      new Option(
+        '--test-set <which>',
+        'test split: test (the default: the test images) or test+rest (they plus the training images --train-size leaves out)',
+      ).choices(TEST_SETS as unknown as string[]),
     )
     .option('--raw-pixels', 'keep pixel values 0–255 instead of scaling to [0, 1]')
     .option(
@@ -129,6 +135,7 @@ const RUN_FLAG_KEYS = [
   'trainSize',
   'testSize',
   'sampling',
+  'testSet',
   'rawPixels',
   'transfer',
   'model',

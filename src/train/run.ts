@@ -18,7 +18,7 @@ import { ReglabError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { loadDataset } from '../data/registry.js';
 import type { DataSplit } from '../data/dataset.js';
-import type { Sampling } from '../data/raw.js';
+import type { Sampling, TestSet } from '../data/raw.js';
 import { createModel, loadModel, type ActivationName } from '../models/zoo.js';
 import { fileSystemHandler, pathExists, readJson, writeFileAtomic } from './files.js';
 import { createOptimizer } from './optimizers.js';
@@ -33,6 +33,8 @@ export interface RunConfig {
   testSize?: number;
   /** How subsets are picked: `first` (default), `random` or `stratified` (seeded). */
   sampling?: Sampling;
+  /** What the test split holds: `test` (default) or `test+rest` (see data/raw.ts `TestSet`). */
+  testSet?: TestSet;
   rawPixels?: boolean;
   /** Transfer variant, e.g. `rotate:45`. */
   transfer?: string;
@@ -97,6 +99,7 @@ export function loadRunData(config: RunConfig): DataSplit {
     dataDir: config.dataDir,
     trainSize: config.trainSize,
     testSize: config.testSize,
+    testSet: config.testSet,
     sampling: config.sampling,
     rawPixels: config.rawPixels,
     transfer: config.transfer,
