@@ -102,6 +102,11 @@ export function addTrainingOptions(
     .option('--epochs <n>', 'epochs', positiveInt, defaults.epochs ?? RUN_DEFAULTS.epochs)
     .option('--batch-size <n>', 'batch size', positiveInt, RUN_DEFAULTS.batchSize)
     .option(
+      '--eval-every <n>',
+      'evaluate the test set every N epochs and after the last (default 1)',
+      positiveInt,
+    )
+    .option(
       '--optimizer <spec>',
       'sgd | momentum | adam | rmsprop | cola-od:… | cola-ud:… (listed below)',
       RUN_DEFAULTS.optimizer,
@@ -144,6 +149,7 @@ const RUN_FLAG_KEYS = [
   'init',
   'epochs',
   'batchSize',
+  'evalEvery',
   'optimizer',
   'lr',
   'momentum',

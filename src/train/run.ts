@@ -58,6 +58,8 @@ export interface RunConfig {
   seed: number;
   /** Samples of the held-out set that monitors see. */
   monitorSamples?: number;
+  /** Evaluate the test set every N epochs and after the last (default 1). */
+  evalEvery?: number;
 }
 
 /** What a finished run reports (`result.json`). */
@@ -182,6 +184,7 @@ export async function trainRun(
     validation: data.test,
     checkpointDir: out,
     monitorSamples: config.monitorSamples,
+    validateEvery: config.evalEvery,
   });
   const test = trainer.evaluate(data.test);
   const result: RunResult = {
