@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../backend/select.js';
 import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { DATASET_NAMES } from '../data/registry.js';
-import { SAMPLINGS } from '../data/raw.js';
+import { SAMPLINGS, TEST_SETS } from '../data/raw.js';
 import { type RunConfig } from '../lab/run-config.js';
 import { RUN_DEFAULTS } from '../lab/run-config.js';
 import type { Registries } from '../registry.js';
@@ -78,6 +78,12 @@ export function addDataOptions(
         .choices(SAMPLINGS as unknown as string[])
         .default('first'),
     )
+    .addOption(
+      new Option(
+        '--test-set <which>',
+        'test split: test (the default: the test images) or test+rest (they plus the training images --train-size leaves out)',
+      ).choices(TEST_SETS as unknown as string[]),
+    )
     .option('--raw-pixels', 'keep pixel values 0–255 instead of scaling to [0, 1]')
     .option(
       '--transfer <variant>',
@@ -105,6 +111,11 @@ export function addTrainingOptions(
     .option('--init <run>', 'initialise the weights from a run folder (transfer, pretraining)')
     .option('--epochs <n>', 'epochs', positiveInt, defaults.epochs ?? RUN_DEFAULTS.epochs)
     .option('--batch-size <n>', 'batch size', positiveInt, RUN_DEFAULTS.batchSize)
+    .option(
+      '--eval-every <n>',
+      'evaluate the test set every N epochs and after the last (default 1)',
+      positiveInt,
+    )
     .option(
       '--optimizer <spec>',
       'sgd | momentum | adam | rmsprop | cola-ud:h=…:gamma=…:tau=… | cola-od:h=…:tau=… (listed below)',
@@ -143,6 +154,7 @@ const RUN_FLAG_KEYS = [
   'trainSize',
   'testSize',
   'sampling',
+  'testSet',
   'rawPixels',
   'transfer',
   'model',
@@ -151,6 +163,7 @@ const RUN_FLAG_KEYS = [
   'init',
   'epochs',
   'batchSize',
+  'evalEvery',
   'optimizer',
   'lr',
   'momentum',

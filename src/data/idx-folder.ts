@@ -16,6 +16,35 @@ export const IDX_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+/** The names of the four IDX files `dir` lacks (all four when `dir` is not a folder). */
+export function missingIdxFiles(dir: string): string[] {
+  return Object.values(IDX_FILES).filter((base) => !findFile(dir, base));
+}
+
+/**
+ * The first folder of `dirs` that holds the four IDX files (each plain or `.gz`). A folder
+ * with none of them is passed over; one with only some is an error naming the missing files
+ * (a broken copy is not silently replaced by another one); when no folder has them, the error
+ * lists every folder searched.
+ */
+export function findIdxFolder(dirs: readonly string[], name: string, downloadHint = ''): string {
+  const expected = Object.values(IDX_FILES).join(', ');
+  for (const dir of dirs) {
+    const missing = missingIdxFiles(dir);
+    if (missing.length === 0) return dir;
+    if (missing.length < Object.keys(IDX_FILES).length) {
+      throw new ReglabError(
+        `${name}: ${resolve(dir)} holds only part of the data set (missing ${missing.join(', ')}, each optionally .gz)`,
+        `complete or delete that folder, or pass --data-dir with a folder holding ${expected}`,
+      );
+    }
+  }
+  throw new ReglabError(
+    `${name}: the IDX files were not found; looked in ${dirs.map((dir) => resolve(dir)).join(', ')}`,
+    `a folder must hold ${expected} (each optionally .gz)${downloadHint ? `; ${downloadHint}` : ''}`,
+  );
+}
+
 /** Options of {@link loadIdxFolder}. */
 export interface IdxFolderOptions extends LoadOptions {
   /** Data set name, used in `Dataset.name` and errors (e.g. `fashion-mnist`). */

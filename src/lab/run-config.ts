@@ -6,7 +6,7 @@ import { ReglabError } from '../core/errors.js';
 import { specName } from '../core/spec.js';
 import { loadDataset } from '../data/registry.js';
 import type { DataSplit } from '../data/dataset.js';
-import type { Sampling } from '../data/raw.js';
+import type { Sampling, TestSet } from '../data/raw.js';
 import type { ActivationName } from '../models/zoo.js';
 import { OPTIMIZER_DEFAULTS, readsLearningRate, readsMomentum } from '../train/optimizers.js';
 import type { EpochMetrics } from '../train/trainer.js';
@@ -20,6 +20,8 @@ export interface RunConfig {
   testSize?: number;
   /** How subsets are picked: `first` (default), `random` or `stratified` (seeded). */
   sampling?: Sampling;
+  /** What the test split holds: `test` (default) or `test+rest` (see data/raw.ts `TestSet`). */
+  testSet?: TestSet;
   rawPixels?: boolean;
   /** Transfer variant, e.g. `rotate:45`. */
   transfer?: string;
@@ -46,6 +48,8 @@ export interface RunConfig {
   seed: number;
   /** Samples of the held-out set that monitors see. */
   monitorSamples?: number;
+  /** Evaluate the test set every N epochs and after the last (default 1). */
+  evalEvery?: number;
 }
 
 /** What a finished run reports (`result.json`). */
@@ -111,6 +115,7 @@ export function loadRunData(config: RunConfig): DataSplit {
     dataDir: config.dataDir,
     trainSize: config.trainSize,
     testSize: config.testSize,
+    testSet: config.testSet,
     sampling: config.sampling,
     rawPixels: config.rawPixels,
     transfer: config.transfer,

@@ -110,6 +110,7 @@ export async function trainRun(
     validation: data.test,
     checkpointDir: out,
     monitorSamples: config.monitorSamples,
+    validateEvery: config.evalEvery,
   });
   const test = trainer.evaluate(data.test);
   const result: RunResult = {

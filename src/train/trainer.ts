@@ -75,8 +75,13 @@ export interface TrainerOptions {
 export interface FitOptions {
   epochs: number;
   batchSize: number;
-  /** Held-out set evaluated after every epoch. */
+  /** Held-out set evaluated after every epoch (or every `validateEvery`-th). */
   validation?: Dataset;
+  /**
+   * Evaluate `validation` only every N epochs and after the last one (default 1): a large
+   * held-out set (60 000 images) can cost as much as the epoch. Other epochs have no val numbers.
+   */
+  validateEvery?: number;
   /** Shuffle every epoch with the run's generator (default true). */
   shuffle?: boolean;
   /** Folder for checkpoints; when it holds one, training resumes from it. */
@@ -242,6 +247,13 @@ export class Trainer {
    */
   async fit(train: Dataset, options: FitOptions): Promise<EpochMetrics[]> {
     const { checkpointDir } = options;
+    const every = options.validateEvery ?? 1;
+    if (!Number.isInteger(every) || every < 1) {
+      throw new ReglabError(
+        `validateEvery = ${every} is not a whole number ≥ 1`,
+        'evaluate every N ≥ 1 epochs (--eval-every N)',
+      );
+    }
     if (checkpointDir && (await hasCheckpoint(checkpointDir))) await this.resume(checkpointDir);
     while (this.epoch < options.epochs) {
       const started = performance.now();
@@ -274,7 +286,8 @@ export class Trainer {
     train: Dataset,
     seconds: number,
   ): EpochMetrics {
-    const validation = options.validation ? this.evaluate(options.validation) : undefined;
+    const due = this.epoch % (options.validateEvery ?? 1) === 0 || this.epoch === options.epochs;
+    const validation = options.validation && due ? this.evaluate(options.validation) : undefined;
     const monitors = this.runMonitors(options.validation ?? train, options.monitorSamples);
     return {
       epoch: this.epoch,

@@ -135,3 +135,27 @@ test('a term that draws random numbers does not change the batch order or the in
     withNoise.model.getWeights()[0].dataSync(),
   );
 });
+
+test('validateEvery evaluates every N epochs and after the last; the training is unchanged', async () => {
+  const data = toyData(32, 2);
+  const validation = toyData(16, 3);
+  const every = await makeTrainer(5).fit(data, { epochs: 5, batchSize: 8, validation });
+  const sparse = await makeTrainer(5).fit(data, {
+    epochs: 5,
+    batchSize: 8,
+    validation,
+    validateEvery: 2,
+  });
+  assert.deepEqual(
+    sparse.map((m) => m.valAccuracy !== undefined),
+    [false, true, false, true, true],
+  );
+  sparse.forEach((m, i) => {
+    assert.equal(m.loss, every[i].loss, `epoch ${m.epoch}: same training`);
+    if (m.valLoss !== undefined) assert.equal(m.valLoss, every[i].valLoss);
+  });
+  await assert.rejects(
+    makeTrainer(5).fit(data, { epochs: 1, batchSize: 8, validation, validateEvery: 0 }),
+    /validateEvery = 0 is not a whole number ≥ 1/,
+  );
+});

@@ -3,10 +3,14 @@
  * as the circle's ξ, the velocity), the constraint rules, the seeded noise generator, and the
  * serialisation that `model.save(…, {includeOptimizer: true})` and `tf.serialization` use.
  *
- * State is created on a variable's first step: its constraint is resolved from its name, the
- * weight is moved onto the manifold (`Constraint.initialise`) and auxiliaries/velocity are made.
- * Call {@link LangevinOptimizer.initialiseVariables} before training to have the weights on the
- * manifold from the start (e.g. for an epoch-0 evaluation).
+ * State is created before a variable's first gradient: `computeGradients` (which `minimize`,
+ * tfjs-layers `fit` and reglab's Trainer go through) first calls
+ * {@link LangevinOptimizer.initialiseVariables}, which checks the constraint rules against the
+ * variables once (a rule acting on no variable, or two rules on one, is an error), resolves each
+ * variable's constraint, moves the weight onto its manifold (`Constraint.initialise`) and makes
+ * the auxiliaries/velocity — so the first gradient is taken on the manifold. Call it yourself to
+ * have the weights on the manifold earlier (e.g. for an epoch-0 evaluation), and
+ * {@link LangevinOptimizer.checkVariables} to validate the rules before any work is done.
  *
  * `getWeights()` layout: `iter`, `langevin/rng` (int32: generator state), `langevin/layout`
  * (int32 [slots, 2]: number of auxiliaries, has-velocity), then per variable its auxiliaries
@@ -19,6 +23,7 @@ import { check, ReglabError } from '../../core/errors.js';
 import { Random, decodeRandomState, encodeRandomState } from '../../core/random.js';
 import type { Constraint, StepParams } from './constraint.js';
 import {
+  checkRules,
   parseConstraintSpec,
   resolveConstraint,
   ruleToSpec,
@@ -70,6 +75,8 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
   protected rng: Random;
   protected slots = new Map<string, Slot>();
   private pending: (Pending | undefined)[] = [];
+  /** Whether the rules were checked against the variables of a first step. */
+  private rulesChecked = false;
   /** Whether this integrator keeps a velocity per variable. */
   protected abstract readonly usesVelocity: boolean;
 
@@ -124,9 +131,55 @@ export abstract class LangevinOptimizer extends tf.Optimizer {
     this.incrementIterations();
   }
 
-  /** Moves the given variables onto their manifolds and creates their state now. */
+  /**
+   * Checks the constraint rules against the names of the variables this optimizer will update
+   * (`checkRules`: every rule must act on one of them, no variable may have two rules); throws
+   * a ReglabError naming the rule and listing the variables. Changes nothing.
+   */
+  checkVariables(names: readonly string[]): void {
+    checkRules(this.rules, names);
+  }
+
+  /**
+   * Moves the given variables onto their manifolds and creates their state now (variables
+   * seen before, or restored by `setWeights`, keep theirs). The first call checks the rules
+   * against these variables ({@link checkVariables}), so pass all the variables to be trained.
+   */
   initialiseVariables(variables: readonly tf.Variable[]): void {
+    if (!this.rulesChecked) {
+      this.checkVariables(variables.map((v) => v.name));
+      this.rulesChecked = true;
+    }
     variables.forEach((v, i) => this.slotFor(v, i));
+  }
+
+  /**
+   * Puts new variables on their manifolds before the gradient is taken, so that the first
+   * step's gradient is the one at the constrained point (not at the raw initialisation).
+   * With `varList` (tfjs-layers `fit`, reglab's Trainer) that is direct. Without one the
+   * variables are those `f` reads: they are found from a first gradient, and when some of them
+   * are new and constrained (the first step only), `f` runs a second time at the projected point.
+   */
+  override computeGradients(
+    f: () => tf.Scalar,
+    varList?: tf.Variable[],
+  ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    if (varList) {
+      this.initialiseVariables(varList);
+      return super.computeGradients(f, varList);
+    }
+    const first = super.computeGradients(f);
+    const names = Object.keys(first.grads);
+    const moves = (name: string) =>
+      !this.slots.has(name) && resolveConstraint(this.rules, name).kind !== 'none';
+    const registered = tf.engine().registeredVariables;
+    if (!names.some(moves)) {
+      this.initialiseVariables(names.map((name) => registered[name]));
+      return first;
+    }
+    tf.dispose([first.value, ...Object.values(first.grads)]);
+    this.initialiseVariables(names.map((name) => registered[name]));
+    return super.computeGradients(f);
   }
 
   /** The constraint acting on a variable name. */

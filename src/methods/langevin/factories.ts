@@ -16,7 +16,7 @@ import {
 function langevinFactory(schema: SpecSchema): OptimizerFactory {
   return {
     schema,
-    create(spec, { learningRate, momentum, constraints, rng }) {
+    create(spec, { learningRate, momentum, constraints, rng, model }) {
       if (learningRate !== undefined || momentum !== undefined) {
         throw new ReglabError(
           `${schema.name} takes its step from its spec, not from the run's learning rate or momentum`,
@@ -25,7 +25,10 @@ function langevinFactory(schema: SpecSchema): OptimizerFactory {
       }
       const parsed = langevinSpec(spec);
       parsed.options.seed ??= rng.seed();
-      return createLangevinOptimizer(parsed, constraints);
+      const optimizer = createLangevinOptimizer(parsed, constraints);
+      // rules that match no variable, or two rules on one, fail here, before any file is written
+      optimizer.checkVariables(model.trainableWeights.map((w) => w.name));
+      return optimizer;
     },
   };
 }

@@ -11,9 +11,11 @@ export { SphereConstraint, sphere } from './sphere.js';
 export { OrthogonalConstraint, orthogonal, tallView, fromTallView } from './orthogonal.js';
 export {
   type ConstraintRule,
+  checkRules,
   parseConstraint,
   parseConstraintSpec,
   resolveConstraint,
+  ruleFor,
   ruleMatches,
   ruleToSpec,
 } from './rules.js';

@@ -17,6 +17,7 @@ import {
   createLangevinOptimizer,
   ruleMatches,
   resolveConstraint,
+  checkRules,
   ruleToSpec,
   tallView,
   UnderdampedLangevin,
@@ -114,7 +115,7 @@ test('cosSin (polynomial cos/sin of the circle rotation) matches Math.cos/Math.s
   }
 });
 
-test('rules: layer names select kernels, regexes anything, first match wins, default none', () => {
+test('rules: layer names select kernels, regexes anything, specific targets win over *, default none', () => {
   assert.ok(ruleMatches('dense_1', 'dense_1/kernel'));
   assert.ok(ruleMatches('dense_1', 'dense_1/kernel_3'));
   assert.ok(!ruleMatches('dense_1', 'dense_1/bias'));
@@ -128,6 +129,114 @@ test('rules: layer names select kernels, regexes anything, first match wins, def
   assert.equal(resolveConstraint(rules, 'conv_2/kernel').kind, 'orthogonal');
   assert.equal(resolveConstraint(rules, 'conv_2/bias').kind, 'none');
   assert.equal(none().spec(), 'none');
+});
+
+const MLP_VARIABLES = ['dense_1/kernel', 'dense_1/bias', 'dense_2/kernel', 'dense_2/bias'];
+
+/** Asserts `body` throws a ReglabError whose message contains every fragment. */
+function throwsNaming(body: () => unknown, fragments: string[], label: string): void {
+  assert.throws(
+    body,
+    (e: Error) => {
+      assert.equal(e.name, 'ReglabError', `${label}: ${e.message}`);
+      for (const fragment of fragments)
+        assert.ok(e.message.includes(fragment), `${label}: "${fragment}" not in: ${e.message}`);
+      return true;
+    },
+    label,
+  );
+}
+
+test('checkRules: a rule that acts on no variable is an error naming it and listing the variables', () => {
+  checkRules(parseConstraintSpec('circle:0.05@dense_1,circle:0.1@dense_2'), MLP_VARIABLES);
+  checkRules(parseConstraintSpec('sphere:1@/dense_\\d\\/kernel/,none@dense_1/bias'), MLP_VARIABLES);
+  checkRules([], MLP_VARIABLES);
+  throwsNaming(
+    () => checkRules(parseConstraintSpec('circle:0.05@dens_1,circle:0.1@dense_2'), MLP_VARIABLES),
+    ['"circle:0.05@dens_1"', 'matches no variable', ...MLP_VARIABLES],
+    'typo in a layer name',
+  );
+  throwsNaming(
+    () => checkRules(parseConstraintSpec('circle:0.1@/conv/'), MLP_VARIABLES),
+    ['"circle:0.1@/conv/"', 'dense_2/bias'],
+    'regex that matches nothing',
+  );
+  // `*` is the fallback: it yields to specific rules, and a `*` rule left with no kernel is dead.
+  throwsNaming(
+    () =>
+      checkRules(
+        parseConstraintSpec('circle:0.05@dense_1,circle:0.1@dense_2,orthogonal'),
+        MLP_VARIABLES,
+      ),
+    ['"orthogonal@*"', 'more specific rule'],
+    'shadowed *',
+  );
+  throwsNaming(
+    () => checkRules(parseConstraintSpec('circle:1'), ['dense_1/bias']),
+    ['"circle:1@*"', 'dense_1/bias'],
+    '* without kernels',
+  );
+  // Both unused rules are named at once.
+  throwsNaming(
+    () => checkRules(parseConstraintSpec('circle:1@a,circle:2@b'), MLP_VARIABLES),
+    ['"circle:1@a"', '"circle:2@b"', 'match no variable'],
+    'two unused rules',
+  );
+  // Long variable lists are abbreviated, not dumped.
+  const many = Array.from({ length: 100 }, (_, i) => `dense_${i}/kernel`);
+  throwsNaming(
+    () => checkRules(parseConstraintSpec('circle:1@nope'), many),
+    ['dense_39/kernel', '(60 more)'],
+    'many variables',
+  );
+});
+
+test('two rules on one variable are an error (no silent first-match precedence)', () => {
+  for (const spec of [
+    'circle:0.05@dense_1,circle:0.1@dense_1',
+    'circle:0.05@dense_1,sphere:1@/dense_1\\/kernel/',
+    'circle:0.05@dense_1,none@dense_1/kernel',
+    'circle:0.05,orthogonal@*',
+  ]) {
+    const rules = parseConstraintSpec(spec);
+    throwsNaming(
+      () => resolveConstraint(rules, 'dense_1/kernel'),
+      ['dense_1/kernel', 'is matched by 2 constraint rules', ruleToSpec(rules[1])],
+      spec,
+    );
+    throwsNaming(() => checkRules(rules, MLP_VARIABLES), ['dense_1/kernel'], `${spec} (check)`);
+  }
+  // A specific rule and `*` on one kernel: the specific one acts, `*` takes the others.
+  const rules = parseConstraintSpec('orthogonal,circle:0.05@dense_1');
+  assert.equal(resolveConstraint(rules, 'dense_1/kernel').kind, 'circle');
+  assert.equal(resolveConstraint(rules, 'dense_2/kernel').kind, 'orthogonal');
+  checkRules(rules, MLP_VARIABLES);
+});
+
+test('the optimizer checks its rules against the variables of its first step', () => {
+  const kernel = tf.variable(tf.fill([3, 2], 0.01), true, 'dense_1/kernel');
+  const bias = tf.variable(tf.zeros([2]), true, 'dense_1/bias');
+  const loss = () => tf.sum(tf.add(tf.sum(kernel), tf.sum(bias))) as tf.Scalar;
+  const typo = new UnderdampedLangevin({ h: 0.1, constraints: 'circle:0.05@dens_1' });
+  const before = kernel.dataSync().slice();
+  throwsNaming(
+    () => typo.minimize(loss, false, [kernel, bias]),
+    ['"circle:0.05@dens_1"', 'dense_1/kernel, dense_1/bias'],
+    'first minimize',
+  );
+  throwsNaming(
+    () => new OverdampedLangevin({ h: 0.1, constraints: 'circle:1@dens_1' }).minimize(loss),
+    ['"circle:1@dens_1"', 'dense_1/kernel'],
+    'minimize without a variable list',
+  );
+  throwsNaming(
+    () => typo.checkVariables([kernel.name, bias.name]),
+    ['"circle:0.05@dens_1"'],
+    'checkVariables',
+  );
+  assert.deepEqual(kernel.dataSync(), before, 'a failed check changes no weight');
+  typo.dispose();
+  tf.dispose([kernel, bias]);
 });
 
 test('parseConstraintSpec reads rules and round-trips through ruleToSpec', () => {
@@ -150,11 +259,11 @@ test('parseConstraintSpec reads rules and round-trips through ruleToSpec', () =>
 
 test('parseConstraintSpec: clear errors for bad syntax', () => {
   for (const [spec, fragment] of [
-    ['circle@dense_1', 'positive radius'],
-    ['circle:-1@dense_1', 'positive radius'],
-    ['circle:abc', 'positive radius'],
-    ['orthogonal:2@dense_1', 'takes no argument'],
-    ['box:1@dense_1', 'unknown constraint'],
+    ['circle@dense_1', '"circle@dense_1" needs radius'],
+    ['circle:-1@dense_1', 'radius "-1" in "circle:-1@dense_1" is not a number > 0'],
+    ['circle:abc', 'unknown option "abc" in "circle:abc"'],
+    ['orthogonal:2@dense_1', 'orthogonal takes no number'],
+    ['box:1@dense_1', 'unknown constraint "box" — choose one of: circle, none, orthogonal, sphere'],
     ['circle:0.05@', 'empty target'],
     ['circle:0.1@/dense(/', 'bad regular expression'],
   ]) {

@@ -21,6 +21,7 @@ import {
   trainDbn,
   trainRbm,
   unrollDbn,
+  uniformFrom,
   type DivergenceKind,
 } from '../../../../src/methods/diversify/generative/index.js';
 import { assertClose, assertNoLeak, useBackend } from '../../../support.js';
@@ -302,6 +303,68 @@ test('CD-1 on a tiny RBM matches a hand computation with fixed uniform draws', (
   assertClose(after.hiddenBias, expectedC, { atol: 1e-6 });
   rbm.dispose();
   v.dispose();
+});
+
+test('the DR part of a CD step is −ε·λ·∂R/∂(W, c), learning rate included (finite differences of the brute-force penalty)', () => {
+  const rng = new Random(8);
+  const W = Array.from({ length: 4 }, () => Array.from({ length: 3 }, () => rng.normal()));
+  const b = [0.1, -0.2, 0.05, 0.0];
+  const c = [0.3, -0.1, 0.2];
+  const v = [
+    [1, 0, 1, 1],
+    [0, 1, 1, 0],
+    [1, 1, 0, 0],
+    [0, 0, 1, 1],
+  ];
+  const labels = [0, 1, 0, 2];
+  // ε and λ both ≠ 1 and ελ ≠ λ, so a dropped, doubled or misplaced ε changes the step.
+  const lr = 0.3;
+  const lambda = 2;
+  const step = (dr?: { divergence: DivergenceKind; lambda: number }) => {
+    const rbm = new Rbm(tf.tensor2d(W), tf.tensor1d(b), tf.tensor1d(c));
+    const vTensor = tf.tensor2d(v);
+    // The same Bernoulli draws in both runs: DR draws no uniform numbers.
+    const result = cdStep(rbm, vTensor, { lr, uniform: uniformFrom(new Random(9)), dr }, labels);
+    result.drPenalty?.dispose();
+    const after = rbm.read();
+    rbm.dispose();
+    vTensor.dispose();
+    return after;
+  };
+  const plain = step();
+  const h = 1e-6;
+  for (const kind of DIVERGENCES) {
+    const withDr = step({ divergence: kind, lambda });
+    const penalty = (w: number[][], cc: number[]) => bruteForcePenalty(kind, w, cc, v, labels);
+    const dW = W.flatMap((row, i) =>
+      row.map((_, k) => {
+        const shifted = (d: number) =>
+          W.map((r, a) => r.map((x, j) => (a === i && j === k ? x + d : x)));
+        return (penalty(shifted(h), c) - penalty(shifted(-h), c)) / (2 * h);
+      }),
+    );
+    const dc = c.map((_, k) => {
+      const shifted = (d: number) => c.map((x, j) => (j === k ? x + d : x));
+      return (penalty(W, shifted(h)) - penalty(W, shifted(-h))) / (2 * h);
+    });
+    const drStepW = Array.from(withDr.weights, (x, i) => x - plain.weights[i]);
+    const drStepC = Array.from(withDr.hiddenBias, (x, i) => x - plain.hiddenBias[i]);
+    assert.ok(
+      Math.max(...dW.map(Math.abs)) * lr * lambda > 1e-2,
+      `${kind}: the DR step is large enough to see`,
+    );
+    assertClose(
+      drStepW,
+      dW.map((g) => -lr * lambda * g),
+      { atol: 2e-5, rtol: 1e-3, message: `${kind} W step` },
+    );
+    assertClose(
+      drStepC,
+      dc.map((g) => -lr * lambda * g),
+      { atol: 2e-5, rtol: 1e-3, message: `${kind} c step` },
+    );
+    assert.deepEqual(withDr.visibleBias, plain.visibleBias, `${kind}: DR leaves b alone`);
+  }
 });
 
 /** Binary-ish 3-class data: class k lights the pixels p ≡ k (mod 3) more often. */
