@@ -1,22 +1,28 @@
 /**
- * Mutual information as a training monitor: at the end of every epoch, on the held-out batch
- * the trainer traces (the first `monitorSamples` validation samples, in inference mode), the
+ * Mutual information as a training monitor: at the end of every epoch, on a held-out batch (the
+ * first `samples` validation samples, 2,000 by default, in inference mode), the
  * information-plane coordinates of every block of the network,
  *
  *   `<block>/ixt` = I(X; T_block),   `<block>/ity` = I(T_block; Y)   (bits),
  *
- * estimated by src/analysis/mutual-information (binning or the pairwise-KDE bound). The trainer
- * prefixes the monitor name, so metrics.jsonl holds `mi/dense_1/ixt`, … per epoch — the points
- * of the information plane over training (Shwartz-Ziv & Tishby 2017, Fig. 2 of the racecar
- * paper), which `reglab report` draws.
+ * estimated by src/analysis/mutual-information. The trainer prefixes the monitor name, so
+ * metrics.jsonl holds `mi/dense_1/ixt`, … per epoch — the points of the information plane over
+ * training (Shwartz-Ziv & Tishby 2017, Fig. 2 of the racecar paper), which `reglab report` draws.
+ *
+ * The default estimator is `knn`: KSG (Kraskov et al. 2004) between the input pixels and the
+ * block's output for I(X;T), Ross's (2014) mixed estimator for I(T;Y). Binning every unit, the
+ * old default, gives every sample its own pattern on a 256-unit layer — I(X;T) = log₂ n and
+ * I(T;Y) = H(Y) for every layer, epoch and method — so binning now reads the top `dims`
+ * principal components (2 by default; `dims=0` bins every unit as before).
  *
  * A block is a weight layer (Dense or Conv) together with the batch-norm and activation layers
  * that directly follow it (the zoo's `bn_k`, `act_k`): T is the block's final output, its
  * activation name picks the binning range. The last block (the softmax output) is included.
  *
- * Cost: binning is O(n·d) per layer; KDE forms an n×n distance matrix per layer (n = 512 by
- * default: about a millisecond per layer on wasm). Neither draws from the run's generator, so
- * tracking MI never changes training.
+ * Cost (2,000 samples, 784 inputs, 256 units, wasm on 2 cores; docs/mutual-information.md): knn
+ * about 0.3 s per block; binning O(n·d) plus a small PCA; KDE an n × n kernel per block. The
+ * estimators draw only from generators of their own with fixed seeds (the PCA's range finder),
+ * never from the run's, so tracking MI never changes training.
  */
 import { ReglabError } from '../core/errors.js';
 import type { Monitor, TermContext } from '../train/term.js';
@@ -30,10 +36,18 @@ import {
 } from '../train/term-spec.js';
 import {
   DEFAULT_BINS,
+  DEFAULT_NEIGHBOURS,
   DEFAULT_NOISE_VARIANCE,
-  mutualInformation,
+  ESTIMATORS,
+  layerwiseMutualInformation,
+  type Estimator,
   type LayerActivations,
 } from './mutual-information/index.js';
+
+/** Held-out samples the monitor asks the trainer for (the demo's whole test set). */
+export const DEFAULT_MONITOR_SAMPLES = 2000;
+/** Principal components binned by the monitor's `binning` estimator. */
+export const DEFAULT_BINNING_DIMS = 2;
 
 /** Layer classes that start a block. */
 const WEIGHT_CLASSES = new Set(['Dense', 'Conv1D', 'Conv2D', 'Conv3D']);
@@ -42,16 +56,32 @@ const BLOCK_TAIL_CLASSES = new Set(['BatchNormalization', 'Activation']);
 
 /** Options of {@link mutualInformationMonitor}. */
 export interface MutualInformationMonitorOptions {
-  /** `binning` (default, Shwartz-Ziv & Tishby 2017) or `kde` (Kolchinsky & Tracey 2017 upper bound). */
-  estimator?: 'binning' | 'kde';
-  /** Binning: bins per unit (default 30). */
+  /**
+   * `knn` (default: KSG for I(X;T), Ross for I(T;Y)), `binning` (Shwartz-Ziv & Tishby 2017, on
+   * the top `dims` principal components) or `kde` (Kolchinsky & Tracey 2017 upper bound).
+   */
+  estimator?: Estimator;
+  /** Held-out samples to estimate on (default {@link DEFAULT_MONITOR_SAMPLES}; capped at the set). */
+  samples?: number;
+  /** kNN: neighbours k (default 3). */
+  neighbours?: number;
+  /** Binning: bins per coordinate (default 30). */
   bins?: number;
+  /** Binning: principal components to bin (default {@link DEFAULT_BINNING_DIMS}); 0 = every unit. */
+  dims?: number;
   /** KDE: variance σ² of the added Gaussian noise (default 1e-3). */
   noiseVariance?: number;
   /** Blocks to measure, by the name of their weight layer (default: every block). */
   layers?: readonly string[];
   /** Monitor name, prefixing the metrics (default `mi`). */
   name?: string;
+}
+
+/** Throws unless `value` is an integer in [min, ∞), naming the option and its fix. */
+function checkInteger(key: string, value: number, min: number, example: string): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ReglabError(`mi: ${key}=${value} is not an integer ≥ ${min}`, `write ${example}`);
+  }
 }
 
 /** The blocks of a trace: each weight layer with the BN/activation layers right after it. */
@@ -69,20 +99,38 @@ export function traceBlocks(layers: readonly LayerTrace[]): { name: string; last
 /** The monitor returned by {@link mutualInformationMonitor}. */
 export class MutualInformationMonitor implements Monitor {
   readonly name: string;
-  readonly estimator: 'binning' | 'kde';
+  readonly estimator: Estimator;
+  readonly samples: number;
+  readonly neighbours: number;
   readonly bins: number;
+  readonly dims: number;
   readonly noiseVariance: number;
   readonly layers?: readonly string[];
 
   constructor(options: MutualInformationMonitorOptions = {}) {
     this.name = options.name ?? 'mi';
-    this.estimator = options.estimator ?? 'binning';
+    this.estimator = options.estimator ?? 'knn';
+    this.samples = options.samples ?? DEFAULT_MONITOR_SAMPLES;
+    this.neighbours = options.neighbours ?? DEFAULT_NEIGHBOURS;
     this.bins = options.bins ?? DEFAULT_BINS;
+    this.dims = options.dims ?? DEFAULT_BINNING_DIMS;
     this.noiseVariance = options.noiseVariance ?? DEFAULT_NOISE_VARIANCE;
     this.layers = options.layers;
-    if (!Number.isInteger(this.bins) || this.bins < 2) {
-      throw new ReglabError(`mi: bins=${this.bins} is not an integer ≥ 2`, 'write mi:bins=30:0');
+    if (!(ESTIMATORS as readonly string[]).includes(this.estimator)) {
+      throw new ReglabError(
+        `mi: unknown estimator "${this.estimator}"`,
+        `choose one of ${ESTIMATORS.join(', ')}`,
+      );
     }
+    checkInteger('samples', this.samples, 2, 'mi:samples=2000:0');
+    checkInteger('k', this.neighbours, 1, 'mi:k=3:0');
+    if (this.neighbours >= this.samples)
+      throw new ReglabError(
+        `mi: k=${this.neighbours} neighbours need more than ${this.samples} samples`,
+        'write mi:k=3:0 or raise samples=',
+      );
+    checkInteger('bins', this.bins, 2, 'mi:binning:bins=30:0');
+    checkInteger('dims', this.dims, 0, 'mi:binning:dims=2:0 (0 bins every unit)');
     if (!(this.noiseVariance > 0))
       throw new ReglabError(
         `mi: noise=${this.noiseVariance} is not positive`,
@@ -112,15 +160,17 @@ export class MutualInformationMonitor implements Monitor {
   /** `<block>/ixt` and `<block>/ity` in bits for every selected block. */
   compute({ trace, batch }: TermContext): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const layer of this.selectedLayers(trace)) {
-      const { ixt, ity } = mutualInformation(layer.activations, batch.labels, {
-        estimator: this.estimator,
-        bins: this.bins,
-        noiseVariance: this.noiseVariance,
-        activation: layer.activation,
-      });
-      out[`${layer.name}/ixt`] = ixt;
-      out[`${layer.name}/ity`] = ity;
+    const points = layerwiseMutualInformation(this.selectedLayers(trace), batch.labels, {
+      estimator: this.estimator,
+      inputs: batch.x,
+      neighbours: this.neighbours,
+      bins: this.bins,
+      project: this.dims === 0 ? undefined : this.dims,
+      noiseVariance: this.noiseVariance,
+    });
+    for (const { name, ixt, ity } of points) {
+      out[`${name}/ixt`] = ixt;
+      out[`${name}/ity`] = ity;
     }
     return out;
   }
@@ -129,43 +179,50 @@ export class MutualInformationMonitor implements Monitor {
     return {
       name: this.name,
       estimator: this.estimator,
+      samples: this.samples,
+      neighbours: this.neighbours,
       bins: this.bins,
+      dims: this.dims,
       noiseVariance: this.noiseVariance,
       layers: this.layers,
     };
   }
 }
 
-/** `mutualInformationMonitor({estimator: 'kde'})`: I(X;T) and I(T;Y) per block, every epoch. */
+/** `mutualInformationMonitor({estimator: 'knn'})`: I(X;T) and I(T;Y) per block, every epoch. */
 export function mutualInformationMonitor(
   options: MutualInformationMonitorOptions = {},
 ): MutualInformationMonitor {
   return new MutualInformationMonitor(options);
 }
 
-const KNOWN_KEYS = ['estimator', 'bins', 'noise'];
+const KNOWN_KEYS = ['estimator', 'samples', 'k', 'bins', 'dims', 'noise'];
+const USAGE =
+  'mi[:knn|binning|kde][:samples=2000][:k=3][:bins=30][:dims=2][:noise=1e-3]:0[@layers]';
 
 function checkOptions(spec: TermSpec): void {
-  const unknownWord = spec.words.find((word) => word !== 'binning' && word !== 'kde');
+  const unknownWord = spec.words.find((word) => !(ESTIMATORS as readonly string[]).includes(word));
   const unknownKey = Object.keys(spec.params).find((key) => !KNOWN_KEYS.includes(key));
   if (unknownWord ?? unknownKey) {
     throw new ReglabError(
       `mi: unknown option "${unknownWord ?? unknownKey}" in "${spec.text}"`,
-      'write mi[:binning|kde][:bins=30][:noise=1e-3]:0[@dense_1,…]',
+      `write ${USAGE}`,
     );
   }
 }
 
-/** `--track mi[:binning|kde][:bins=30][:noise=1e-3][@blocks]` (the trainer's CLI appends the weight `:0`). */
+/** `--track mi[:knn|binning|kde][:samples=…][:k=…][:bins=…][:dims=…][:noise=…][@blocks]` (the CLI appends the weight `:0`). */
 export const monitorFactories: Record<string, MonitorFactory> = {
   mi: {
-    usage:
-      'mi[:binning|kde][:bins=30][:noise=1e-3]:0[@layers]  I(X;T) and I(T;Y) in bits per block (information plane)',
+    usage: `${USAGE}  I(X;T) and I(T;Y) in bits per block (information plane)`,
     create(spec) {
       checkOptions(spec);
       return mutualInformationMonitor({
-        estimator: choiceParam(spec, 'estimator', ['binning', 'kde'] as const, 'binning'),
+        estimator: choiceParam(spec, 'estimator', ESTIMATORS, 'knn'),
+        samples: numberParam(spec, 'samples', DEFAULT_MONITOR_SAMPLES),
+        neighbours: numberParam(spec, 'k', DEFAULT_NEIGHBOURS),
         bins: numberParam(spec, 'bins', DEFAULT_BINS),
+        dims: numberParam(spec, 'dims', DEFAULT_BINNING_DIMS),
         noiseVariance: numberParam(spec, 'noise', DEFAULT_NOISE_VARIANCE),
         layers: spec.layers,
       });
