@@ -116,6 +116,8 @@ export class MutualInformationMonitor implements Monitor {
     this.dims = options.dims ?? DEFAULT_BINNING_DIMS;
     this.noiseVariance = options.noiseVariance ?? DEFAULT_NOISE_VARIANCE;
     this.layers = options.layers;
+    if (!/^[A-Za-z][\w-]*$/.test(this.name))
+      throw new ReglabError(`mi: name "${this.name}" is not a word`, 'write mi:name=mi_pca:0');
     if (!(ESTIMATORS as readonly string[]).includes(this.estimator)) {
       throw new ReglabError(
         `mi: unknown estimator "${this.estimator}"`,
@@ -196,7 +198,7 @@ export function mutualInformationMonitor(
   return new MutualInformationMonitor(options);
 }
 
-const KNOWN_KEYS = ['estimator', 'samples', 'k', 'bins', 'dims', 'noise'];
+const KNOWN_KEYS = ['estimator', 'samples', 'k', 'bins', 'dims', 'noise', 'name'];
 const USAGE =
   'mi[:knn|binning|kde][:samples=2000][:k=3][:bins=30][:dims=2][:noise=1e-3]:0[@layers]';
 
@@ -211,7 +213,7 @@ function checkOptions(spec: TermSpec): void {
   }
 }
 
-/** `--track mi[:knn|binning|kde][:samples=…][:k=…][:bins=…][:dims=…][:noise=…][@blocks]` (the CLI appends the weight `:0`). */
+/** `--track mi[:knn|binning|kde][:samples=…][:k=…][:bins=…][:dims=…][:noise=…][:name=…]:0[@blocks]`. */
 export const monitorFactories: Record<string, MonitorFactory> = {
   mi: {
     usage: `${USAGE}  I(X;T) and I(T;Y) in bits per block (information plane)`,
@@ -225,6 +227,8 @@ export const monitorFactories: Record<string, MonitorFactory> = {
         dims: numberParam(spec, 'dims', DEFAULT_BINNING_DIMS),
         noiseVariance: numberParam(spec, 'noise', DEFAULT_NOISE_VARIANCE),
         layers: spec.layers,
+        // A second MI monitor in the same run (another estimator) needs its own metric prefix.
+        name: spec.params.name ?? 'mi',
       });
     },
   },

@@ -213,5 +213,7 @@ test('bad options and unknown blocks are errors naming the fix', () => {
   assert.throws(() => create('mi:k=10:samples=10:0'), /more than 10 samples/);
   assert.throws(() => create('mi:dims=-1:0'), /dims=-1/);
   assert.throws(() => create('mi:estimator=gauss:0'), /not one of knn, binning, kde/);
+  assert.throws(() => create('mi:name=a/b:0'), /name "a\/b"/);
+  assert.equal(create('mi:binning:name=mi_pca:0').name, 'mi_pca');
   assert.throws(() => measure('mi:0@conv_9'), /no block named "conv_9".*dense_1/s);
 });
