@@ -14,6 +14,7 @@ import { Random } from '../../src/core/random.js';
 import { ReglabError } from '../../src/core/errors.js';
 import {
   digammaTable,
+  discreteMutualInformation,
   entropyOfLabels,
   ksgCounts,
   ksgMutualInformation,
@@ -77,7 +78,7 @@ describe('ψ at the integers', () => {
 
 /**
  * Brute-force KSG / Ross quantities in float64: every pair's distance, after the same centring and
- * scaling to mean coordinate variance 1, sorted per row.
+ * scaling to total variance 1 (mean squared distance to the centroid 1).
  */
 function bruteSquaredDistances(values: Float32Array, n: number, d: number): Float64Array[] {
   const meanOf = Array.from({ length: d }, (_, c) => {
@@ -87,7 +88,7 @@ function bruteSquaredDistances(values: Float32Array, n: number, d: number): Floa
   });
   let variance = 0;
   for (let i = 0; i < n * d; i++) variance += (values[i] - meanOf[i % d]) ** 2;
-  const scale = 1 / Math.sqrt(variance / (n * d));
+  const scale = 1 / Math.sqrt(variance / n);
   return Array.from({ length: n }, (_, i) =>
     Float64Array.from({ length: n }, (_, j) => {
       let s = 0;
@@ -98,27 +99,30 @@ function bruteSquaredDistances(values: Float32Array, n: number, d: number): Floa
 }
 
 describe('neighbour counts equal a brute-force float64 count', () => {
-  for (const [n, k] of [
-    [60, 1],
-    [60, 4],
-    [2100, 3], // two row blocks of the distance matrix (1997 + 103 rows)
+  // [n, k, d_x, d_t]: both distance paths (direct float64 for d ≤ 16, the matMul expansion
+  // above), and two row blocks of the distance matrix at n = 2100 (1997 + 103 rows).
+  for (const [n, k, dx, dt] of [
+    [60, 1, 3, 2],
+    [60, 4, 3, 2],
+    [300, 3, 20, 40],
+    [2100, 3, 20, 2],
   ]) {
-    it(`KSG: ε, n_x, n_t for n = ${n}, k = ${k}`, () => {
+    it(`KSG: ε, n_x, n_t for n = ${n}, k = ${k}, d = ${dx} and ${dt}`, () => {
       const random = new Random(20 + n + k);
-      const x = Float32Array.from({ length: n * 3 }, () => random.normal());
-      const t = Float32Array.from({ length: n * 2 }, () => random.normal() * 5 + 1);
-      const dx = bruteSquaredDistances(x, n, 3);
-      const dt = bruteSquaredDistances(t, n, 2);
-      const xs = tf.tensor2d(x, [n, 3]);
-      const ts = tf.tensor2d(t, [n, 2]);
+      const x = Float32Array.from({ length: n * dx }, () => random.normal());
+      const t = Float32Array.from({ length: n * dt }, () => random.normal() * 5 + 1);
+      const distX = bruteSquaredDistances(x, n, dx);
+      const distT = bruteSquaredDistances(t, n, dt);
+      const xs = tf.tensor2d(x, [n, dx]);
+      const ts = tf.tensor2d(t, [n, dt]);
       const counts = withDistances(xs, (a) => withDistances(ts, (b) => ksgCounts(a, b, k)));
       tf.dispose([xs, ts]);
       let mismatches = 0;
       for (let i = 0; i < n; i++) {
-        const joint = dx[i].map((v, j) => Math.max(v, dt[i][j])).filter((_, j) => j !== i);
+        const joint = distX[i].map((v, j) => Math.max(v, distT[i][j])).filter((_, j) => j !== i);
         const eps = joint.sort()[k - 1];
-        const nx = dx[i].filter((v, j) => j !== i && v < eps).length;
-        const nt = dt[i].filter((v, j) => j !== i && v < eps).length;
+        const nx = distX[i].filter((v, j) => j !== i && v < eps).length;
+        const nt = distT[i].filter((v, j) => j !== i && v < eps).length;
         assertClose(counts.epsilon[i], eps, { rtol: 1e-4, atol: 1e-6 });
         if (counts.nx[i] !== nx || counts.nt[i] !== nt) mismatches++;
       }
@@ -269,6 +273,25 @@ describe('Ross’s mixed estimator on Gaussian mixtures with labels', () => {
     const withSingleton = Int32Array.from(labels, (y, i) => (i === 0 ? 5 : y));
     const rest = ross(t.subarray(1), 1, labels.subarray(1));
     assertClose(ross(t, 1, withSingleton), rest, { atol: 1e-12 });
+  });
+
+  it('a discrete T (ties at distance 0): the plug-in I(T;Y), as Gao et al.’s k̃ makes it', () => {
+    // T takes 3 values, Y depends on it; every point's k-th same-class neighbour is at 0. With
+    // k̃ = its same-class ties, ψ(k̃) − ψ(m) → log(n_{t,y}/n_t): the plug-in estimate up to
+    // O(1/n_{t,y}) (ψ(x) − log x ≈ −1/(2x)); with k = 3 kept it would be far below. The same
+    // three values embedded in 32 dimensions check that the matMul path makes exact ties.
+    const random = new Random(66);
+    const n = 3000;
+    const atoms = Int32Array.from({ length: n }, () => random.int(3));
+    const labels = Int32Array.from(atoms, (v) => (random.uniform() < 0.7 ? v : random.int(3)));
+    const plugIn = discreteMutualInformation(atoms, labels);
+    assertClose(ross(Float32Array.from(atoms), 1, labels), plugIn, { atol: 5e-3, rtol: 0 });
+    const codes = Array.from({ length: 3 }, () =>
+      Float32Array.from({ length: 32 }, () => random.normal()),
+    );
+    const wide = new Float32Array(n * 32);
+    atoms.forEach((a, i) => wide.set(codes[a], i * 32));
+    assertClose(ross(wide, 32, labels), plugIn, { atol: 5e-3, rtol: 0 });
   });
 
   it('well-separated classes, one of two samples: exactly ψ(N) − ⟨ψ(N_y)⟩, near H(Y)', () => {

@@ -20,6 +20,10 @@
  *   own class, and m_i counts the points of all classes j ≠ i within d_i (the k-th neighbour
  *   included, so m_i ≥ k). As in scikit-learn's `mutual_info_classif`, a class with one sample is
  *   left out (N is then the number of points kept), and a class with N_y ≤ k uses k = N_y − 1.
+ *   Ties: when d_i = 0 (i repeats exactly, as a saturated softmax does), k becomes the number of
+ *   same-class points at distance 0 (Gao, Kannan, Oh & Viswanath 2017, "Estimating mutual
+ *   information for discrete-continuous mixtures", NeurIPS, the k̃_i of their estimator); on a
+ *   purely discrete T the estimate is then the plug-in I(T;Y) up to O(1/n) (ψ for log).
  *
  * Both are bounded: Î(X;T) ≤ ψ(N) − ψ(k) (every joint neighbour is a neighbour in both
  * marginals) and Î(T;Y) ≤ ψ(N) − ⟨ψ(N_y)⟩ ≈ H(Y) (every neighbour within d_i is of class y_i).
@@ -136,7 +140,10 @@ export interface MixedCounts {
   readonly used: Uint8Array;
   /** N_{y_i}: samples of i's class. */
   readonly classSize: Int32Array;
-  /** k_i = min(k, N_{y_i} − 1): the neighbour rank used for i. */
+  /**
+   * k_i = min(k, N_{y_i} − 1), the neighbour rank used for i; where d_i = 0, the number of
+   * same-class points at distance 0 (Gao et al.'s k̃_i).
+   */
   readonly neighbours: Int32Array;
   /** d_i²: squared distance to the k_i-th neighbour of i's own class. */
   readonly radius: Float64Array;
@@ -170,7 +177,16 @@ export function mixedCounts(t: SquaredDistances, labels: Int32Array, k: number):
       if (j !== i && labels[j] === labels[i]) insertSmallest(ranked, dt[offset + j]);
     const r = ranked[ki - 1];
     let count = 0;
-    for (let j = 0; j < n; j++) if (j !== i && used[j] && dt[offset + j] <= r) count++;
+    let sameClass = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i || !used[j] || dt[offset + j] > r) continue;
+      count++;
+      if (labels[j] === labels[i]) sameClass++;
+    }
+    // Ties at distance 0 (a saturated softmax repeats exact one-hot rows): i sits on an atom of
+    // T, and its own class's share of the atom is sameClass / count — so k becomes the number of
+    // same-class points on the atom, as Gao et al. 2017 do for discrete–continuous mixtures.
+    if (r === 0) neighbours[i] = sameClass;
     radius[i] = r;
     m[i] = count;
   });
