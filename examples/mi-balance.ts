@@ -128,3 +128,23 @@ for (const prefix of ['mi', 'mi_pca']) {
     );
   }
 }
+
+// The reading of the paper's Fig. 2 in docs/lab.md: "deeper layers keep more I(X;T) at the same
+// or higher I(T;Y)". Per block, each method minus Std, paired over seeds.
+for (const prefix of ['mi', 'mi_pca']) {
+  console.log(`\n### Per block, method − std, ${ESTIMATORS[prefix]} (bits, paired p)\n`);
+  const others = METHODS.slice(1);
+  console.log(`| block | ${others.map((m) => `${m} ΔI(X;T) | ${m} ΔI(T;Y)`).join(' | ')} |`);
+  console.log(`|---|${others.map(() => '---|---|').join('')}`);
+  for (const block of BLOCKS) {
+    const cells = others.flatMap((m) =>
+      ['ixt', 'ity'].map((key) => {
+        const pick = (runs: Record<string, number>[]) =>
+          runs.map((r) => r[`${prefix}/${block}/${key}`]);
+        const c = pairedComparison(pick(last[m]), pick(last.std));
+        return `${c.meanDiff >= 0 ? '+' : ''}${c.meanDiff.toFixed(3)} (${p(c.pValue)})`;
+      }),
+    );
+    console.log(`| ${block} | ${cells.join(' | ')} |`);
+  }
+}
