@@ -43,6 +43,11 @@ export interface RegularizationTerm {
  */
 export interface Monitor {
   readonly name: string;
+  /**
+   * Held-out samples this monitor needs (e.g. 2,000 for mutual information, whose estimators are
+   * poor on a few hundred); default: the trainer's `monitorSamples`. Capped at the set's size.
+   */
+  readonly samples?: number;
   compute(context: TermContext): Record<string, number>;
   /** Checks the model once before training (layer names). */
   prepare?(model: tfl.LayersModel): void;

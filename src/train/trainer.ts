@@ -198,24 +198,36 @@ export class Trainer {
     return { loss: lossSum / n, accuracy: correctSum / n };
   }
 
-  /** Runs every monitor on the first `samples` samples of `data`, in inference mode. */
+  /**
+   * Runs every monitor on the first samples of `data`, in inference mode: `monitor.samples` of
+   * them where the monitor asks for a number, else `samples`. One forward trace per distinct count.
+   */
   runMonitors(data: Dataset, samples = 512): Record<string, number> {
-    if (this.monitors.length === 0) return {};
-    const count = Math.min(samples, datasetSize(data));
-    const batch = makeBatch(
-      data,
-      Int32Array.from({ length: count }, (_, i) => i),
-    );
-    const out: Record<string, number> = {};
-    tf.tidy(() => {
-      const trace = forwardTrace(this.model, batch.x, false);
-      const context = this.context(trace, batch);
-      for (const monitor of this.monitors) {
-        for (const [key, value] of Object.entries(monitor.compute(context)))
-          out[`${monitor.name}/${key}`] = value;
+    const groups = new Map<number, Monitor[]>();
+    for (const monitor of this.monitors) {
+      const count = Math.min(monitor.samples ?? samples, datasetSize(data));
+      groups.set(count, [...(groups.get(count) ?? []), monitor]);
+    }
+    const values = new Map<Monitor, Record<string, number>>();
+    for (const [count, monitors] of groups) {
+      const batch = makeBatch(
+        data,
+        Int32Array.from({ length: count }, (_, i) => i),
+      );
+      try {
+        tf.tidy(() => {
+          const context = this.context(forwardTrace(this.model, batch.x, false), batch);
+          for (const monitor of monitors) values.set(monitor, monitor.compute(context));
+        });
+      } finally {
+        disposeBatch(batch);
       }
-    });
-    disposeBatch(batch);
+    }
+    const out: Record<string, number> = {};
+    for (const monitor of this.monitors) {
+      for (const [key, value] of Object.entries(values.get(monitor) ?? {}))
+        out[`${monitor.name}/${key}`] = value;
+    }
     return out;
   }
 
