@@ -38,7 +38,15 @@ const ESTIMATORS: Record<string, string> = {
 const ARGS = [
   ...['--dataset', 'mnist', '--train-size', '5000', '--test-size', '2000'],
   ...['--model', 'mlp:256,256', '--activation', 'relu', '--epochs', '5', '--batch-size', '64'],
-  ...['--optimizer', 'adam', '--lr', '1e-3', ...METHODS.flatMap((m) => ['--method', m]), '--seeds', `${SEEDS}`],
+  ...[
+    '--optimizer',
+    'adam',
+    '--lr',
+    '1e-3',
+    ...METHODS.flatMap((m) => ['--method', m]),
+    '--seeds',
+    `${SEEDS}`,
+  ],
   ...['--workers', '2', '--backend', 'wasm', '--out', OUT],
   ...['--track', 'mi', '--track', 'mi:binning:name=mi_pca'],
   ...['--track', 'mi:binning:dims=0:name=mi_bin', '--track', 'mi:kde:name=mi_kde'],
