@@ -8,6 +8,7 @@ import { forwardTrace, type ForwardTrace } from '../../src/train/trace.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { builtinRegistries } from '../../src/registry.js';
 import type { TermContext } from '../../src/train/term.js';
+import { ResidualDense } from '../../src/models/residual.js';
 import { assertClose, assertNoLeak, useBackend } from '../support.js';
 import {
   MERGES,
@@ -195,6 +196,44 @@ test('a Sequential and the same net as tf.model: the same trace and the same PER
     `${onSequential}`,
   );
   assertClose(onFunctional, onSequential, { rtol: 1e-6, atol: 0, message: specs.join(' ') });
+});
+
+test('a residual block as a ResidualDense Sequential and as tf.model dense + add: same output, PER and DR', () => {
+  const sequential = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ name: 'dense_1', units: 4, activation: 'relu', inputShape: [5] }),
+      new ResidualDense({ name: 'res', activation: 'relu', seed: 3, initScale: 1 }),
+      tfl.layers.dense({ name: 'out', units: 3, activation: 'softmax' }),
+    ],
+  });
+  const input = tfl.input({ shape: [5] });
+  const h = tfl.layers
+    .dense({ name: 'dense_1', units: 4, activation: 'relu' })
+    .apply(input) as tfl.SymbolicTensor;
+  const branch = tfl.layers
+    .dense({ name: 'branch', units: 4, activation: 'relu' })
+    .apply(h) as tfl.SymbolicTensor;
+  const sum = tfl.layers.add({ name: 'res' }).apply([h, branch]) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ name: 'out', units: 3, activation: 'softmax' }).apply(sum);
+  const functional = tfl.model({ inputs: input, outputs: out as tfl.SymbolicTensor });
+  functional.setWeights(sequential.getWeights()); // dense_1, res (W, b) = branch (W, b), out
+  const data = vectors(6, 5, 3);
+  tf.tidy(() => {
+    const x = new Random(7).normalTensor([4, 5]);
+    assertClose(
+      values(forwardTrace(functional, x, false).output),
+      values(forwardTrace(sequential, x, false).output),
+      { atol: 1e-6 },
+    );
+  });
+  // `res` names the block in one and the residual unit the Add closes in the other: the same
+  // tensor. (The default sites differ by design: with Add merges they are the units' outputs
+  // only, models/anatomy.ts; without, every hidden block, here dense_1 and res.)
+  const specs = ['per:1@res', 'dr:1@res', 'per:1@dense_1,res', 'dr:rbf:1@dense_1,res'];
+  assertClose(termValues(functional, data, specs), termValues(sequential, data, specs), {
+    rtol: 1e-5,
+    atol: 0,
+  });
 });
 
 test('trainer steps on graphs (merges, a shared layer, a nested model, a ResNet unit) leak no tensor', async () => {

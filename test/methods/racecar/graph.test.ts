@@ -377,3 +377,32 @@ test('racecar training on a residual graph lowers the racecar loss', async () =>
   const last = (await trainer.trainEpoch(data, 8)).terms.racecar;
   assert.ok(last < 0.9 * first, `racecar loss ${first} → ${last}`);
 });
+
+test('shared layers before the first weight layer are skipped: d′_1 gets no activation, no state there', () => {
+  const init = initializers(20);
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.activation({ name: 'pre', activation: 'tanh', inputShape: [4] }),
+      tfl.layers.dense({
+        name: 'dense_1',
+        units: 3,
+        activation: 'relu',
+        kernelInitializer: init(),
+      }),
+      tfl.layers.dense({ name: 'dense_2', units: 2, kernelInitializer: init() }),
+    ],
+  });
+  randomize(model, new Random(21));
+  tf.tidy(() => {
+    const x = new Random(22).normalTensor([3, 4]);
+    const trace = forwardTrace(model, x, true);
+    const { states } = reversePass(trace);
+    assert.deepEqual(
+      states.map((s) => s.name),
+      ['dense_1', 'input'],
+    );
+    const d2 = tf.relu(denseReverse(model, 'dense_2', trace.logits));
+    const d1 = denseReverse(model, 'dense_1', d2); // not tanh(·): the input has no activation
+    assertClose(states[1].reverse.dataSync(), d1.dataSync(), { atol: 1e-5 });
+  });
+});
