@@ -171,13 +171,18 @@ function planOf(graph: ModelGraph, start: string = graph.output): ReversePlan {
  * that has not, listing the supported layers) and that there is a weight layer.
  */
 export function checkReversible(model: tfl.LayersModel): void {
-  const plan = planOf(modelGraph(model));
-  if (![...plan.roles.values()].includes('weight')) {
-    throw new ReglabError(
-      `model ${model.name} has no Dense, Conv2D or ResidualDense layer`,
-      'the reverse pass needs at least one weight layer',
-    );
-  }
+  if (!hasWeightLayer(planOf(modelGraph(model)))) throw noWeightLayer(`model ${model.name}`);
+}
+
+function hasWeightLayer(plan: ReversePlan): boolean {
+  return [...plan.roles.values()].includes('weight');
+}
+
+function noWeightLayer(what: string): ReglabError {
+  return new ReglabError(
+    `${what} has no Dense, Conv2D or ResidualDense layer`,
+    'the reverse pass needs at least one weight layer',
+  );
 }
 
 /** Reverse values sent to each node, summed when a node has several consumers. */
@@ -206,19 +211,8 @@ export function reversePass(
 ): ReversePassResult {
   const fromProbabilities = reverseStart(options.start) === 'probabilities';
   const first = fromProbabilities ? trace.layers.length - 1 : trace.logitsIndex;
-  if (first < 0) {
-    throw new ReglabError(
-      'the model has no Dense, Conv2D or ResidualDense layer',
-      'the reverse pass needs at least one weight layer',
-    );
-  }
-  const plan = planOf(trace.graph, trace.layers[first].name);
-  if (![...plan.roles.values()].includes('weight')) {
-    throw new ReglabError(
-      'the model has no Dense, Conv2D or ResidualDense layer',
-      'the reverse pass needs at least one weight layer',
-    );
-  }
+  const plan = first < 0 ? undefined : planOf(trace.graph, trace.layers[first].name);
+  if (!plan || !hasWeightLayer(plan)) throw noWeightLayer('the model');
   const keep = (name: string) => options.states !== 'units' || plan.trunk.has(name);
   const states: ReverseState[] = [];
   const matchState = (entry: LayerTrace, reverse: tf.Tensor): tf.Tensor => {

@@ -353,6 +353,24 @@ test('an unsupported layer in a graph is an error naming it and listing the supp
   );
 });
 
+test('a model without a weight layer is an error, before training and in the pass', () => {
+  const model = tfl.sequential({
+    name: 'no_weights',
+    layers: [
+      tfl.layers.flatten({ inputShape: [2, 2] }),
+      tfl.layers.activation({ activation: 'softmax' }),
+    ],
+  });
+  assert.throws(
+    () => racecar({ lambda: 1 }).prepare(model),
+    /model no_weights has no Dense, Conv2D/,
+  );
+  tf.tidy(() => {
+    const trace = forwardTrace(model, tf.ones([1, 2, 2]), false);
+    assert.throws(() => reversePass(trace), /the model has no Dense, Conv2D/);
+  });
+});
+
 test('racecar training on a residual graph lowers the racecar loss', async () => {
   const rng = new Random(18);
   const model = tinyResidual(19, { projection: true });
