@@ -1,7 +1,10 @@
 /**
  * The spec factories of racecar training: `racecar:λ` and the orthogonality baselines `ort:λ`.
  *
- *   racecar[:sum|mean][:full|layerwise][:pre-softmax|probabilities][:unpool=argmax|nearest]:λ[@states]
+ *   racecar[:sum|mean][:full|layerwise][:pre-softmax|probabilities][:unpool=argmax|nearest][:blocks|units]:λ[@states]
+ *
+ * `blocks|units` (option `states`, default `blocks`): which states a graph's reverse pass
+ * matches — every block end, or only the trunk (residual-unit outputs, stem, input).
  *   ort[:srip|frobenius][:iterations=N]:λ[@layers]
  */
 import type { SpecSchema } from '../../core/spec.js';
@@ -9,7 +12,7 @@ import type { TermFactory } from '../../train/term.js';
 import { orthogonality, type OrthogonalityKind } from './orthogonality.js';
 import { racecar, type RacecarReduction } from './racecar-term.js';
 import type { UnpoolMode } from './reverse-ops.js';
-import type { ReverseStart } from './reverse-pass.js';
+import { MATCHED_STATES, type MatchedStates, type ReverseStart } from './reverse-pass.js';
 
 /** The schema of `--reg racecar:…`. */
 export const RACECAR_SCHEMA: SpecSchema = {
@@ -25,6 +28,7 @@ export const RACECAR_SCHEMA: SpecSchema = {
       aliases: { logits: 'pre-softmax', output: 'probabilities' },
     },
     unpool: { type: 'choice', values: ['argmax', 'nearest'], default: 'argmax' },
+    states: { type: 'choice', values: MATCHED_STATES, default: 'blocks' },
   },
   value: { name: 'λ', type: 'number', min: 0, required: true },
   targets: { name: 'states' },
@@ -52,6 +56,7 @@ export const racecarFactory: TermFactory = {
       mode: options.mode as 'full' | 'layerwise',
       start: options.start as ReverseStart,
       unpool: options.unpool as UnpoolMode,
+      states: options.states as MatchedStates,
       layers: targets,
     }),
 };

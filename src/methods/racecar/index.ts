@@ -9,6 +9,7 @@ export {
   reconstruct,
   reversePass,
   reverseStart,
+  type MatchedStates,
   type ReconstructOptions,
   type ReversePassOptions,
   type ReversePassResult,

@@ -26,6 +26,7 @@ import {
   checkReversible,
   reversePass,
   reverseStart,
+  type MatchedStates,
   type ReversePassOptions,
   type ReverseStart,
   type ReverseState,
@@ -43,8 +44,15 @@ export interface RacecarOptions {
   /** `full` (default): the paper's chained reverse pass; `layerwise`: the ablation. */
   mode?: 'full' | 'layerwise';
   /**
-   * Only these states: a state matches by its position name (`act_1`, `input`) or by the
-   * weight layer that reconstructs it (`dense_2` reconstructs its input). Default: all.
+   * Which states the reverse pass matches in a graph: `blocks` (default, every state, inside
+   * residual branches too) or `units` (only the trunk: residual-unit outputs, the stem, the
+   * input). The same for a Sequential model. See reverse-pass.ts.
+   */
+  states?: MatchedStates;
+  /**
+   * Only these states (among those `states` keeps): a state matches by its position name
+   * (`act_1`, `input`) or by the weight layer that reconstructs it (`dense_2` reconstructs its
+   * input). Default: all.
    */
   layers?: readonly string[];
   /** Per-state factors λ_m / λ by the same names (default 1). */
@@ -85,7 +93,9 @@ export function reconstructionLoss(
 export class RacecarTerm implements RegularizationTerm {
   readonly name = 'racecar';
   readonly weight: number;
-  readonly options: Readonly<Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool'>>> &
+  readonly options: Readonly<
+    Required<Pick<RacecarOptions, 'reduction' | 'mode' | 'unpool' | 'states'>>
+  > &
     RacecarOptions & { readonly start: ReverseStart };
 
   constructor(options: RacecarOptions) {
@@ -100,6 +110,7 @@ export class RacecarTerm implements RegularizationTerm {
       reduction: 'sum',
       mode: 'full',
       unpool: 'argmax',
+      states: 'blocks',
       ...options,
       start: reverseStart(options.start),
     };

@@ -1,17 +1,20 @@
 /**
  * Reverse operators of the racecar reverse pass (Xie & Thuerey, arXiv 2007.00024, Sec. 3).
  *
- * Every layer of a Sequential model plays one of three roles in the reverse pass:
+ * Every node of a model graph (models/graph.ts) plays one of four roles in the reverse pass:
  *
  * - **weight** layers (Dense, Conv2D, {@link ResidualDense}) are reversed by the transpose of
  *   their linear map after subtracting the bias: x' = Aᵀ(y' − b) (paper Eq. 2, `W_mᵀ(d'_{m+1} − b_m)`);
- * - **structural** layers (Flatten, Reshape, pooling, Dropout) are reversed by their adjoint
- *   (reshape back, un-pool, identity);
+ *   a 1×1 projection shortcut and a stride-2 convolution are Conv2D layers like any other;
+ * - **structural** layers (Flatten, Reshape, pooling, global average pooling, zero padding,
+ *   Dropout) are reversed by their adjoint (reshape back, un-pool, broadcast, crop, identity);
+ * - **merge** layers (Add, Concatenate, Average, Multiply) are reversed by the adjoint of the
+ *   merge, which maps one reverse value to one per input ({@link reverseMerge});
  * - **shared** layers (Activation layers, BatchNormalization, a weight layer's fused activation)
  *   are not inverted: the reverse pass applies the very same layer *forwards* to the reverse
  *   tensor, as the official code does (`f_{m-1}(BN_{m-1}(·))` in Eq. 2).
  *
- * Each operator here is one small function; {@link reverse-pass.ts} chains them.
+ * Each operator here is one small function; {@link reverse-pass.ts} walks the graph with them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -19,7 +22,7 @@ import { ReglabError } from '../../core/errors.js';
 import { RESIDUAL_DENSE_CLASS, type ResidualDense } from '../../models/residual.js';
 
 /** How a layer takes part in the reverse pass (see the file comment). */
-export type ReverseRole = 'weight' | 'structural' | 'shared';
+export type ReverseRole = 'weight' | 'structural' | 'merge' | 'shared';
 
 /** Layer classes the reverse pass supports, by role. */
 export const SUPPORTED_LAYERS: Readonly<Record<string, ReverseRole>> = {
@@ -30,7 +33,13 @@ export const SUPPORTED_LAYERS: Readonly<Record<string, ReverseRole>> = {
   Reshape: 'structural',
   MaxPooling2D: 'structural',
   AveragePooling2D: 'structural',
+  GlobalAveragePooling2D: 'structural',
+  ZeroPadding2D: 'structural',
   Dropout: 'structural',
+  Add: 'merge',
+  Concatenate: 'merge',
+  Average: 'merge',
+  Multiply: 'merge',
   Activation: 'shared',
   ReLU: 'shared',
   LeakyReLU: 'shared',
@@ -46,7 +55,7 @@ export function reverseRole(layer: tfl.layers.Layer): ReverseRole {
   if (role === undefined) {
     throw new ReglabError(
       `layer "${layer.name}" (${className}) has no reverse operator for the racecar reverse pass`,
-      `use only ${Object.keys(SUPPORTED_LAYERS).join(', ')}; a residual connection can be a ResidualDense layer`,
+      `the reverse pass supports ${Object.keys(SUPPORTED_LAYERS).join(', ')}`,
     );
   }
   return role;
@@ -296,6 +305,33 @@ export function reverseMaxPooling2D(
   return routedUpsample(y, size, padding, forwardInput.shape, mask);
 }
 
+/**
+ * GlobalAveragePooling2D: y = mean over H·W of x [B, H, W, C]; its adjoint copies y' [B, C] to
+ * every pixel and divides by H·W.
+ */
+export function reverseGlobalAveragePooling2D(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  inputShape: readonly number[],
+): tf.Tensor {
+  requireChannelsLast(layer);
+  const [batch, height, width, channels] = inputShape;
+  const perPixel = tf.div(tf.reshape(y, [batch, 1, 1, channels]), height * width);
+  // A broadcasting multiply: its gradient is the sum over the pixels, the adjoint's adjoint.
+  return tf.mul(perPixel, tf.ones([1, height, width, 1]));
+}
+
+/** ZeroPadding2D: the adjoint of padding with zeros is cropping the padding away. */
+export function reverseZeroPadding2D(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  inputShape: readonly number[],
+): tf.Tensor {
+  requireChannelsLast(layer);
+  const [[top], [left]] = config(layer).padding as [[number, number], [number, number]];
+  return tf.slice(y, [0, top, left, 0], [...inputShape]);
+}
+
 /** Flatten / Reshape: reshape back to the forward input shape (an orthogonal map, so its own adjoint). */
 export function reverseReshape(y: tf.Tensor, inputShape: readonly number[]): tf.Tensor {
   return tf.reshape(y, [...inputShape]);
@@ -400,12 +436,16 @@ export function reverseLayer(
       );
     case 'AveragePooling2D':
       return reverseAveragePooling2D(layer, y, inputShape);
+    case 'GlobalAveragePooling2D':
+      return reverseGlobalAveragePooling2D(layer, y, inputShape);
+    case 'ZeroPadding2D':
+      return reverseZeroPadding2D(layer, y, inputShape);
     case 'Dropout':
       return reverseDropout(y);
     default:
       throw new ReglabError(
         `layer "${layer.name}" (${layer.getClassName()}) is not a weight or structural layer`,
-        'shared layers are applied forwards with sharedLayer()',
+        'shared layers are applied forwards with sharedLayer(), merges reversed with reverseMerge()',
       );
   }
 }
@@ -418,4 +458,69 @@ function reverseDenseNd(
 ): tf.Tensor {
   const flat = tf.reshape(y, [-1, y.shape[y.rank - 1]]);
   return tf.reshape(reverseDense(layer, flat), [...inputShape]);
+}
+
+/**
+ * The adjoint of a merge of the forward inputs `inputs` into one output, applied to the
+ * reverse value `y` (shaped like the output): one tensor per input, shaped like it.
+ *
+ * - Add, y = Σ_i x_i: every input gets y' (the adjoint of a sum is a copy; a value that fans
+ *   out in the forward pass is summed again where its consumers' reverse values meet);
+ * - Average, y = (1/n) Σ_i x_i: every input gets y'/n;
+ * - Concatenate along an axis: y' is split along that axis into the inputs' sizes;
+ * - Multiply, y = Π_i x_i: not linear, so it is linearised at the forward values, the others
+ *   held at their forward values — dy = Σ_i (Π_{j≠i} x_j) ⊙ dx_i — and reversed by the exact
+ *   adjoint of that linear map, x'_i = y' ⊙ Π_{j≠i} x_j. The forward factors play the part the
+ *   kernel plays for a weight layer: part of the operator, and they receive gradients.
+ *
+ * Broadcasting merges (inputs of different shapes) are refused: no ResNet needs them.
+ */
+export function reverseMerge(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  inputs: readonly tf.Tensor[],
+): tf.Tensor[] {
+  const className = layer.getClassName();
+  if (className === 'Concatenate') {
+    const rank = inputs[0].rank;
+    const axis = (config(layer).axis as number | undefined) ?? -1;
+    if (axis < -1)
+      // tfjs-layers 4.22's backend `concatenate` turns every negative axis into the last one
+      // at run time (while its output shape reads the axis correctly): refuse the ambiguity.
+      throw new ReglabError(
+        `merge "${layer.name}" (Concatenate) has axis ${axis}, which tfjs-layers 4.22 runs as the last axis`,
+        `write the axis as a non-negative number (${rank + axis})`,
+      );
+    const along = axis < 0 ? rank + axis : axis;
+    return tf.split(
+      y,
+      inputs.map((input) => input.shape[along]),
+      along,
+    );
+  }
+  const mismatch = inputs.find((input) => !sameShape(input.shape, y.shape));
+  if (mismatch)
+    throw new ReglabError(
+      `merge "${layer.name}" (${className}) broadcasts an input of shape [${mismatch.shape}] to [${y.shape}]`,
+      'the reverse pass supports merges of equally shaped inputs',
+    );
+  switch (className) {
+    case 'Add':
+      return inputs.map(() => y);
+    case 'Average':
+      return inputs.map(() => tf.div(y, inputs.length));
+    case 'Multiply':
+      return inputs.map((_, i) =>
+        inputs.reduce((product, other, j) => (j === i ? product : tf.mul(product, other)), y),
+      );
+    default:
+      throw new ReglabError(
+        `layer "${layer.name}" (${className}) is not a merge with a reverse operator`,
+        'the reverse pass supports the merges Add, Concatenate, Average, Multiply',
+      );
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
 }

@@ -25,20 +25,34 @@
  * before its fused softmax, or the input of a final `Softmax` layer). `start: 'probabilities'`
  * (our variant, not the official one) starts from the softmax output instead.
  *
- * The walk goes over the layers from the last to the first:
- * - layers after the last weight layer are already in d_{n+1} (in the peak script `fcout2`
+ * The walk goes over the nodes of the model graph (models/graph.ts) in reverse topological
+ * order — for a Sequential model, from the last layer to the first. Each node receives the
+ * reverse values its consumers send it and **sums** them (a value that fans out in the forward
+ * pass, like the input of a residual unit, feeds its skip and its branch; the adjoint of a
+ * copy is a sum), then (reverse-plan.ts has the runs, owners and the skipped parts):
+ * - nodes after the last weight layer are already in d_{n+1} (in the peak script `fcout2`
  *   is `relu(bn(·))` and the reverse subtracts the bias from it directly): structural ones are
- *   reversed, shared ones skipped; with `pre-softmax` the walk begins at the layer that produced
+ *   reversed, shared ones skipped; with `pre-softmax` the walk begins at the node that produced
  *   the logits, so a final softmax layer is not part of it;
- * - a weight layer m gives Aᵀ(d' − b) (reverse-ops.ts);
- * - a structural layer (Flatten, pooling, Dropout) gives its adjoint;
- * - the shared layers that follow weight layer m−1 (its fused activation, then BN / Activation
- *   layers, a contiguous run) are applied *forwards*, in forward order, to the reverse value —
- *   that is f_{m-1}(BN_{m-1}(·)) — and the result is one matched state: paired with the forward
- *   value at the end of that run. For an MLP this state is exactly d_m; in a conv net with pooling
- *   the state sits before the pool (the reverse value there is un-pooled first), which is where
- *   the shared layers live;
- * - shared layers before the first weight layer are skipped: d'_1 gets no activation.
+ * - a weight node m gives Aᵀ(d' − b) (reverse-ops.ts);
+ * - a structural node (Flatten, pooling, Dropout, …) gives its adjoint; a merge (Add,
+ *   Concatenate, …) the adjoint of the merge, one value per input (reverse-ops.ts `reverseMerge`);
+ * - a run of shared nodes that follows weight node m−1 (its fused activation, then BN /
+ *   Activation layers) is applied *forwards*, in forward order, to the reverse value — that is
+ *   f_{m-1}(BN_{m-1}(·)) — and the result is one matched state: paired with the forward value at
+ *   the end of the run. For an MLP this state is exactly d_m; in a conv net with pooling the state
+ *   sits before the pool (the reverse value there is un-pooled first), which is where the shared
+ *   layers live; in a ResNet the runs are the blocks' `bn → relu`, a branch's last `bn` and the
+ *   `relu` after each `add`;
+ * - a weight node followed by no run (its output feeds a pool, a merge, or several consumers)
+ *   matches its own output, its fused activation applied;
+ * - shared runs before the first weight layer are skipped: d'_1 gets no activation.
+ *
+ * Which states are matched (`states`): `blocks` (default) every state the walk forms — every
+ * block end, in a ResNet also inside the residual branches; `units` only the states on the trunk
+ * (every path from the input to the output passes through them: the stem, each residual unit's
+ * output, the input d_1). For a Sequential model both are every state. The walk is the same;
+ * only the penalised set differs.
  *
  * `layerwise` mode (an ablation, not the paper's method): after every matched state the chain is
  * cut and the walk continues from the *forward* value, so each weight layer reconstructs its
@@ -47,21 +61,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../../core/errors.js';
-import { modelGraph } from '../../models/graph.js';
+import { INPUT_NODE, modelGraph, type ModelGraph } from '../../models/graph.js';
 import { forwardTrace, type ForwardTrace, type LayerTrace } from '../../train/trace.js';
 import {
   reverseLayer,
-  reverseRole,
+  reverseMerge,
   sharedFusedActivation,
   sharedLayer,
   type UnpoolMode,
 } from './reverse-ops.js';
+import { reversePlan, type ReversePlan } from './reverse-plan.js';
 
 /** One matched pair of the reverse pass. */
 export interface ReverseState {
-  /** Where the state sits: the name of the layer whose output it is, or `input` for d_1. */
+  /** Where the state sits: the name of the node whose output it is, or `input` for d_1. */
   readonly name: string;
-  /** The weight layer that consumes this state in the forward pass (reconstructs it in reverse). */
+  /**
+   * The weight layer that consumes this state in the forward pass (reconstructs it in
+   * reverse); in a graph, the first one downstream in topological order.
+   */
   readonly weightLayer: string;
   /** d_m, from the forward trace. */
   readonly forward: tf.Tensor;
@@ -82,6 +100,8 @@ export interface ReversePassOptions {
    * `output` are accepted with a deprecation message ({@link reverseStart}).
    */
   readonly start?: ReverseStart | DeprecatedReverseStart;
+  /** Which states are matched: `blocks` (default, every state) or `units` (the trunk's). */
+  readonly states?: MatchedStates;
 }
 
 /** Where the reverse chain starts (see {@link ReversePassOptions.start}). */
@@ -124,27 +144,60 @@ export interface ReversePassResult {
   readonly states: readonly ReverseState[];
 }
 
-/** Checks that every layer of `model` has a reverse operator (ReglabError naming the first that has not). */
-export function checkReversible(model: tfl.LayersModel): void {
-  const graph = modelGraph(model);
-  if (!graph.isChain) {
-    const branch = graph.nodes.find(
-      (node, i) =>
-        node.inputs.length !== 1 ||
-        node.inputs[0] !== (i === 0 ? 'input' : graph.nodes[i - 1].name),
-    );
-    throw new ReglabError(
-      `model ${model.name} is not a plain stack of layers (node ${branch?.name ?? '?'} has inputs ${branch?.inputs.join(', ')})`,
-      'the racecar reverse pass runs on layer stacks; a residual block can be a ResidualDense layer',
-    );
+/** Which states the reverse pass matches (see the file comment). */
+export type MatchedStates = 'blocks' | 'units';
+/** Every value of {@link MatchedStates}, the default first. */
+export const MATCHED_STATES: readonly MatchedStates[] = ['blocks', 'units'];
+
+const plans = new WeakMap<ModelGraph, Map<string, ReversePlan>>();
+
+/** The reverse plan of a graph from node `start` (computed once per graph and start). */
+function planOf(graph: ModelGraph, start: string = graph.output): ReversePlan {
+  let byStart = plans.get(graph);
+  if (!byStart) {
+    byStart = new Map();
+    plans.set(graph, byStart);
   }
-  const layers = graph.nodes.map((node) => node.layer);
-  layers.forEach(reverseRole);
-  if (!layers.some((layer) => reverseRole(layer) === 'weight')) {
-    throw new ReglabError(
-      `model ${model.name} has no Dense, Conv2D or ResidualDense layer`,
-      'the reverse pass needs at least one weight layer',
-    );
+  let plan = byStart.get(start);
+  if (!plan) {
+    plan = reversePlan(graph, start);
+    byStart.set(start, plan);
+  }
+  return plan;
+}
+
+/**
+ * Checks that every node of `model` has a reverse operator (a ReglabError naming the first
+ * that has not, listing the supported layers) and that there is a weight layer.
+ */
+export function checkReversible(model: tfl.LayersModel): void {
+  if (!hasWeightLayer(planOf(modelGraph(model)))) throw noWeightLayer(`model ${model.name}`);
+}
+
+function hasWeightLayer(plan: ReversePlan): boolean {
+  return [...plan.roles.values()].includes('weight');
+}
+
+function noWeightLayer(what: string): ReglabError {
+  return new ReglabError(
+    `${what} has no Dense, Conv2D or ResidualDense layer`,
+    'the reverse pass needs at least one weight layer',
+  );
+}
+
+/** Reverse values sent to each node, summed when a node has several consumers. */
+class Contributions {
+  private readonly sent = new Map<string, tf.Tensor[]>();
+
+  send(name: string, value: tf.Tensor): void {
+    this.sent.set(name, [...(this.sent.get(name) ?? []), value]);
+  }
+
+  /** The sum of what `name` received (undefined when nothing reached it). */
+  total(name: string): tf.Tensor | undefined {
+    const values = this.sent.get(name);
+    if (!values) return undefined;
+    return values.length === 1 ? values[0] : tf.addN(values);
   }
 }
 
@@ -156,70 +209,73 @@ export function reversePass(
   trace: ForwardTrace,
   options: ReversePassOptions = {},
 ): ReversePassResult {
-  const layers = trace.layers;
-  const roles = layers.map((entry) => reverseRole(entry.layer));
-  const weightIndices = roles.flatMap((role, i) => (role === 'weight' ? [i] : []));
-  if (weightIndices.length === 0) {
-    throw new ReglabError(
-      'the model has no Dense, Conv2D or ResidualDense layer',
-      'the reverse pass needs at least one weight layer',
-    );
-  }
-  const lastWeight = weightIndices[weightIndices.length - 1];
-  const consumer = (position: number) =>
-    layers[weightIndices.find((w) => w > position) ?? lastWeight].name;
+  const fromProbabilities = reverseStart(options.start) === 'probabilities';
+  const first = fromProbabilities ? trace.layers.length - 1 : trace.logitsIndex;
+  const plan = first < 0 ? undefined : planOf(trace.graph, trace.layers[first].name);
+  if (!plan || !hasWeightLayer(plan)) throw noWeightLayer('the model');
+  const keep = (name: string) => options.states !== 'units' || plan.trunk.has(name);
   const states: ReverseState[] = [];
-  const matchState = (
-    name: string,
-    position: number,
-    forward: tf.Tensor,
-    reverse: tf.Tensor,
-  ): tf.Tensor => {
-    states.push({ name, weightLayer: consumer(position), forward, reverse });
-    return options.mode === 'layerwise' ? forward : reverse;
+  const matchState = (entry: LayerTrace, reverse: tf.Tensor): tf.Tensor => {
+    if (keep(entry.name))
+      states.push({
+        name: entry.name,
+        weightLayer: plan.nextWeight.get(entry.name) as string,
+        forward: entry.output,
+        reverse,
+      });
+    return options.mode === 'layerwise' ? entry.output : reverse;
   };
 
-  const fromProbabilities = reverseStart(options.start) === 'probabilities';
-  let reverse = fromProbabilities ? trace.output : trace.logits;
-  const first = fromProbabilities ? layers.length - 1 : trace.logitsIndex;
+  const sent = new Contributions();
+  sent.send(trace.layers[first].name, fromProbabilities ? trace.output : trace.logits);
   for (let i = first; i >= 0; i--) {
-    const entry = layers[i];
-    const role = roles[i];
-    if (role === 'shared') {
-      // A run of shared layers [start..i]: skipped after the last weight layer (already in the
-      // output) and before the first one (d'_1 has no activation); else applied forwards.
-      let start = i;
-      while (start > 0 && roles[start - 1] === 'shared') start--;
-      const owner = start > 0 && roles[start - 1] === 'weight' ? layers[start - 1] : undefined;
-      if (i > lastWeight || start < weightIndices[0]) {
-        i = start; // the loop's i-- moves on to the layer before the run
-        continue;
+    const entry = trace.layers[i];
+    const reverse = sent.total(entry.name);
+    if (!reverse) continue; // not upstream of the start (a final softmax), or inside a run
+    const run = plan.runEndingAt.get(entry.name);
+    switch (plan.roles.get(entry.name)) {
+      case 'shared': {
+        if (!run) continue; // inside a run: its end sends past it
+        const start = run.nodes[0].inputs[0];
+        if (!run.applied) {
+          sent.send(start, reverse);
+          continue;
+        }
+        const owner = run.owner && trace.layers[run.owner.index];
+        const runEntries = run.nodes.map((node) => trace.layers[node.index]);
+        const value = applySharedRun(runEntries, owner, reverse, trace.training);
+        sent.send(start, matchState(entry, value));
+        break;
       }
-      reverse = applySharedRun(layers.slice(start, i + 1), owner, reverse, trace.training);
-      reverse = matchState(entry.name, i, entry.output, reverse);
-      i = start;
-      if (owner) {
-        reverse = reverseLayer(owner.layer, reverse, context(owner, options));
-        i = start - 1; // the owner is done too
+      case 'weight': {
+        const own =
+          plan.owners.has(entry.name) || !plan.beforeLastWeight.has(entry.name)
+            ? reverse // its run matched the state already, or it is the last weight layer
+            : matchState(entry, sharedFusedActivation(entry.layer, reverse));
+        sent.send(entry.inputNames[0], reverseLayer(entry.layer, own, context(entry, options)));
+        break;
       }
-      continue;
+      case 'structural':
+        sent.send(entry.inputNames[0], reverseLayer(entry.layer, reverse, context(entry, options)));
+        break;
+      case 'merge':
+        reverseMerge(entry.layer, reverse, entry.inputs).forEach((value, k) =>
+          sent.send(entry.inputNames[k], value),
+        );
+        break;
     }
-    if (role === 'weight' && i < lastWeight) {
-      // No shared layer follows: the state is this layer's output (its fused activation applied).
-      reverse = matchState(
-        entry.name,
-        i,
-        entry.output,
-        sharedFusedActivation(entry.layer, reverse),
-      );
-    }
-    reverse = reverseLayer(entry.layer, reverse, context(entry, options));
   }
+  const d1 = sent.total(INPUT_NODE);
+  if (!d1)
+    throw new ReglabError(
+      'the reverse pass did not reach the model input',
+      'the start value must depend on the input',
+    );
   states.push({
-    name: 'input',
-    weightLayer: layers[weightIndices[0]].name,
+    name: INPUT_NODE,
+    weightLayer: plan.nextWeight.get(INPUT_NODE) as string,
     forward: trace.input,
-    reverse: tf.reshape(reverse, trace.input.shape),
+    reverse: tf.reshape(d1, trace.input.shape),
   });
   return { states };
 }

@@ -10,10 +10,13 @@ import {
   reverseConv2D,
   reverseDense,
   reverseDropout,
+  reverseGlobalAveragePooling2D,
   reverseMaxPooling2D,
+  reverseMerge,
   reverseReshape,
   reverseResidualDense,
   reverseRole,
+  reverseZeroPadding2D,
   sharedBatchNormalization,
   sharedLayer,
 } from '../../../src/methods/racecar/reverse-ops.js';
@@ -235,13 +238,15 @@ test('ResidualDense is registered for serialization', async () => {
 });
 
 test('an unsupported layer gives a ReglabError naming it, its class and the supported classes', () => {
-  const layer = tfl.layers.globalAveragePooling2d({ name: 'gap' });
+  const layer = tfl.layers.globalMaxPooling2d({ name: 'gmp' });
   assert.throws(
     () => reverseRole(layer),
     (error: unknown) =>
       error instanceof ReglabError &&
-      error.message.includes('"gap"') &&
+      error.message.includes('"gmp"') &&
+      error.message.includes('GlobalMaxPooling2D') &&
       error.message.includes('GlobalAveragePooling2D') &&
+      error.message.includes('Add') &&
       error.message.includes('Conv2D') &&
       error.message.includes('ResidualDense'),
   );
@@ -300,4 +305,190 @@ test('the written-out backward of un-pooling is the forward pool: ∇_y ⟨unpoo
       }
     });
   }
+});
+
+test('Conv2D with stride 2 (3×3 and 1×1 projection shortcuts), same and valid, odd sizes: adjoint', () => {
+  for (const kernelSize of [1, 3])
+    for (const padding of ['same', 'valid'] as const)
+      for (const shape of [
+        [2, 5, 5, 2],
+        [1, 7, 6, 3],
+        [1, 9, 9, 1],
+      ]) {
+        const layer = withRandomBias(
+          tfl.layers.conv2d({
+            filters: 4,
+            kernelSize,
+            strides: 2,
+            padding,
+            kernelInitializer: tfl.initializers.glorotNormal({ seed: 6 }),
+          }),
+          shape,
+        );
+        affineAdjoint(
+          layer,
+          shape,
+          (y) => reverseConv2D(layer, y, shape),
+          `conv ${kernelSize}×${kernelSize} s2 ${padding} ${shape}`,
+        );
+      }
+});
+
+test('GlobalAveragePooling2D reverse broadcasts y / (H·W): adjoint, and exact values', () => {
+  const layer = tfl.layers.globalAveragePooling2d({});
+  for (const shape of [
+    [2, 3, 5, 4],
+    [1, 7, 7, 2],
+  ])
+    assertAdjoint(
+      (x) => layer.apply(x) as tf.Tensor,
+      (y) => reverseGlobalAveragePooling2D(layer, y, shape),
+      shape,
+      `gap ${shape}`,
+    );
+  tf.tidy(() => {
+    const y = tf.tensor2d([[6, 12]]);
+    const x = reverseGlobalAveragePooling2D(layer, y, [1, 2, 3, 2]);
+    assert.deepEqual(Array.from(x.dataSync()), [1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+  });
+});
+
+test('ZeroPadding2D reverse crops the padding (asymmetric and symmetric): adjoint', () => {
+  for (const padding of [
+    [
+      [1, 2],
+      [0, 3],
+    ],
+    2,
+  ] as const) {
+    const layer = tfl.layers.zeroPadding2d({
+      padding: padding as number | [[number, number], [number, number]],
+    });
+    const shape = [2, 3, 4, 2];
+    assertAdjoint(
+      (x) => layer.apply(x) as tf.Tensor,
+      (y) => reverseZeroPadding2D(layer, y, shape),
+      shape,
+      `zero padding ${JSON.stringify(padding)}`,
+    );
+  }
+});
+
+/**
+ * Asserts ⟨A(x_1..x_n), y⟩ = Σ_i ⟨x_i, (Aᵀy)_i⟩ for a merge of n inputs shaped `shapes`, with
+ * `linear` the linear map (the merge itself, or its linearisation) and the adjoint `reverseMerge`.
+ */
+function assertMergeAdjoint(
+  layer: tfl.layers.Layer,
+  linear: (xs: tf.Tensor[]) => tf.Tensor,
+  shapes: number[][],
+  forwardInputs: tf.Tensor[],
+  message: string,
+) {
+  tf.tidy(() => {
+    const xs = shapes.map((shape) => rng.normalTensor(shape));
+    const ax = linear(xs);
+    const y = rng.normalTensor(ax.shape);
+    const aty = reverseMerge(layer, y, forwardInputs);
+    assert.equal(aty.length, xs.length, `${message}: one value per input`);
+    aty.forEach((t, i) => assert.deepEqual(t.shape, xs[i].shape, `${message}: shape ${i}`));
+    const rhs = xs.reduce((sum, x, i) => sum + inner(x, aty[i]), 0);
+    assertClose(rhs, inner(ax, y), { atol: 1e-4, rtol: 1e-4, message });
+  });
+}
+
+test('Add copies, Average copies / n, Concatenate splits along its axis: exact adjoints', () => {
+  const merges: [tfl.layers.Layer, number[][]][] = [
+    [
+      tfl.layers.add({}),
+      [
+        [2, 5],
+        [2, 5],
+        [2, 5],
+      ],
+    ],
+    [
+      tfl.layers.average({}),
+      [
+        [2, 3, 3, 2],
+        [2, 3, 3, 2],
+      ],
+    ],
+    [
+      tfl.layers.concatenate({}),
+      [
+        [2, 3],
+        [2, 5],
+        [2, 1],
+      ],
+    ],
+    [
+      tfl.layers.concatenate({ axis: 1 }),
+      [
+        [2, 2, 3, 2],
+        [2, 4, 3, 2],
+      ],
+    ],
+    [
+      tfl.layers.concatenate({ axis: 2 }),
+      [
+        [1, 2, 3, 2],
+        [1, 2, 1, 2],
+      ],
+    ],
+  ];
+  for (const [layer, shapes] of merges) {
+    const forward = tf.tidy(() => shapes.map((shape) => tf.keep(rng.normalTensor(shape))));
+    assertMergeAdjoint(
+      layer,
+      (xs) => layer.apply(xs) as tf.Tensor,
+      shapes,
+      forward,
+      `${layer.getClassName()} ${JSON.stringify(shapes)}`,
+    );
+    tf.dispose(forward);
+  }
+});
+
+test("Multiply is linearised at the forward values (the others held fixed); its reverse is that map's adjoint", () => {
+  const layer = tfl.layers.multiply({});
+  for (const n of [2, 3]) {
+    const shapes = Array.from({ length: n }, () => [2, 4]);
+    tf.tidy(() => {
+      const x0 = shapes.map((shape) => rng.normalTensor(shape));
+      // the linearisation, checked against a central difference of the layer itself
+      const linear = (dxs: tf.Tensor[]) =>
+        tf.addN(dxs.map((dx, i) => x0.reduce((p, x, j) => (j === i ? p : tf.mul(p, x)), dx)));
+      const dxs = shapes.map((shape) => rng.normalTensor(shape));
+      const step = 1e-2;
+      const at = (sign: number) =>
+        layer.apply(x0.map((x, i) => tf.add(x, tf.mul(dxs[i], sign * step)))) as tf.Tensor;
+      const difference = tf.div(tf.sub(at(1), at(-1)), 2 * step);
+      assertClose(difference.dataSync(), linear(dxs).dataSync(), {
+        atol: 1e-3,
+        message: `multiply ${n}: linearisation`,
+      });
+      assertMergeAdjoint(layer, linear, shapes, x0, `multiply ${n}`);
+    });
+  }
+});
+
+test('a broadcasting merge and a negative concatenation axis other than −1 are refused, naming them', () => {
+  tf.tidy(() => {
+    const ambiguous = tfl.layers.concatenate({ name: 'cat', axis: -2 });
+    const parts = [rng.normalTensor([1, 2, 3, 2]), rng.normalTensor([1, 2, 1, 2])];
+    assert.throws(
+      () => reverseMerge(ambiguous, rng.normalTensor([1, 2, 4, 2]), parts),
+      /merge "cat" \(Concatenate\) has axis -2.*write the axis as a non-negative number \(2\)/,
+    );
+    const layer = tfl.layers.add({ name: 'wide' });
+    assert.throws(
+      () =>
+        reverseMerge(layer, rng.normalTensor([2, 4]), [
+          rng.normalTensor([2, 4]),
+          rng.normalTensor([1, 4]),
+        ]),
+      (e: unknown) => e instanceof ReglabError && /merge "wide" \(Add\) broadcasts/.test(e.message),
+    );
+  });
 });

@@ -217,13 +217,13 @@ test('an unsupported layer is rejected before training, naming it', () => {
   const model = tfl.sequential({
     layers: [
       tfl.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [6, 6, 1] }),
-      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
+      tfl.layers.globalMaxPooling2d({ name: 'gmp' }),
       tfl.layers.dense({ units: 2 }),
     ],
   });
   assert.throws(
     () => racecar({ lambda: 1 }).prepare(model),
-    (e: unknown) => e instanceof ReglabError && /"gap" \(GlobalAveragePooling2D\)/.test(e.message),
+    (e: unknown) => e instanceof ReglabError && /"gmp" \(GlobalMaxPooling2D\)/.test(e.message),
   );
   const mlp = buildModel('mlp:4', { inputShape: [3], numClasses: 2, rng: new Random(1) });
   assert.throws(() => racecar({ lambda: 1, layers: ['dense_9'] }).prepare(mlp), /dense_9/);
