@@ -107,26 +107,26 @@ export class MutualInformationMonitor implements Monitor {
     this.noiseVariance = options.noiseVariance ?? DEFAULT_NOISE_VARIANCE;
     this.layers = options.layers;
     if (!/^[A-Za-z][\w-]*$/.test(this.name))
-      throw new ReglabError(`mi: name "${this.name}" is not a word`, 'write mi:name=mi_pca:0');
+      throw new ReglabError(`mi: name "${this.name}" is not a word`, 'write mi:name=mi_pca');
     if (!(ESTIMATORS as readonly string[]).includes(this.estimator)) {
       throw new ReglabError(
         `mi: unknown estimator "${this.estimator}"`,
         `choose one of ${ESTIMATORS.join(', ')}`,
       );
     }
-    checkInteger('samples', this.samples, 2, 'mi:samples=2000:0');
-    checkInteger('k', this.neighbours, 1, 'mi:k=3:0');
+    checkInteger('samples', this.samples, 2, 'mi:samples=2000');
+    checkInteger('k', this.neighbours, 1, 'mi:k=3');
     if (this.neighbours >= this.samples)
       throw new ReglabError(
         `mi: k=${this.neighbours} neighbours need more than ${this.samples} samples`,
-        'write mi:k=3:0 or raise samples=',
+        'write mi:k=3 or raise samples=',
       );
-    checkInteger('bins', this.bins, 2, 'mi:binning:bins=30:0');
-    checkInteger('dims', this.dims, 0, 'mi:binning:dims=2:0 (0 bins every unit)');
+    checkInteger('bins', this.bins, 2, 'mi:binning:bins=30');
+    checkInteger('dims', this.dims, 0, 'mi:binning:dims=2 (0 bins every unit)');
     if (!(this.noiseVariance > 0))
       throw new ReglabError(
         `mi: noise=${this.noiseVariance} is not positive`,
-        'write mi:kde:noise=1e-3:0',
+        'write mi:kde:noise=1e-3',
       );
   }
 
