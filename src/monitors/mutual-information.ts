@@ -128,6 +128,27 @@ export class MutualInformationMonitor implements Monitor {
         `mi: noise=${this.noiseVariance} is not positive`,
         'write mi:kde:noise=1e-3',
       );
+    this.checkOptionsFitEstimator();
+  }
+
+  /**
+   * An option of another estimator (`mi:bins=100` runs knn) is an error, not ignored: the first
+   * wave's `mi:bins=100:0` binned, and the default is knn now. (Options at their defaults are
+   * indistinguishable from options not given, so only a changed value is caught.)
+   */
+  private checkOptionsFitEstimator(): void {
+    const foreign: [string, boolean, string][] = [
+      [`k=${this.neighbours}`, this.neighbours !== DEFAULT_NEIGHBOURS, 'knn'],
+      [`bins=${this.bins}`, this.bins !== DEFAULT_BINS, 'binning'],
+      [`dims=${this.dims}`, this.dims !== DEFAULT_BINNING_DIMS, 'binning'],
+      [`noise=${this.noiseVariance}`, this.noiseVariance !== DEFAULT_NOISE_VARIANCE, 'kde'],
+    ];
+    for (const [option, given, estimator] of foreign)
+      if (given && estimator !== this.estimator)
+        throw new ReglabError(
+          `mi: ${option} belongs to the ${estimator} estimator, but this monitor uses ${this.estimator}`,
+          `write mi:${estimator}:${option}${estimator === 'binning' ? ' (the first wave binned every unit: mi:binning:dims=0)' : ''}`,
+        );
   }
 
   /** The measured blocks' final outputs, checking requested names exist. */

@@ -252,6 +252,10 @@ test('term factories parse racecar and ort specs', () => {
     () => terms.create('racecar:layerwize:1e-5', { rng }),
     /racecar accepts sum, mean, full, layerwise/,
   );
+  assert.throws(
+    () => terms.create('ort:frobenious:0.1', { rng }),
+    /unknown option "frobenious" in "ort:frobenious:0.1" — ort accepts srip, frobenius/,
+  );
   assert.throws(() => terms.create('ort:srip:frobenius:0.1', { rng }), /sets kind twice/);
   assert.throws(() => terms.create('racecar', { rng }), /needs λ/);
 });
