@@ -34,7 +34,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../src/backend/select.js';
+import { selectBackend } from '../src/index.js';
 
 /** Backend variants a bench can run on. */
 export type BenchBackend = 'cpu' | 'native' | 'wasm' | 'wasm-stock' | 'webgpu' | 'tensorflow';

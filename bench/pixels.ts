@@ -9,10 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Random } from '../src/core/random.js';
-import { loadPeak } from '../src/data/peak.js';
-import { makeBatch, type Batch } from '../src/data/dataset.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Random, Trainer, loadPeak, makeBatch, type Batch } from '../src/index.js';
 import { compareInterleaved, num, type BenchBackend } from './harness.js';
 
 function argument(name: string, fallback: string): string {

@@ -18,10 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Random } from '../src/core/random.js';
-import { loadPeak, peakTemplate } from '../src/data/peak.js';
-import { disposeBatch } from '../src/data/dataset.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Random, Trainer, disposeBatch, loadPeak, peakTemplate } from '../src/index.js';
 import {
   METHODS,
   correlation,

@@ -6,21 +6,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { selectBackend } from '../src/backend/index.js';
-import type { Random } from '../src/core/random.js';
-import { makeBatch, disposeBatch, datasetSize, type Dataset } from '../src/data/dataset.js';
 import {
+  datasetSize,
+  disposeBatch,
   imagesFromArray,
   inputsBesideReconstructions,
+  makeBatch,
+  racecar as rr,
+  selectBackend,
   writePngGrid,
-} from '../src/analysis/images.js';
-import {
-  orthogonality,
-  racecar,
-  reconstruct,
-  type ReconstructOptions,
-} from '../src/methods/racecar/index.js';
-import type { RegularizationTerm, TaskLoss } from '../src/train/term.js';
+  type Dataset,
+  type Random,
+  type RegularizationTerm,
+  type TaskLoss,
+} from '../src/index.js';
+
+const { orthogonality, racecar, reconstruct } = rr;
+type ReconstructOptions = rr.ReconstructOptions;
 
 /** The official code applies softmax cross-entropy to the already-softmaxed output. */
 export const doubleSoftmaxLoss: TaskLoss = (trace, batch) =>

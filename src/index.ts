@@ -52,6 +52,7 @@ export {
 export {
   DATASET_NAMES,
   SAMPLINGS,
+  batchIndices,
   batches,
   datasetSize,
   disposeBatch,
@@ -148,10 +149,23 @@ export {
 } from './analysis/stats.js';
 export {
   firstLayerSingularImages,
+  projectionNorm,
+  projectionOntoSpan,
+  spanBasis,
   weightSpectrum,
   type LayerSpectrum,
   type SingularImages,
+  type SpanBasis,
 } from './analysis/svd.js';
+export {
+  encodePng,
+  imagesFromArray,
+  inputsBesideReconstructions,
+  writePngGrid,
+  type GridOptions,
+  type Image,
+  type ImageScale,
+} from './analysis/images.js';
 export * as mutualInformation from './analysis/mutual-information/index.js';
 export {
   ActivationStatsMonitor,
@@ -207,3 +221,4 @@ export {
 } from './lab/compare.js';
 export { reconstructionSnapshots, type ReconstructFunction } from './lab/snapshots.js';
 export { buildReport, type ReportOptions, type ReportOutcome } from './report/index.js';
+export { collectReportInput, type ReportInput, type ReportRun } from './report/collect.js';
