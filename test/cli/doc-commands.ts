@@ -3,7 +3,7 @@
  * (fenced or indented, `\` continuations joined, `npx`, `$ ` and trailing `# comments` dropped),
  * and every code line or inline code span of spec flags (`--track mi:kde`, `--reg per:1e-4`),
  * read as flags of `reglab train` (up to the first word that is neither a known flag nor its
- * value: the prose beside a flag in a list). Lines with placeholders (`…`, `[--optional]`,
+ * value: the prose beside a flag in a list) and completed into a command (`completeFragment`). Lines with placeholders (`…`, `[--optional]`,
  * `<value>`, `λ`, `a|b` choices outside quotes) are not commands and are left out.
  */
 
@@ -102,6 +102,20 @@ function leadingFlags(words: readonly string[]): string[] {
   return flags;
 }
 
+/**
+ * A flag-only line is a fragment of a `reglab train` command: completed with what it needs to
+ * be checked as a whole — a Langevin optimizer for constraint rules, the zoo's `cnn` for
+ * targets named `conv_…`.
+ */
+function completeFragment(flags: string[]): string[] {
+  const completed = [...flags];
+  if (flags.includes('--constraint') && !flags.includes('--optimizer'))
+    completed.push('--optimizer', 'cola-ud:h=0.3:gamma=1:tau=0');
+  if (flags.some((flag) => flag.includes('conv_')) && !flags.includes('--model'))
+    completed.push('--model', 'cnn');
+  return completed;
+}
+
 /** The `reglab` command lines and flag-only lines of a Markdown document named `source`. */
 export function docCommands(markdown: string, source: string): DocCommand[] {
   const found: DocCommand[] = [];
@@ -113,7 +127,7 @@ export function docCommands(markdown: string, source: string): DocCommand[] {
     if (words[at] === 'reglab' && COMMANDS.includes(words[at + 1])) {
       found.push({ args: words.slice(at + 1), source });
     } else if (words[0] in TRAIN_FLAGS) {
-      found.push({ args: ['train', ...leadingFlags(words)], source });
+      found.push({ args: ['train', ...completeFragment(leadingFlags(words))], source });
     }
   };
   for (const line of codeLines(markdown)) add(line.replace(/^\$ /, ''));

@@ -3,7 +3,8 @@
  * `reglab …` line of their code blocks goes through the real commander program (the actions
  * replaced by a check, so nothing trains) and then through the checks the action runs before
  * any work — run config, term / monitor / optimizer specs (`canonicalRunConfig`), constraint
- * rules, the terms and monitors themselves, the model spec, transfers, compare / demo methods (`canonicalExperiment`), pretrain's
+ * rules (against the model, through the optimizer as `trainRun` builds it), the terms and
+ * monitors themselves, the model spec, transfers, compare / demo methods (`canonicalExperiment`), pretrain's
  * `--dr`. Inline spec spans (`racecar:mean:1e-2`) go through their registry.
  *
  * The same for the first wave's spellings (`first-wave-docs.json`: what README and docs showed
@@ -113,6 +114,15 @@ async function checkCommand(args: readonly string[]): Promise<void> {
         numClasses: 10,
         rng: new Random(0),
       });
+      // the optimizer as trainRun creates it: constraint rules checked against the model
+      const optimizer = registries.optimizers.create(config.optimizer, {
+        learningRate: config.lr,
+        momentum: config.momentum,
+        constraints: config.constraints ?? [],
+        model,
+        rng: new Random(0),
+      });
+      optimizer.dispose();
       model.dispose();
     }
   } else if (name === 'compare' && flags.config === undefined) {
