@@ -27,6 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import { matchTargets } from '../core/spec.js';
+import { ZERO_PAD_SHORTCUT_CLASS } from './shortcut.js';
 import { INPUT_NODE, modelGraph, type GraphNode, type ModelGraph } from './graph.js';
 
 /** What a layer is (see the file comment). */
@@ -59,6 +60,7 @@ const ROLES: Readonly<Record<string, LayerRole>> = {
   GlobalAveragePooling2D: 'structural',
   GlobalMaxPooling2D: 'structural',
   ZeroPadding2D: 'structural',
+  [ZERO_PAD_SHORTCUT_CLASS]: 'structural',
   Cropping2D: 'structural',
   Dropout: 'structural',
   SpatialDropout1D: 'structural',
