@@ -18,8 +18,10 @@
  * by the merge that closes a residual unit; naming any other layer (`@bn_2`, `@act_1`) reads
  * that layer itself. Default sites
  * ({@link hiddenSites}): in a graph with `Add` merges, the output of every residual unit (the
- * merge and its activation chain — "after each residual block", as the PER paper places its
- * penalty), else every block but the output block. `placement: 'post'` reads the value after
+ * merge and its activation chain: the representation the next unit reads — our choice; the
+ * PER paper uses the "same regularization coefficient for activations in all layers", which
+ * `@stem_relu,*_relu1,*_out` spells for the zoo's ResNets), else every block but the output
+ * block. `placement: 'post'` reads the value after
  * the non-linearity, `pre` the value entering it (a fused layer's pre-activation, the input of
  * the chain's first activation layer).
  */

@@ -3,12 +3,14 @@
  * Sec. 4.2) as functional `tf.model`s with predictable layer names.
  *
  * Spec: `resnet:DEPTH[:width=K][:zero-pad|projection]`, DEPTH = 6n + 2 (`resnet:20|32|44|56|110`
- * are the paper's; `resnet:8`, n = 1, is the tiny one for tests). The paper: "The first layer is
- * 3×3 convolutions. Then we use a stack of 6n layers with 3×3 convolutions on the feature maps
- * of sizes {32, 16, 8} respectively, with 2n layers for each feature map size. The numbers of
- * filters are {16, 32, 64}. The subsampling is performed by convolutions with a stride of 2. The
- * network ends with a global average pooling, a 10-way fully-connected layer, and softmax."
- * `width=K` multiplies the channels (16K, 32K, 64K; our option, rounded, at least 1).
+ * are the paper's; `resnet:8`, n = 1, is the tiny one for tests). The paper (Sec. 4.2): "The
+ * first layer is 3×3 convolutions. Then we use a stack of 6n layers with 3×3 convolutions on
+ * the feature maps of sizes {32, 16, 8} respectively, with 2n layers for each feature map size.
+ * The numbers of filters are {16, 32, 64} respectively. The subsampling is performed by
+ * convolutions with a stride of 2. The network ends with a global average pooling, a 10-way
+ * fully-connected layer, and softmax. There are totally 6n+2 stacked weighted layers." On
+ * 28×28 inputs the maps are 28, 14, 7. `width=K` multiplies the channels (16K, 32K, 64K; our
+ * option, rounded, at least 1).
  *
  * Layers (s = stage 1..3, b = block 1..n):
  *
@@ -20,10 +22,14 @@
  *   pool (global average) → dense (softmax)
  *
  * Shortcuts where the shape changes (first block of stages 2 and 3): `zero-pad` (**default**,
- * the paper's option A: "In this case [CIFAR], we use identity shortcuts in all cases (i.e.,
- * option A), so our residual models have exactly the same depth, width, and number of parameters
- * as the plain counterparts"; the layer {@link ZeroPadShortcut}, no weights) or `projection`
- * (option B: a 1×1 stride-2 convolution and its batch norm, as in the ImageNet ResNets).
+ * as the paper: "On this dataset we use identity shortcuts in all cases (i.e., option A), so
+ * our residual models have exactly the same depth, width, and number of parameters as the
+ * plain counterparts", with option A "(A) The shortcut still performs identity mapping, with
+ * extra zero entries padded for increasing dimensions. This option introduces no extra
+ * parameter"; the layer {@link ZeroPadShortcut}) or `projection` (option B, "(B) The
+ * projection shortcut in Eqn.(2) is used to match dimensions (done by 1×1 convolutions)", with
+ * its batch norm). "For both options, when the shortcuts go across feature maps of two sizes,
+ * they are performed with a stride of 2."
  *
  * Our choices where the paper is silent or framework-specific, written so a PyTorch twin can
  * match them: convolutions without bias (BN follows each), He-normal kernels as TF.js draws

@@ -17,7 +17,7 @@ import { parseResNetSpec } from '../../src/models/resnet.js';
 import { ZeroPadShortcut } from '../../src/models/shortcut.js';
 import { fileSystemHandler, loadModel } from '../../src/models/io.js';
 import { modelGraph } from '../../src/models/graph.js';
-import { hiddenSites, kernelNodes, layerRole } from '../../src/models/anatomy.js';
+import { hiddenSites, kernelNodes, layerRole, resolveSites } from '../../src/models/anatomy.js';
 import { forwardTrace } from '../../src/train/trace.js';
 import { assertClose, assertNoLeak, useBackend } from '../support.js';
 
@@ -222,6 +222,19 @@ test('the anatomy of a ResNet: residual units as sites, every conv and the head 
     ],
   );
   assert.equal(layerRole(model.getLayer('stage2_block1_shortcut')), 'structural');
+  // The PER paper's "activations in all layers" as globs: the stem's, each branch's and each unit's ReLU.
+  assert.deepEqual(
+    resolveSites(model, ['stem_relu', '*_relu1', '*_out']).map((site) => site.node),
+    [
+      'stem_relu',
+      'stage1_block1_relu1',
+      'stage2_block1_relu1',
+      'stage3_block1_relu1',
+      'stage1_block1_out',
+      'stage2_block1_out',
+      'stage3_block1_out',
+    ],
+  );
   // The trace runs the graph: its last output is the model's prediction, and it leaks nothing.
   const x = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 2);
   const predicted = model.predict(x) as tf.Tensor;
