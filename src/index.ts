@@ -80,6 +80,15 @@ export {
 export { ACTIVATIONS, buildModel, type ActivationName, type ModelOptions } from './models/zoo.js';
 export { createModel, fileSystemHandler, loadModel } from './models/io.js';
 export { ResidualDense } from './models/residual.js';
+export { ZeroPadShortcut } from './models/shortcut.js';
+export {
+  RESNET_SCHEMA,
+  buildResNet,
+  parseResNetSpec,
+  type ResNetConfig,
+  type ResNetOptions,
+  type ShortcutKind,
+} from './models/resnet.js';
 export { INPUT_NODE, modelGraph, type GraphNode, type ModelGraph } from './models/graph.js';
 export {
   blocks,

@@ -21,6 +21,7 @@ import {
   type RacecarTerm,
   type ReverseState,
 } from '../../../src/methods/racecar/index.js';
+import { buildModel } from '../../../src/models/zoo.js';
 import { assertClose, checkGradientByCentralDifferences, useBackend } from '../../support.js';
 import { MERGES, branchMerge, initializers, tinyResidual } from '../../models/graphs.js';
 
@@ -409,4 +410,50 @@ test('shared layers before the first weight layer are skipped: d′_1 gets no ac
     const d1 = denseReverse(model, 'dense_1', d2); // not tanh(·): the input has no activation
     assertClose(states[1].reverse.dataSync(), d1.dataSync(), { atol: 1e-5 });
   });
+});
+
+test("finite differences along random directions confirm the racecar loss gradient on the zoo's ResNet (option-A shortcuts)", () => {
+  const model = buildModel('resnet:8:width=0.25', {
+    inputShape: [8, 8, 1],
+    numClasses: 3,
+    rng: new Random(21),
+  });
+  const rng = new Random(23);
+  const x = tf.abs(rng.normalTensor([3, 8, 8, 1]));
+  const term = racecar({ lambda: 1, reduction: 'mean' });
+  const loss = () => term.compute({ trace: forwardTrace(model, x, true) } as TermContext);
+  const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { grads } = tf.variableGrads(loss, weights);
+  const values = weights.map((w) => w.dataSync().slice());
+  // Measured: ε = 3e-2 and 1e-2 cross ReLU kinks (−0.350 and −0.352 against −0.361 along
+  // direction 0), 3e-3 agrees within float32 noise (~5e-3 here).
+  const epsilon = 3e-3;
+  for (let k = 0; k < 3; k++) {
+    // A unit direction over all weights, so ε is the length of the step.
+    const raw = weights.map((w) => rng.normalTensor(w.shape));
+    const norm = Math.sqrt(
+      raw.reduce((sum, d) => sum + tf.tidy(() => tf.sum(tf.square(d)).dataSync()[0]), 0),
+    );
+    const directions = raw.map((d) => tf.div(d, norm));
+    tf.dispose(raw);
+    const analytic = weights.reduce(
+      (sum, w, i) =>
+        sum + tf.tidy(() => tf.sum(tf.mul(grads[w.name], directions[i])).dataSync()[0]),
+      0,
+    );
+    const at = (delta: number) => {
+      weights.forEach((w, i) =>
+        w.assign(
+          tf.tidy(() => tf.add(tf.tensor(values[i], w.shape), tf.mul(directions[i], delta))),
+        ),
+      );
+      return tf.tidy(() => loss().dataSync()[0]);
+    };
+    const numeric = (at(epsilon) - at(-epsilon)) / (2 * epsilon);
+    weights.forEach((w, i) => w.assign(tf.tensor(values[i], w.shape)));
+    assertClose(analytic, numeric, { atol: 5e-3, rtol: 3e-2, message: `direction ${k}` });
+    tf.dispose(directions);
+  }
+  tf.dispose([x, ...Object.values(grads)]);
+  model.dispose();
 });

@@ -45,7 +45,7 @@ function batchNorm(a: Matrix, gamma: number[], beta: number[], epsilon: number):
 }
 
 /** A 2-layer MLP with random (non-zero) biases. */
-function twoLayer(seed: number, batchNorm: boolean): tfl.Sequential {
+function twoLayer(seed: number, batchNorm: boolean): tfl.LayersModel {
   const rng = new Random(seed);
   const model = buildModel('mlp:5', { inputShape: [6], numClasses: 3, rng, batchNorm });
   for (const name of ['dense_1', 'dense_2']) {
