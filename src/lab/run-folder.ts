@@ -59,6 +59,14 @@ import { readsLearningRate, readsMomentum } from '../train/optimizers.js';
 import { EpochMetricsSchema, type EpochMetrics } from '../train/trainer.js';
 import { specName } from '../core/spec.js';
 import type { ExperimentConfig, MethodSpec } from './matrix.js';
+import {
+  loadDbnCheckpoint,
+  removeStaleStackFiles,
+  DIVERGENCES,
+  type DbnCheckpoint,
+  type GenerativeDrOptions,
+  type RbmEpochMetrics,
+} from '../methods/diversify/generative/index.js';
 import { canonicalRunConfig, loadRunData, type RunConfig, type RunResult } from './run-config.js';
 
 /** The format `config.json` is written in (see the file comment). */
@@ -209,9 +217,16 @@ async function claimRunFolder(
   const epochsDone = checkpoint?.epoch ?? 0;
   let opening: RunWriter['opening'] = checkpoint ? 'resumed' : 'new';
   if (await pathExists(path.join(dir, 'config.json'))) {
+    if (await isPretrainFolder(dir))
+      throw new ReglabError(
+        `${dir} is a pretrain stack (reglab pretrain), not the folder of this run`,
+        `train into another --out and start from the stack with --init ${dir}`,
+      );
     const previous = canonicalRunConfig(await readRunConfig(dir));
     const differing = differingFields(previous, config);
-    const finished = await pathExists(path.join(dir, 'result.json'));
+    const finished =
+      (await pathExists(path.join(dir, 'result.json'))) ||
+      (await pathExists(path.join(dir, 'model.json')));
     if (differing.length === 1 && differing[0] === 'epochs') {
       if (config.epochs < epochsDone)
         throw new ReglabError(
@@ -257,14 +272,14 @@ function checkpointHistory(
 }
 
 /** The top-level fields in which two configs differ (sorted). */
-function differingFields(a: RunConfig, b: RunConfig): string[] {
+function differingFields<C extends object>(a: C, b: C): string[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  const field = (config: RunConfig, key: string) => stableJson(Reflect.get(config, key));
+  const field = (config: C, key: string) => stableJson(Reflect.get(config, key));
   return keys.filter((key) => field(a, key) !== field(b, key));
 }
 
-function describeField(key: string, was: RunConfig, now: RunConfig): string {
-  const show = (config: RunConfig) => JSON.stringify(Reflect.get(config, key)) ?? 'unset';
+function describeField<C extends object>(key: string, was: C, now: C): string {
+  const show = (config: C) => JSON.stringify(Reflect.get(config, key)) ?? 'unset';
   return `${key}: ${show(was)} there, ${show(now)} now`;
 }
 
@@ -426,4 +441,159 @@ export async function claimExperimentFolder(
     );
   }
   await writeFileAtomic(file, text);
+}
+
+/**
+ * The format a pretrain stack's `config.json` is written in. 1: `{format, command: 'pretrain',
+ * …flags, dr, model, activation}` (the first wave wrote the same without `format`, plus the
+ * `backend` and `out` flags, which are ignored).
+ */
+export const PRETRAIN_FORMAT = 1;
+
+/** What defines a pretrain stack (`reglab pretrain`); its `config.json`. */
+export interface PretrainConfig {
+  command: 'pretrain';
+  dataset: string;
+  dataDir?: string;
+  trainSize?: number;
+  testSize?: number;
+  rawPixels?: boolean;
+  transfer?: string;
+  /** Hidden widths, bottom up. */
+  layers: number[];
+  /** CD epochs per level. */
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  k: number;
+  persistent?: boolean;
+  dr?: GenerativeDrOptions;
+  seed: number;
+  /** The unrolled model's zoo spec, `mlp:<layers>` (for `train --init`). */
+  model: string;
+  activation: 'sigmoid';
+}
+
+const PretrainConfigSchema: Schema<PretrainConfig> = (value, at) => {
+  const {
+    format: _f,
+    backend: _b,
+    out: _o,
+    ...config
+  } = object({
+    format: optional(integer),
+    backend: optional(string),
+    out: optional(string),
+    command: oneOf('pretrain'),
+    dataset: string,
+    dataDir: optional(string),
+    trainSize: optional(integer),
+    testSize: optional(integer),
+    rawPixels: optional(boolean),
+    transfer: optional(string),
+    layers: array(integer),
+    epochs: integer,
+    batchSize: integer,
+    lr: number,
+    k: integer,
+    persistent: optional(boolean),
+    dr: optional(
+      object({
+        divergence: optional(oneOf(...DIVERGENCES)),
+        lambda: number,
+        maxPairs: optional(integer),
+      }),
+    ),
+    seed: number,
+    model: string,
+    activation: oneOf('sigmoid'),
+  })(value, at);
+  return config;
+};
+
+/** Whether `config.json` in `dir` is a pretrain stack's (else a run's). */
+async function isPretrainFolder(dir: string): Promise<boolean> {
+  const value = await readJson<unknown>(path.join(dir, 'config.json'));
+  return (
+    typeof value === 'object' && value !== null && Reflect.get(value, 'command') === 'pretrain'
+  );
+}
+
+/** The config of a pretrain stack, checked (formats 1 and the first wave's). */
+export async function readPretrainConfig(dir: string): Promise<PretrainConfig> {
+  const file = path.join(dir, 'config.json');
+  const value = await readJson<unknown>(file);
+  checkFormat(file, value, PRETRAIN_FORMAT);
+  return parseChecked(file, value, PretrainConfigSchema);
+}
+
+/** A pretrain stack opened for writing ({@link openPretrainForWriting}). */
+export interface PretrainWriter {
+  readonly dir: string;
+  /** The stack checkpoint to resume from, when the folder holds one. */
+  readonly checkpoint: DbnCheckpoint | undefined;
+  /** Unlocks the folder. */
+  release(): Promise<void>;
+}
+
+/**
+ * A pretrain stack's folder, under the rules of a run folder ({@link openRunForWriting}): locked,
+ * an interrupted writer's leftovers deleted, `metrics.jsonl` rebuilt from the stack checkpoint;
+ * the same config resumes, a different one re-uses a folder whose stack never finished a level
+ * and is refused otherwise — and a run folder of `reglab train` is never written over.
+ */
+export async function openPretrainForWriting(
+  dir: string,
+  config: PretrainConfig,
+  log: (line: string) => void = () => {},
+): Promise<PretrainWriter> {
+  const lock = await lockFolder(dir, 'pretrain folder');
+  try {
+    const leftovers = [...(await removeTemporaries(dir)), ...(await removeStaleStackFiles(dir))];
+    if (leftovers.length > 0)
+      log(`pretrain folder ${dir}: removed an interrupted write's ${leftovers.join(', ')}`);
+    let checkpoint = await loadDbnCheckpoint(dir);
+    if (await pathExists(path.join(dir, 'config.json'))) {
+      if (!(await isPretrainFolder(dir)))
+        throw new ReglabError(
+          `${dir} is the run folder of a trained run (reglab train), not a pretrain stack`,
+          'pretrain into another --out (train can then start from it with --init)',
+        );
+      const previous = await readPretrainConfig(dir);
+      const differing = differingFields(previous, config);
+      const finished = await pathExists(path.join(dir, 'model.json'));
+      if (differing.length > 0) {
+        if (checkpoint || finished)
+          throw new ReglabError(
+            `pretrain folder ${dir} holds a different stack (${differing.map((k) => describeField(k, previous, config)).join('; ')})`,
+            'choose another --out, or delete the folder to start afresh',
+          );
+        log(
+          `pretrain folder ${dir} held a different stack that never finished a level (${differing.join(', ')} differ): re-using the folder`,
+        );
+        for (const file of RUN_LAYOUT) await fs.rm(path.join(dir, file), { force: true });
+        checkpoint = undefined;
+      }
+    }
+    const stored = { format: PRETRAIN_FORMAT, ...config, backend: tf.getBackend() };
+    await writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(stored, null, 2));
+    await writePretrainMetrics(dir, checkpoint?.history ?? []);
+    return { dir, checkpoint, release: () => lock.release() };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+/** Writes a stack's `metrics.jsonl`: one line `{level, …epoch metrics}` per epoch per level. */
+export async function writePretrainMetrics(
+  dir: string,
+  history: readonly (readonly RbmEpochMetrics[])[],
+): Promise<void> {
+  const lines = history.flatMap((level, k) =>
+    level.map((m) => JSON.stringify({ level: k + 1, ...m })),
+  );
+  const file = path.join(dir, 'metrics.jsonl');
+  if (lines.length === 0) await fs.rm(file, { force: true });
+  else await writeFileAtomic(file, lines.join('\n') + '\n');
 }

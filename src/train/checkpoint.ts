@@ -19,12 +19,11 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
-import type { RandomState } from '../core/random.js';
+import { randomStateSchema, type RandomState } from '../core/random.js';
 import { crashPoint, pathExists, writeFileAtomic } from '../core/fs.js';
 import {
   array,
   integer,
-  nullable,
   number,
   object,
   oneOf,
@@ -60,18 +59,12 @@ const WeightSpec = object({
   dtype: oneOf('float32', 'int32', 'bool'),
 });
 
-const RandomStateSchema = object({
-  alea: object({ c: number, s0: number, s1: number, s2: number }),
-  spareNormal: nullable(number),
-  root: optional(string),
-});
-
 /** The manifest `checkpoint.json`, as read (checked) and written. */
 const Manifest = object({
   format: oneOf('reglab-checkpoint-1', CHECKPOINT_FORMAT),
   epoch: integer,
   step: integer,
-  rng: record(RandomStateSchema),
+  rng: record(randomStateSchema),
   extra: optional(record((value: unknown) => value)),
   optimizerState: optional(record(number)),
   file: string,
