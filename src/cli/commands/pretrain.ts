@@ -111,19 +111,10 @@ export async function pretrainAction(
           (dr ? `, DR penalty ${metrics.drPenalty.toFixed(4)}` : '') +
           ` (${metrics.seconds.toFixed(1)} s)`,
       );
+    const { layers, epochs, batchSize, lr, k, persistent } = config;
     const { rbms, history } = await trainDbnResumably(
       train,
-      {
-        layers: flags.layers,
-        epochs: flags.epochs,
-        batchSize: flags.batchSize,
-        lr: flags.lr,
-        k: flags.k,
-        persistent: flags.persistent,
-        dr,
-        rng,
-        onEpoch,
-      },
+      { layers, epochs, batchSize, lr, k, persistent, dr, rng, onEpoch },
       out,
       start,
     );
