@@ -235,8 +235,9 @@ async function claimRunFolder(
         );
       // result.json goes first: a kill before the new config.json leaves an unfinished old run
       await fs.rm(path.join(dir, 'result.json'), { force: true });
+      const change = config.epochs > previous.epochs ? 'extending' : 'shortening';
       log(
-        `run folder ${dir}: extending the run from ${previous.epochs} to ${config.epochs} epochs (${epochsDone} trained)`,
+        `run folder ${dir}: ${change} the run from ${previous.epochs} to ${config.epochs} epochs (${epochsDone} trained)`,
       );
       opening = 'extended';
     } else if (differing.length > 0) {
