@@ -4,8 +4,8 @@
  * sweeps over one folder) cannot interleave their checkpoints.
  *
  * The lock is the file `<dir>/.lock`, created exclusively (`open(…, 'wx')`) and holding
- * `{pid, host, since}`. It is deleted when the writer is done, and on any exit of the process
- * that is not a SIGKILL (an `exit` handler). A lock left by a dead process is *stale* and taken
+ * `{pid, host, since}`. It is deleted when the writer is done, and when the process exits
+ * (an `exit` handler; a process ended by a signal — SIGKILL, an unhandled SIGINT — runs none). A lock left by a dead process is *stale* and taken
  * over: on the same host when no process has its pid (`kill(pid, 0)` fails with ESRCH); a lock
  * of another host cannot be checked and is never taken over (the error says how to remove it).
  * The takeover renames the stale file away (only one of two racing takers can rename it), then
