@@ -39,11 +39,12 @@ test('killing compare’s parent kills its workers; a second compare on the fold
     ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'compare-parent.ts'), out],
     { stdio: 'inherit' },
   );
+  const workers: number[] = [];
   try {
-    const workers = [
+    workers.push(
       await lockOwner(path.join(out, 'std-s1')),
       await lockOwner(path.join(out, 'std-s2')),
-    ];
+    );
     assert.equal(await lockOwner(out), parent.pid, 'the parent holds the experiment folder');
     assert.ok(
       workers.every((pid) => pid !== parent.pid && alive(pid)),
@@ -74,7 +75,8 @@ test('killing compare’s parent kills its workers; a second compare on the fold
     const report = await collectReportInput(out);
     assert.deepEqual(report.missing, ['std-s1', 'std-s2']);
   } finally {
-    if (alive(parent.pid!)) parent.kill('SIGKILL');
+    // a failing run must not leave its (long) runs training
+    for (const pid of [parent.pid!, ...workers]) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await rm(out, { recursive: true, force: true });
   }
 });
