@@ -7,9 +7,9 @@
  */
 import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs-core';
+import { nullable, number, object, optional, string, type Schema } from './schema.js';
 import { ReglabError } from './errors.js';
 import { fillNormal } from './fast-normal.js';
-import { nullable, number, object, optional, string, type Schema } from './schema.js';
 
 /** Serialisable generator state (stored in checkpoints). */
 export interface RandomState {
