@@ -153,6 +153,31 @@ export class Trainer {
     this.callbacks.push(callbacks);
   }
 
+  /**
+   * Checks, before any training or file write, that the task loss and every term compute on
+   * the first `samples` samples of `data`: a forward pass in inference mode, terms given a copy
+   * of their generator, no gradient — it changes no state of the run (shape errors, a term that
+   * does not fit the model, fail here).
+   */
+  dryRun(data: Dataset, samples = 2): void {
+    const count = Math.min(samples, datasetSize(data));
+    if (count === 0) return;
+    const batch = makeBatch(
+      data,
+      Int32Array.from({ length: count }, (_, i) => i),
+    );
+    try {
+      tf.tidy(() => {
+        const trace = forwardTrace(this.model, batch.x, false);
+        this.loss(trace, batch);
+        const context = { ...this.context(trace, batch), rng: new Random(this.termRng.state()) };
+        for (const term of this.terms) term.compute(context);
+      });
+    } finally {
+      disposeBatch(batch);
+    }
+  }
+
   /** What terms and monitors see for one batch. */
   private context(trace: ForwardTrace, batch: Batch): TermContext {
     return { trace, batch, model: this.model, rng: this.termRng, step: this.step };
@@ -202,31 +227,6 @@ export class Trainer {
       `loss became ${result.loss} at step ${this.step} of epoch ${this.epoch + 1} (task=${result.task}${parts.length ? ', ' + parts.join(', ') : ''})`,
       'lower the learning rate or the regularization weight, or check the inputs for NaN; the last checkpoint is intact',
     );
-  }
-
-  /**
-   * Checks, before any training or file write, that the task loss and every term compute on
-   * the first `samples` samples of `data`: a forward pass in inference mode, terms given a copy
-   * of their generator, no gradient — it changes no state of the run (shape errors, a term that
-   * does not fit the model, fail here).
-   */
-  dryRun(data: Dataset, samples = 2): void {
-    const count = Math.min(samples, datasetSize(data));
-    if (count === 0) return;
-    const batch = makeBatch(
-      data,
-      Int32Array.from({ length: count }, (_, i) => i),
-    );
-    try {
-      tf.tidy(() => {
-        const trace = forwardTrace(this.model, batch.x, false);
-        this.loss(trace, batch);
-        const context = { ...this.context(trace, batch), rng: new Random(this.termRng.state()) };
-        for (const term of this.terms) term.compute(context);
-      });
-    } finally {
-      disposeBatch(batch);
-    }
   }
 
   /** Mean loss and accuracy of the model on `data` (inference mode, no terms). */
