@@ -20,7 +20,9 @@
  * extended when only `epochs` differs and is not below the epochs already trained (a finished
  * run gets more epochs); re-used when the config differs but its run never finished an epoch
  * (no checkpoint, no result: a run that failed in its first epoch does not block its fix); and
- * refused otherwise, naming the fields that differ.
+ * refused otherwise, naming the fields that differ. An extended run has the weights of one
+ * trained that long at once; with `evalEvery > 1` its old last epoch keeps the validation
+ * numbers it got as the last epoch, which the longer run would not have computed.
  *
  * Formats. 1 (the first wave, no `format` field): racecar specs without a start meant the
  * reverse pass from the softmax probabilities, every run stored `lr` and `momentum`, specs were
