@@ -32,22 +32,13 @@ import {
 import { parseGenerativeDr } from '../../methods/diversify/generative/spec.js';
 import { addBackendOption, addDataOptions, positiveInt, positiveNumber } from '../options.js';
 
-/** The flags of `reglab pretrain`. */
-export interface PretrainFlags {
-  dataset: string;
-  dataDir?: string;
-  trainSize?: number;
-  testSize?: number;
-  rawPixels?: boolean;
-  transfer?: string;
-  layers: number[];
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  k: number;
-  persistent?: boolean;
+/** The flags of `reglab pretrain`: the stack's config (lab/run-folder.ts) as flags. */
+export interface PretrainFlags extends Omit<
+  PretrainConfig,
+  'command' | 'dr' | 'model' | 'activation'
+> {
+  /** Generative DR spec, `divergence[:maxPairs=N]:λ`. */
   dr?: string;
-  seed: number;
   out?: string;
   backend: BackendName;
 }
