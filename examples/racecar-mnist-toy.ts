@@ -17,7 +17,8 @@ import { loadMnist } from '../src/data/mnist.js';
 import { disposeBatch, selectSamples } from '../src/data/dataset.js';
 import { buildModel } from '../src/models/zoo.js';
 import { spanBasis, projectionNorm } from '../src/analysis/svd.js';
-import { imagesFromArray, writePngGrid } from '../src/analysis/images.js';
+import { imagesFromArray } from '../src/analysis/images.js';
+import { writePngGrid } from '../src/analysis/png.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
   METHODS,

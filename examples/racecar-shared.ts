@@ -9,11 +9,8 @@ import path from 'node:path';
 import { selectBackend } from '../src/backend/index.js';
 import type { Random } from '../src/core/random.js';
 import { makeBatch, disposeBatch, datasetSize, type Dataset } from '../src/data/dataset.js';
-import {
-  imagesFromArray,
-  inputsBesideReconstructions,
-  writePngGrid,
-} from '../src/analysis/images.js';
+import { imagesFromArray, inputsBesideReconstructions } from '../src/analysis/images.js';
+import { writePngGrid } from '../src/analysis/png.js';
 import {
   orthogonality,
   racecar,

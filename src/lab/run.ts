@@ -19,7 +19,8 @@ import type { DataSplit } from '../data/dataset.js';
 import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig, loadRunData, type RunConfig, type RunResult } from './run-config.js';
 import { readMetrics, writeMetrics, writeResult, writeRunConfig } from './run-folder.js';
-import { Trainer, type EpochMetrics, type TrainerCallbacks } from '../train/trainer.js';
+import type { EpochMetrics, Trainer, TrainerCallbacks } from '../train/trainer.js';
+import { runModelOptions, runTrainer } from './setup.js';
 import { fileSystemHandler } from '../models/io.js';
 import { loadModel } from '../models/io.js';
 import { createModel } from '../models/io.js';
@@ -42,13 +43,7 @@ async function initialModel(
   data: DataSplit,
   rng: Random,
 ): Promise<tfl.LayersModel> {
-  const model = await createModel(config.model, {
-    inputShape: data.train.sampleShape,
-    numClasses: data.train.numClasses,
-    rng,
-    activation: config.activation,
-    batchNorm: config.batchNorm,
-  });
+  const model = await createModel(config.model, runModelOptions(config, data, rng));
   if (config.init) await copyWeightsFrom(model, config.init);
   return model;
 }
@@ -84,24 +79,9 @@ export async function trainRun(
   config = canonicalRunConfig(config, registries);
   const rng = new Random(config.seed);
   const data = hooks.data ?? loadRunData(config);
-  // Streams by purpose, derived from the seed alone: the same seed gives every method the same
-  // initial weights and batch order, whatever the method draws (paired comparisons).
-  const model = await initialModel(config, data, rng.derive('init'));
-  const context = { rng: rng.derive('setup') };
-  const trainer = new Trainer({
-    model,
-    optimizer: registries.optimizers.create(config.optimizer, {
-      learningRate: config.lr,
-      momentum: config.momentum,
-      constraints: config.constraints ?? [],
-      model,
-      rng: rng.derive('optimizer'),
-    }),
-    terms: (config.regs ?? []).map((spec) => registries.terms.create(spec, context)),
-    monitors: (config.track ?? []).map((spec) => registries.monitors.create(spec, context)),
-    rng,
-    callbacks: withMetricsFile(out, hooks.callbacks),
-  });
+  // Streams by purpose, derived from the seed alone (setup.ts).
+  const model = await initialModel(config, data, rng);
+  const trainer = runTrainer(config, model, rng, registries, withMetricsFile(out, hooks.callbacks));
   hooks.onTrainer?.(trainer, data);
   if (out) await writeRunConfig(out, config);
   await trainer.fit(data.train, {
