@@ -11,11 +11,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { build } from 'vite';
+import { zipSync } from 'fflate';
+import { PNG } from 'pngjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { useBackend } from '../support.js';
 import { trainRun } from '../../src/lab/run.js';
@@ -70,6 +72,24 @@ async function clickSteps(page: Page, count: number): Promise<void> {
     await page.click('#step');
     await waitFor(page, `s.views && s.views.step === ${before + 1} && !s.running`);
   }
+}
+
+/**
+ * A zip of two class folders with 6 tiny PNGs each (RGB, 14 × 10, not 28 × 28, so the page's
+ * resize is exercised): `bright/` images are light, `dark/` images dark.
+ */
+function imagesZip(): Uint8Array {
+  const files: Record<string, Uint8Array> = {};
+  for (const [name, level] of [
+    ['bright', 220],
+    ['dark', 30],
+  ] as const)
+    for (let i = 0; i < 6; i++) {
+      const png = new PNG({ width: 14, height: 10 });
+      for (let p = 0; p < 14 * 10; p++) png.data.set([level + i, level, level - i, 255], 4 * p);
+      files[`shapes/${name}/${i}.png`] = new Uint8Array(PNG.sync.write(png));
+    }
+  return zipSync(files);
 }
 
 test('the browser lab trains, shows and round-trips (Chromium, wasm)', async (t) => {
@@ -224,6 +244,50 @@ test('the browser lab trains, shows and round-trips (Chromium, wasm)', async (t)
           .locator(`[data-view=${view}]`)
           .screenshot({ path: path.join(shots, `lab-${view}.png`) });
       await page.screenshot({ path: path.join(shots, 'lab-page.png'), fullPage: true });
+    });
+
+    await t.test(
+      'export: the trained model loads in Node with the same singular values',
+      async () => {
+        const downloads: string[] = [];
+        page.on('download', async (download) => {
+          const file = path.join(work, download.suggestedFilename());
+          await download.saveAs(file);
+          downloads.push(file);
+        });
+        const sigmas = await lab(page, (s) => s.views!.singular.sigmas!);
+        await page.click('#export');
+        await waitFor(page, 'true');
+        for (let i = 0; i < 100 && downloads.length < 2; i++) await page.waitForTimeout(100);
+        assert.deepEqual(downloads.map((f) => path.basename(f)).sort(), [
+          'model.json',
+          'weights.bin',
+        ]);
+        const exported = await loadModel(path.join(work, 'model.json'));
+        const [spectrum] = weightSpectrum(exported, { layers: ['dense_1'] });
+        exported.dispose();
+        sigmas.forEach((sigma, i) =>
+          assert.ok(Math.abs(sigma - spectrum.singularValues[i]) <= 1e-5 * sigmas[0], `σ${i}`),
+        );
+      },
+    );
+
+    await t.test("the user's images (a zip of class folders) are decoded and train", async () => {
+      const zip = path.join(work, 'shapes.zip');
+      writeFileSync(zip, imagesZip());
+      await page.setInputFiles('#images-zip', zip);
+      await page.waitForFunction(
+        `/2 classes/.test(document.getElementById('images-info').textContent)`,
+      );
+      assert.match(
+        (await page.textContent('#images-info')) ?? '',
+        /2 classes \(bright, dark\), 10 training \/ 2 test images/,
+      );
+      await page.click('#reset');
+      await waitFor(page, `s.configured.dataset === 'images' && s.views && s.views.step === 0`);
+      await clickSteps(page, 2);
+      const losses = await lab(page, (s) => s.history.stepLoss);
+      assert.ok(losses.length === 2 && losses.every(Number.isFinite), `${losses}`);
     });
 
     await t.test('an imported CLI model.json shows its singular vectors', async () => {

@@ -181,7 +181,7 @@ function onReport(report: Report): void {
       $('backend').textContent = `backend: ${report.backend}`;
       $('cli').textContent = cliCommand(report.config);
       $('model-summary').textContent =
-        `${report.summary}\n${report.trainSize} training / ${report.testSize} test images [${report.sampleShape}], ${report.tensors} tensors`;
+        `${report.summary}\n${report.trainSize} training / ${report.testSize} test images [${report.sampleShape}], ${report.tensors} tensors${report.notes.map((note) => `\nnote: ${note}`).join('')}`;
       setStatus('ready');
       if (pendingAfterReady) {
         const next = pendingAfterReady;
@@ -297,6 +297,7 @@ function drawViews(): void {
     x: 'I(X;T) bits',
     y: 'I(T;Y)',
     kind: 'trajectory',
+    empty: 'no estimate yet (it needs at least 10 test images)',
   });
   drawChart(canvas('residuals'), h.residualSeries(), {
     title: 'max |g(θ)| per constrained variable',

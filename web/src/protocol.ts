@@ -60,6 +60,8 @@ export type Report =
       backend: string;
       /** The canonical config of the run, as `reglab train` would store it in config.json. */
       config: RunConfig;
+      /** What the settings asked for that the run does not use. */
+      notes: string[];
       summary: string;
       /** Live tensors after setup (a reset that leaks shows a growing number). */
       tensors: number;

@@ -13,7 +13,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   LangevinOptimizer,
-  OPTIMIZER_DEFAULTS,
   Random,
   batchIndices,
   buildModel,
@@ -42,29 +41,48 @@ import type { LabSettings } from '../settings.js';
 const RECONSTRUCTED = 8;
 /** Singular vectors drawn (the spectrum shows all σ). */
 const SINGULAR_SHOWN = 16;
+/** Test images the information plane needs at least (its kNN estimators use k = 3 neighbours). */
+export const MI_MIN_SAMPLES = 10;
 
 /**
- * The canonical run config of the settings, checked by the registries (an unknown spec word, a
- * learning rate the optimizer would ignore, … are errors before anything is built).
+ * The canonical run config of the settings, checked by the registries (an unknown spec word is an
+ * error before anything is built), and notes on what the settings ask for that the run does not
+ * use (a learning rate the optimizer ignores, the information plane on too few test images).
  */
-export function labRunConfig(settings: LabSettings): RunConfig {
+export function labRun(
+  settings: LabSettings,
+  data: DataSplit,
+): { config: RunConfig; notes: string[] } {
+  const testSize = datasetSize(data.test);
   const registries = builtinRegistries();
   const optimizer = registries.optimizers.canonical(settings.optimizer);
   const reads = readsLearningRate(specName(optimizer));
-  return {
+  const notes = [
+    ...(reads
+      ? []
+      : [
+          `learning rate ${settings.lr} unused: ${specName(optimizer)} takes its step from its spec`,
+        ]),
+    ...(testSize >= MI_MIN_SAMPLES
+      ? []
+      : [`no information plane: ${testSize} test images < ${MI_MIN_SAMPLES}`]),
+  ];
+  const config: RunConfig = {
     dataset: settings.dataset === 'images' ? 'folder' : settings.dataset,
-    trainSize: settings.trainSize,
-    testSize: settings.testSize,
+    trainSize: datasetSize(data.train),
+    testSize,
     model: settings.model,
     epochs: 1,
     batchSize: settings.batchSize,
     optimizer,
-    ...(reads ? { lr: settings.lr ?? OPTIMIZER_DEFAULTS.learningRate } : {}),
+    ...(reads ? { lr: settings.lr } : {}),
     constraints: settings.constraints,
     regs: settings.regs.map((spec) => registries.terms.canonical(spec)),
-    track: ['activations', `mi:samples=${settings.testSize}`],
+    // The monitors of `--track activations --track mi`, on the whole (small) test set.
+    track: ['activations', ...(testSize >= MI_MIN_SAMPLES ? [`mi:samples=${testSize}`] : [])],
     seed: settings.seed,
   };
+  return { config, notes };
 }
 
 function picture(data: Float32Array, shape: readonly number[]): Picture {
@@ -144,6 +162,8 @@ export class LabSession {
 
   private constructor(
     readonly config: RunConfig,
+    /** What the settings asked for that this run does not use (shown on the page). */
+    readonly notes: string[],
     readonly data: DataSplit,
     readonly trainer: Trainer,
   ) {
@@ -152,11 +172,11 @@ export class LabSession {
 
   /** Builds the run the settings describe on the loaded data (as trainRun does). */
   static create(settings: LabSettings, data: DataSplit): LabSession {
-    const config = labRunConfig(settings);
+    const { config, notes } = labRun(settings, data);
     const rng = new Random(config.seed);
     const model = buildModel(config.model, runModelOptions(config, data, rng));
     const trainer = runTrainer(config, model, rng, builtinRegistries());
-    return new LabSession(config, data, trainer);
+    return new LabSession(config, notes, data, trainer);
   }
 
   get model(): tfl.LayersModel {

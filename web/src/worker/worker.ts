@@ -87,6 +87,7 @@ async function configure(command: Extract<Command, { type: 'configure' }>): Prom
     type: 'ready',
     backend: backendLine,
     config: session.config,
+    notes: session.notes,
     summary: modelSummary(session.model),
     trainSize: data.train.labels.length,
     testSize: data.test.labels.length,
