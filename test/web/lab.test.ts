@@ -14,30 +14,22 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { build } from 'vite';
 import { zipSync } from 'fflate';
 import { PNG } from 'pngjs';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { useBackend } from '../support.js';
 import { trainRun } from '../../src/lab/run.js';
 import { loadModel } from '../../src/models/io.js';
 import { weightSpectrum } from '../../src/analysis/svd.js';
-// @ts-expect-error: a plain .mjs script without types
-import { serveStatic } from '../../scripts/serve-lab.mjs';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-const root = path.resolve(import.meta.dirname, '../..');
+import {
+  CHROMIUM,
+  buildLab,
+  labState,
+  launchChromium,
+  serveLab,
+  waitForLab as waitFor,
+  type Served,
+} from './harness.js';
 
 /** What the page exposes as `window.reglabLab` (web/src/main.ts), as far as the test reads it. */
 interface LabState {
@@ -52,16 +44,7 @@ interface LabState {
   reconstructionsDrawn: number;
 }
 
-const lab = <T>(page: Page, read: (state: LabState) => T): Promise<T> =>
-  page.evaluate(`(${read.toString()})(window.reglabLab)`) as Promise<T>;
-
-async function waitFor(page: Page, condition: string, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(
-    `(() => { const s = window.reglabLab; if (s.errors.length) throw new Error(s.errors.join('; ')); return ${condition}; })()`,
-    null,
-    { timeout, polling: 100 },
-  );
-}
+const lab = <T>(page: Page, read: (state: LabState) => T) => labState(page, read);
 
 const canvasPixels = (page: Page, id: string) =>
   page.evaluate(`document.getElementById('${id}').toDataURL()`) as Promise<string>;
@@ -102,15 +85,10 @@ test('the browser lab trains, shows and round-trips (Chromium, wasm)', async (t)
   const shots = process.env.REGLAB_LAB_SCREENSHOTS ?? path.join(tmpdir(), 'reglab-lab-screenshots');
   mkdirSync(shots, { recursive: true });
   let browser: BrowserContext | undefined;
-  let server: { url: string; close(): Promise<void> } | undefined;
+  let server: Served | undefined;
   try {
     // The page, built as `npm run lab:build` builds it, and a model trained by the library.
-    execFileSync(process.execPath, [path.join(root, 'scripts/mnist-slice.mjs')]);
-    await build({
-      configFile: path.join(root, 'web/vite.config.ts'),
-      build: { outDir: path.join(work, 'dist') },
-      logLevel: 'warn',
-    });
+    await buildLab(path.join(work, 'dist'));
     await useBackend('cpu');
     const runDir = path.join(work, 'run');
     await trainRun(
@@ -131,14 +109,9 @@ test('the browser lab trains, shows and round-trips (Chromium, wasm)', async (t)
     const [nodeSpectrum] = weightSpectrum(saved, { layers: ['dense_1'] });
     saved.dispose();
 
-    const served = await serveStatic(path.join(work, 'dist'));
+    const served = await serveLab(path.join(work, 'dist'));
     server = served;
-    // A fresh profile (--user-data-dir) per run: playwright passes it for a persistent context.
-    browser = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-      executablePath: CHROMIUM,
-      args: FLAGS,
-      viewport: { width: 1400, height: 1100 },
-    });
+    browser = await launchChromium(path.join(work, 'profile'));
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
@@ -189,6 +162,16 @@ test('the browser lab trains, shows and round-trips (Chromium, wasm)', async (t)
       await other.goto(url);
       await waitFor(other, 's.configured !== undefined && s.views !== undefined');
       assert.deepEqual(await lab(other, (s) => s.configured), await lab(page, (s) => s.configured));
+      await other.close();
+    });
+
+    await t.test("a bad spec is an error on the page, with the library's hint", async () => {
+      const other = await browser!.newPage();
+      await other.goto(`${served.url}?method=custom&reg=racecar%3Afast&backend=wasm`);
+      await other.waitForSelector('#error:not([hidden])');
+      const text = (await other.textContent('#error')) ?? '';
+      assert.match(text, /racecar/);
+      assert.match(text, /→ /, `a hint: ${text}`);
       await other.close();
     });
 

@@ -3,8 +3,9 @@
  * what the worker reports. Nothing here computes on tensors: the worker runs the library.
  *
  * Failures are shown, never swallowed: a worker that dies (`error` event), an error the worker
- * reports (with the library's hint), a worker that sends nothing for 15 s while it should, and
- * a page that stops responding (its timer late by more than 3 s while visible).
+ * reports (with the library's hint) and a worker that sends nothing for 15 s while it should are
+ * errors; a page that stops responding (its timer late by more than 5 s while visible) is a
+ * warning with the time it was blocked (training goes on in the worker).
  */
 import type { RunConfig } from '../../src/browser.js';
 import { Controls } from './controls.js';
@@ -23,7 +24,7 @@ import { drawChart } from './views/chart.js';
 import { drawGrid, drawMessage, drawPairs } from './views/pictures.js';
 
 const WORKER_SILENCE_MS = 15_000;
-const PAGE_STALL_MS = 3_000;
+const PAGE_STALL_MS = 5_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = (id: string) => $<HTMLCanvasElement>(id);
@@ -38,6 +39,7 @@ interface LabState {
   history: RunHistory;
   views?: Views;
   errors: string[];
+  warnings: string[];
   stepsPerSecond: number;
   reconstructionsDrawn: number;
   imported?: { summary: string; singularVectors: number };
@@ -49,6 +51,7 @@ const state: LabState = {
   running: false,
   history: new RunHistory(),
   errors: [],
+  warnings: [],
   stepsPerSecond: NaN,
   reconstructionsDrawn: 0,
 };
@@ -66,8 +69,18 @@ function showError(message: string, hint?: string): void {
   state.running = false;
   const box = $('error');
   box.textContent = hint ? `${message}\n→ ${hint}` : message;
+  box.className = '';
   box.hidden = false;
   setStatus('stopped by an error');
+}
+
+function showWarning(message: string, hint: string): void {
+  state.warnings.push(message);
+  const box = $('error');
+  if (!box.hidden && box.className !== 'warning') return; // an error stays visible
+  box.textContent = `${message}\n→ ${hint}`;
+  box.className = 'warning';
+  box.hidden = false;
 }
 
 function clearError(): void {
@@ -105,9 +118,9 @@ let lastTick = performance.now();
 setInterval(() => {
   const now = performance.now();
   if (document.visibilityState === 'visible' && now - lastTick > PAGE_STALL_MS)
-    showError(
+    showWarning(
       `the page did not respond for ${((now - lastTick) / 1000).toFixed(1)} s`,
-      'a view took too long to draw; pause and reload',
+      'the machine is busy or a view took long to draw; training goes on in the worker',
     );
   if ((state.running || awaiting) && now - lastMessage > WORKER_SILENCE_MS)
     showError(

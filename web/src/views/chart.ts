@@ -145,7 +145,7 @@ function drawAxes(context: CanvasRenderingContext2D, f: Frame): void {
     context.moveTo(MARGIN.left, f.py(y));
     context.lineTo(f.width - MARGIN.right, f.py(y));
     context.stroke();
-    context.fillText(f.options.logY ? `1e${Math.round(y * 10) / 10}` : label(y), 4, f.py(y) + 3);
+    context.fillText(label(f.options.logY ? 10 ** y : y), 4, f.py(y) + 3);
   }
   if (!f.bars)
     for (const x of ticks(f.x0, f.x1, 6)) context.fillText(label(x), f.px(x) - 8, f.height - 16);

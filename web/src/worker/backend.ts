@@ -54,6 +54,7 @@ export async function startBackend(order: readonly LabBackend[] = LAB_BACKENDS):
       await LOADERS[name]();
       if (!(await tf.setBackend(name))) throw new Error('initialisation failed');
       await tf.ready();
+      await probe();
       if (name === 'wasm') installWasmKernelFixes();
       const why = skipped.length ? ` (skipped ${skipped.join('; ')})` : '';
       return `${describe(name)}${why}`;
@@ -62,6 +63,17 @@ export async function startBackend(order: readonly LabBackend[] = LAB_BACKENDS):
     }
   }
   throw new Error(`no TF.js backend starts in this browser: ${skipped.join('; ')}`);
+}
+
+/**
+ * A small matmul read back: a backend that initialises but cannot run kernels (seen with WebGPU
+ * on SwiftShader: "createBuffer failed") is skipped here instead of failing the first step.
+ */
+async function probe(): Promise<void> {
+  const product = tf.tidy(() => tf.matMul(tf.ones([4, 8]), tf.ones([8, 3])));
+  const values = await product.data();
+  product.dispose();
+  if (values[0] !== 8) throw new Error(`a test matmul gave ${values[0]}, not 8`);
 }
 
 function describe(name: LabBackend): string {
