@@ -38,11 +38,17 @@ export default defineConfig({
   root: here,
   base: './',
   plugins: [browserOnly()],
-  worker: { format: 'es', plugins: () => [browserOnly()] },
+  worker: {
+    format: 'es',
+    plugins: () => [browserOnly()],
+    rolldownOptions: { checks: { pluginTimings: false } },
+  },
   build: {
     outDir: path.resolve(here, 'dist'),
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
+    // The timing report of slow plugins is noise in `npm test` (the build runs inside the e2e test).
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
 });
