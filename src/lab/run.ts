@@ -79,8 +79,9 @@ export async function trainRun(
   config = canonicalRunConfig(config, registries);
   const rng = new Random(config.seed);
   const data = hooks.data ?? loadRunData(config);
-  // Streams by purpose, derived from the seed alone (setup.ts).
-  const model = await initialModel(config, data, rng);
+  // Streams by purpose, derived from the seed alone: the same seed gives every method the same
+  // initial weights and batch order, whatever the method draws (paired comparisons).
+  const model = await initialModel(config, data, rng.derive('init'));
   const trainer = runTrainer(config, model, rng, registries, withMetricsFile(out, hooks.callbacks));
   hooks.onTrainer?.(trainer, data);
   if (out) await writeRunConfig(out, config);

@@ -15,20 +15,21 @@ import { Trainer, type TrainerCallbacks } from '../train/trainer.js';
 import type { Registries } from '../registry.js';
 import type { RunConfig } from './run-config.js';
 
-/** The zoo options of a config's model; `rng` is the run generator (the `init` stream is derived here). */
-export function runModelOptions(config: RunConfig, data: DataSplit, rng: Random): ModelOptions {
+/** The zoo options of a config's model; `initRng` is the run generator's `init` stream. */
+export function runModelOptions(config: RunConfig, data: DataSplit, initRng: Random): ModelOptions {
   return {
     inputShape: data.train.sampleShape,
     numClasses: data.train.numClasses,
-    rng: rng.derive('init'),
+    rng: initRng,
     activation: config.activation,
     batchNorm: config.batchNorm,
   };
 }
 
 /**
- * The trainer of a canonical config for `model` (built from {@link runModelOptions}): the
- * optimizer, terms and monitors its specs name, created from `registries`.
+ * The trainer of a canonical config for `model` (built from {@link runModelOptions} with
+ * `rng.derive('init')`): the optimizer, terms and monitors its specs name, created from
+ * `registries`; `rng` is the run generator `new Random(config.seed)`.
  */
 export function runTrainer(
   config: RunConfig,

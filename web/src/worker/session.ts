@@ -174,7 +174,7 @@ export class LabSession {
   static create(settings: LabSettings, data: DataSplit): LabSession {
     const { config, notes } = labRun(settings, data);
     const rng = new Random(config.seed);
-    const model = buildModel(config.model, runModelOptions(config, data, rng));
+    const model = buildModel(config.model, runModelOptions(config, data, rng.derive('init')));
     const trainer = runTrainer(config, model, rng, builtinRegistries());
     return new LabSession(config, notes, data, trainer);
   }
