@@ -66,12 +66,15 @@ export async function startBackend(order: readonly LabBackend[] = LAB_BACKENDS):
 }
 
 /**
- * A small matmul read back: a backend that initialises but cannot run kernels (seen with WebGPU
- * on SwiftShader: "createBuffer failed") is skipped here instead of failing the first step.
+ * Uploads a small matrix, multiplies and reads the product back synchronously, as every training
+ * step does (`Trainer.trainStep` uses `dataSync`): a backend that initialises but cannot run (seen
+ * with WebGPU on SwiftShader: "createBuffer failed, size (128) is too large … when
+ * mappedAtCreation == true") is skipped here instead of failing the first step.
  */
 async function probe(): Promise<void> {
-  const product = tf.tidy(() => tf.matMul(tf.ones([4, 8]), tf.ones([8, 3])));
-  const values = await product.data();
+  const uploaded = new Float32Array(32).fill(1);
+  const product = tf.tidy(() => tf.matMul(tf.tensor2d(uploaded, [4, 8]), tf.ones([8, 3])));
+  const values = product.dataSync();
   product.dispose();
   if (values[0] !== 8) throw new Error(`a test matmul gave ${values[0]}, not 8`);
 }
