@@ -17,8 +17,10 @@ import type { Page } from 'playwright-core';
 import {
   CHROMIUM_FLAGS,
   buildLab,
+  drawStroke,
   labState,
   launchChromium,
+  screenshotViews,
   serveLab,
   waitForLab,
 } from '../test/web/harness.js';
@@ -87,27 +89,12 @@ async function views(page: Page, url: string, dir: string): Promise<void> {
   await waitForLab(page, 's.step >= 600', 600_000);
   await page.click('#pause');
   await waitForLab(page, '!s.running && s.views.step === s.step');
-  const pad = (await page.locator('#pad').boundingBox())!;
-  await page.mouse.move(pad.x + 60, pad.y + 40);
-  await page.mouse.down();
-  for (const [x, y] of [
+  await drawStroke(page, [
+    [60, 40],
     [110, 40],
     [70, 135],
-  ])
-    await page.mouse.move(pad.x + x, pad.y + y, { steps: 10 });
-  await page.mouse.up();
-  await page.waitForTimeout(1000);
-  for (const view of [
-    'curves',
-    'reconstructions',
-    'draw',
-    'singular',
-    'activations',
-    'information',
-  ])
-    await page
-      .locator(`[data-view=${view}]`)
-      .screenshot({ path: path.join(dir, `lab-${view}.png`) });
+  ]);
+  await screenshotViews(page, dir);
   await page.goto(
     `${url}?dataset=peak&trainSize=500&testSize=100&model=mlp%3A32&method=langevin` +
       '&optimizer=cola-ud%3Ah%3D0.3%3Agamma%3D1%3Atau%3D0&constraint=circle%3A0.05%40dense_1&seed=1&backend=wasm',
@@ -117,9 +104,7 @@ async function views(page: Page, url: string, dir: string): Promise<void> {
   await waitForLab(page, 's.step >= 300', 600_000);
   await page.click('#pause');
   await waitForLab(page, '!s.running');
-  await page
-    .locator('[data-view=residuals]')
-    .screenshot({ path: path.join(dir, 'lab-residuals.png') });
+  await screenshotViews(page, dir, ['residuals']);
   await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: path.join(dir, 'lab-page.png') });
   console.log(`screenshots: ${dir}/lab-*.png`);

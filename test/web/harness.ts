@@ -65,6 +65,38 @@ export function labState<S, T>(page: Page, read: (state: S) => T): Promise<T> {
   return page.evaluate(`(${read.toString()})(window.reglabLab)`) as Promise<T>;
 }
 
+/** The views docs/lab.md shows one screenshot of each (besides `residuals`). */
+export const LAB_VIEWS = [
+  'curves',
+  'reconstructions',
+  'draw',
+  'singular',
+  'activations',
+  'information',
+];
+
+/** Draws a stroke through `points` (pixels from the drawing pad's top-left corner). */
+export async function drawStroke(page: Page, points: readonly [number, number][]): Promise<void> {
+  const pad = (await page.locator('#pad').boundingBox())!;
+  await page.mouse.move(pad.x + points[0][0], pad.y + points[0][1]);
+  await page.mouse.down();
+  for (const [x, y] of points.slice(1)) await page.mouse.move(pad.x + x, pad.y + y, { steps: 8 });
+  await page.mouse.up();
+  await page.waitForFunction(`document.getElementById('drawn').width > 0`);
+}
+
+/** Saves a PNG of each view in `views` as `dir/lab-<view>.png`. */
+export async function screenshotViews(
+  page: Page,
+  dir: string,
+  views: readonly string[] = LAB_VIEWS,
+): Promise<void> {
+  for (const view of views)
+    await page
+      .locator(`[data-view=${view}]`)
+      .screenshot({ path: path.join(dir, `lab-${view}.png`) });
+}
+
 /** Waits until `condition` (an expression of `s`, the page state) holds; a page error fails it. */
 export async function waitForLab(page: Page, condition: string, timeout = 60_000): Promise<void> {
   await page.waitForFunction(

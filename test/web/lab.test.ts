@@ -24,8 +24,10 @@ import { weightSpectrum } from '../../src/analysis/svd.js';
 import {
   CHROMIUM,
   buildLab,
+  drawStroke,
   labState,
   launchChromium,
+  screenshotViews,
   serveLab,
   waitForLab as waitFor,
   type Served,
@@ -189,9 +191,7 @@ test('the browser lab trains, shows and round-trips (Chromium, wasm)', async (t)
         assert.ok(losses.length === 2 && losses.every(Number.isFinite), `${preset}: ${losses}`);
         if (preset === 'langevin') {
           assert.ok((await lab(page, (s) => s.history.residuals.length)) > 0, 'Langevin residuals');
-          await page
-            .locator('[data-view=residuals]')
-            .screenshot({ path: path.join(shots, 'lab-residuals.png') });
+          await screenshotViews(page, shots, ['residuals']);
         }
       }
     });
@@ -208,24 +208,12 @@ test('the browser lab trains, shows and round-trips (Chromium, wasm)', async (t)
       await page.click('#pause');
       await waitFor(page, '!s.running && s.views.step === s.step');
       // A drawn stroke: the pad sends it to the worker, which returns its reconstruction.
-      const pad = (await page.locator('#pad').boundingBox())!;
-      await page.mouse.move(pad.x + 80, pad.y + 30);
-      await page.mouse.down();
-      await page.mouse.move(pad.x + 84, pad.y + 90, { steps: 8 });
-      await page.mouse.move(pad.x + 84, pad.y + 140, { steps: 8 });
-      await page.mouse.up();
-      await page.waitForFunction(`document.getElementById('drawn').width > 0`);
-      for (const view of [
-        'curves',
-        'reconstructions',
-        'draw',
-        'singular',
-        'activations',
-        'information',
-      ])
-        await page
-          .locator(`[data-view=${view}]`)
-          .screenshot({ path: path.join(shots, `lab-${view}.png`) });
+      await drawStroke(page, [
+        [80, 30],
+        [84, 90],
+        [84, 140],
+      ]);
+      await screenshotViews(page, shots);
       await page.screenshot({ path: path.join(shots, 'lab-page.png'), fullPage: true });
     });
 
