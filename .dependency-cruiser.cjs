@@ -16,7 +16,7 @@ const LAYERS = [
   ['lab'],
   ['report'],
   ['cli'],
-  ['index.ts'],
+  ['index.ts', 'browser.ts'],
 ];
 const path = (name) => `^src/${name.replace('.', '\\.')}(/|$)`;
 const above = (level) => LAYERS.slice(level + 1).flat();

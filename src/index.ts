@@ -167,14 +167,13 @@ export {
   type SpanBasis,
 } from './analysis/svd.js';
 export {
-  encodePng,
   imagesFromArray,
   inputsBesideReconstructions,
-  writePngGrid,
   type GridOptions,
   type Image,
   type ImageScale,
 } from './analysis/images.js';
+export { encodePng, writePngGrid } from './analysis/png.js';
 export * as mutualInformation from './analysis/mutual-information/index.js';
 export {
   ActivationStatsMonitor,

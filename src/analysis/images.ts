@@ -1,7 +1,7 @@
 /**
- * Image grids as PNG files: inputs beside their reverse-pass reconstructions, first-layer
- * singular vectors, snapshots during training. The HTML report embeds the same bytes as
- * base64 ({@link encodePng}); files are written atomically ({@link writePngGrid}).
+ * Image grids: inputs beside their reverse-pass reconstructions, first-layer singular vectors,
+ * snapshots during training, rendered to 8-bit pixels ({@link renderGrid}). Pure functions of
+ * arrays, so the browser lab draws the same grids; `png.ts` encodes them as PNG files.
  *
  * An {@link Image} holds float values channels-last (`[H, W, C]`, C = 1 or 3), in whatever
  * range the producer has (raw 0–255 pixels, [0, 1] pixels, signed singular vectors). Each
@@ -15,9 +15,7 @@
  * Then 8-bit = round(255 · value). Grayscale-only grids are written as 8-bit grayscale PNGs,
  * anything with an RGB tile as 8-bit RGB (grayscale tiles replicated into the three channels).
  */
-import { PNG } from 'pngjs';
 import { check, ReglabError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/fs.js';
 
 /** One image: `height × width × channels` float values, channels-last. */
 export interface Image {
@@ -31,7 +29,7 @@ export interface Image {
 /** How each image's values are mapped to [0, 1] (see the file comment). */
 export type ImageScale = 'minmax' | 'symmetric' | 'clip01';
 
-/** The scales {@link writePngGrid} accepts, for CLI validation. */
+/** The scales a grid accepts, for CLI validation. */
 export const IMAGE_SCALES: readonly ImageScale[] = ['minmax', 'symmetric', 'clip01'];
 
 /** Layout and appearance of a grid. */
@@ -207,30 +205,6 @@ function upscaleToBytes(
     }
   }
   return { pixels, width: outWidth, height: outHeight, channels };
-}
-
-/** The PNG file bytes of a grid of `images` (e.g. for base64 embedding in HTML). */
-export function encodePng(images: readonly Image[], options: GridOptions = {}): Buffer {
-  const grid = renderGrid(images, options);
-  const colorType = grid.channels === 1 ? 0 : 2;
-  const png = new PNG({
-    width: grid.width,
-    height: grid.height,
-    colorType,
-    inputColorType: colorType,
-    inputHasAlpha: false,
-  });
-  png.data = Buffer.from(grid.pixels.buffer, grid.pixels.byteOffset, grid.pixels.byteLength);
-  return PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: false });
-}
-
-/** Writes a PNG grid of `images` to `file` atomically (temp file + rename). */
-export async function writePngGrid(
-  file: string,
-  images: readonly Image[],
-  options: GridOptions = {},
-): Promise<void> {
-  await writeFileAtomic(file, encodePng(images, options));
 }
 
 /** A grid layout: tiles in order and the number of columns. */

@@ -15,6 +15,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ReglabError } from './errors.js';
+import { parseChecked, type Schema } from './schema.js';
 
 /** Writes `data` to `file` atomically (temp file + rename). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
@@ -76,4 +77,9 @@ export async function readJson<T>(file: string): Promise<T> {
       'the file is corrupt; re-create it',
     );
   }
+}
+
+/** Reads a JSON file and checks it against `schema` (core/schema.ts `parseChecked`). */
+export async function readChecked<T>(file: string, schema: Schema<T>, hint?: string): Promise<T> {
+  return parseChecked(file, await readJson<unknown>(file), schema, hint);
 }

@@ -4,7 +4,7 @@
  * {@link ReglabError} naming the file, the field and what was expected — never an unchecked cast.
  *
  *   const Result = object({ testLoss: number, epochs: integer, history: array(Metrics) });
- *   const result = readChecked(file, Result);   // typed; "result.json: epochs is "x", expected a whole number"
+ *   const result = readChecked(file, Result);   // core/fs.ts   // typed; "result.json: epochs is "x", expected a whole number"
  *
  * Objects keep keys their schema does not name (a newer minor field passes through unchecked);
  * the `format` version of each file, checked by its owner (lab/run-folder.ts), is what says
@@ -12,7 +12,6 @@
  * values use {@link measured}, which reads `null` back as NaN.
  */
 import { ReglabError } from './errors.js';
-import { readJson } from './fs.js';
 
 /** Checks `value` (found at `at`, e.g. `history[2].loss`) and returns it typed, or throws. */
 export type Schema<T> = (value: unknown, at: string) => T;
@@ -125,9 +124,4 @@ export function parseChecked<T>(file: string, value: unknown, schema: Schema<T>,
       hint ?? 'the file is damaged or was not written by reglab; restore it or delete the folder',
     );
   }
-}
-
-/** Reads a JSON file and checks it against `schema` ({@link parseChecked}). */
-export async function readChecked<T>(file: string, schema: Schema<T>, hint?: string): Promise<T> {
-  return parseChecked(file, await readJson<unknown>(file), schema, hint);
 }

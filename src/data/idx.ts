@@ -1,24 +1,17 @@
 /**
- * Reader for the IDX format of MNIST and its drop-in relatives (Fashion-MNIST, KMNIST).
- *
- * Layout: two zero bytes, a type byte (0x08 = unsigned byte, the only type these sets use),
- * a byte with the number of dimensions, then each dimension as a big-endian uint32, then the
- * values. Files may be gzip'd (as the sets are distributed); gzip is detected by its magic
- * bytes, so a `.gz` file renamed without the suffix still reads.
+ * Reading IDX files (MNIST and its drop-in relatives) from disk; the format itself is parsed
+ * in `idx-format.ts` ({@link parseIdx}, re-exported here). Files may be gzip'd (as the sets
+ * are distributed); gzip is detected by its magic bytes, so a `.gz` file renamed without the
+ * suffix still reads.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { check, ReglabError } from '../core/errors.js';
+import { ReglabError } from '../core/errors.js';
 import type { RawImages } from './raw.js';
+import { idxImages, parseIdx, type IdxArray } from './idx-format.js';
 
-/** One parsed IDX file: its dimensions and the values as bytes (a view into the file). */
-export interface IdxArray {
-  readonly dims: readonly number[];
-  readonly data: Uint8Array;
-}
-
-const UNSIGNED_BYTE = 0x08;
+export { idxImages, parseIdx, type IdxArray };
 
 /** Reads a file, gunzipping it when it starts with the gzip magic bytes 1f 8b. */
 export function readMaybeGzip(file: string): Buffer {
@@ -34,40 +27,6 @@ export function readMaybeGzip(file: string): Buffer {
   }
 }
 
-/** Parses IDX bytes (already gunzipped); `file` only names the source in errors. */
-export function parseIdx(bytes: Uint8Array, file = 'IDX data'): IdxArray {
-  check(
-    bytes.length >= 4,
-    `${file} is only ${bytes.length} bytes, shorter than an IDX header`,
-    'the file is truncated or not IDX: download it again',
-  );
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0).toString(16).padStart(8, '0');
-  check(
-    bytes[0] === 0 && bytes[1] === 0 && bytes[2] === UNSIGNED_BYTE && bytes[3] >= 1,
-    `${file} has magic 0x${magic}, not an unsigned-byte IDX file (0x000008NN)`,
-    'pass an MNIST-style images (0x00000803) or labels (0x00000801) file',
-  );
-  const rank = bytes[3];
-  const dataStart = 4 + 4 * rank;
-  check(
-    bytes.length >= dataStart,
-    `${file} ends inside its header (${bytes.length} bytes)`,
-    'the file is truncated: download it again',
-  );
-  const dims = Array.from({ length: rank }, (_, d) => view.getUint32(4 + 4 * d));
-  const expected = dims.reduce((a, b) => a * b, 1);
-  const actual = bytes.length - dataStart;
-  check(
-    actual === expected,
-    `${file} has ${actual} data bytes but its header [${dims}] needs ${expected}`,
-    actual < expected
-      ? 'the file is truncated: download it again'
-      : 'the file has trailing bytes: it is not a clean IDX file, download it again',
-  );
-  return { dims, data: bytes.subarray(dataStart) };
-}
-
 /** Reads and parses one IDX file (gzip'd or not). */
 export function readIdx(file: string): IdxArray {
   return parseIdx(readMaybeGzip(file), file);
@@ -78,28 +37,7 @@ export function readIdx(file: string): IdxArray {
  * with sample shape `[rows, cols, 1]`.
  */
 export function readIdxImages(imagesFile: string, labelsFile: string): RawImages {
-  const images = readIdx(imagesFile);
-  const labels = readIdx(labelsFile);
-  check(
-    images.dims.length === 3,
-    `${imagesFile} has ${images.dims.length} dimensions, not 3 (count, rows, cols)`,
-    'pass an images file (…-images-idx3-ubyte)',
-  );
-  check(
-    labels.dims.length === 1,
-    `${labelsFile} has ${labels.dims.length} dimensions, not 1 (count)`,
-    'pass a labels file (…-labels-idx1-ubyte)',
-  );
-  check(
-    images.dims[0] === labels.dims[0],
-    `${imagesFile} has ${images.dims[0]} images but ${labelsFile} has ${labels.dims[0]} labels`,
-    'the images and labels files must come from the same split of the same data set',
-  );
-  return {
-    pixels: images.data,
-    labels: labels.data,
-    sampleShape: [images.dims[1], images.dims[2], 1],
-  };
+  return idxImages(readIdx(imagesFile), readIdx(labelsFile), imagesFile, labelsFile);
 }
 
 /**

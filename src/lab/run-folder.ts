@@ -36,7 +36,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { check, ReglabError } from '../core/errors.js';
-import { pathExists, readJson, removeTemporaries, writeFileAtomic } from '../core/fs.js';
+import {
+  pathExists,
+  readJson,
+  removeTemporaries,
+  writeFileAtomic,
+  readChecked,
+} from '../core/fs.js';
 import { lockFolder, type FolderLock } from '../core/lock.js';
 import {
   array,
@@ -48,7 +54,6 @@ import {
   oneOf,
   optional,
   parseChecked,
-  readChecked,
   string,
   type Schema,
 } from '../core/schema.js';

@@ -26,7 +26,8 @@ import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig, loadRunData, type RunConfig, type RunResult } from './run-config.js';
 import { openRunForWriting, writeMetrics, writeResult } from './run-folder.js';
 import { crashPoint } from '../core/fs.js';
-import { Trainer, type TrainerCallbacks } from '../train/trainer.js';
+import type { Trainer, TrainerCallbacks } from '../train/trainer.js';
+import { runModelOptions, runTrainer } from './setup.js';
 import { fileSystemHandler } from '../models/io.js';
 import { loadModel } from '../models/io.js';
 import { createModel } from '../models/io.js';
@@ -49,13 +50,7 @@ async function initialModel(
   data: DataSplit,
   rng: Random,
 ): Promise<tfl.LayersModel> {
-  const model = await createModel(config.model, {
-    inputShape: data.train.sampleShape,
-    numClasses: data.train.numClasses,
-    rng,
-    activation: config.activation,
-    batchNorm: config.batchNorm,
-  });
+  const model = await createModel(config.model, runModelOptions(config, data, rng));
   if (config.init) await copyWeightsFrom(model, config.init);
   return model;
 }
@@ -103,20 +98,7 @@ export async function prepareRun(config: RunConfig, hooks: RunHooks = {}): Promi
   // initial weights and batch order, whatever the method draws (paired comparisons).
   const model = await initialModel(config, data, rng.derive('init'));
   try {
-    const context = { rng: rng.derive('setup') };
-    const trainer = new Trainer({
-      model,
-      optimizer: registries.optimizers.create(config.optimizer, {
-        learningRate: config.lr,
-        momentum: config.momentum,
-        constraints: config.constraints ?? [],
-        model,
-        rng: rng.derive('optimizer'),
-      }),
-      terms: (config.regs ?? []).map((spec) => registries.terms.create(spec, context)),
-      monitors: (config.track ?? []).map((spec) => registries.monitors.create(spec, context)),
-      rng,
-    });
+    const trainer = runTrainer(config, model, rng, registries);
     trainer.dryRun(data.train);
     return { config, data, trainer };
   } catch (err) {

@@ -15,10 +15,10 @@ import {
   autoUpscale,
   imagesFromArray,
   inputsBesideReconstructions,
-  writePngGrid,
   type GridLayout,
   type ImageScale,
 } from '../analysis/images.js';
+import { writePngGrid } from '../analysis/png.js';
 import type { EpochMetrics, TrainerCallbacks } from '../train/trainer.js';
 
 /** A reverse pass: inputs `x` → a tensor shaped like `x` (racecar's d'_1), owned by the caller. */

@@ -12,13 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  autoUpscale,
-  encodePng,
-  imagesFromArray,
-  scaleImage,
-  type Image,
-} from '../analysis/images.js';
+import { autoUpscale, imagesFromArray, scaleImage, type Image } from '../analysis/images.js';
+import { encodePng } from '../analysis/png.js';
 import { firstLayerSingularImages, weightSpectrum } from '../analysis/svd.js';
 import { datasetSize, subset, type Dataset } from '../data/dataset.js';
 import type { EpochMetrics } from '../train/trainer.js';

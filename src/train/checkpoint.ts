@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import { randomStateSchema, type RandomState } from '../core/random.js';
-import { crashPoint, pathExists, writeFileAtomic } from '../core/fs.js';
+import { crashPoint, pathExists, writeFileAtomic, readChecked } from '../core/fs.js';
 import {
   array,
   integer,
@@ -28,7 +28,6 @@ import {
   object,
   oneOf,
   optional,
-  readChecked,
   record,
   string,
   type Infer,

@@ -6,13 +6,12 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import {
   autoUpscale,
-  encodePng,
   imagesFromArray,
   inputsBesideReconstructions,
   scaleImage,
-  writePngGrid,
   type Image,
 } from '../../src/analysis/images.js';
+import { encodePng, writePngGrid } from '../../src/analysis/png.js';
 import { assertClose } from '../support.js';
 
 const gray = (values: number[], height: number, width: number): Image => ({

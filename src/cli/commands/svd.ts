@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { datasetSize, sampleLength } from '../../data/dataset.js';
-import { autoUpscale, IMAGE_SCALES, writePngGrid, type ImageScale } from '../../analysis/images.js';
+import { autoUpscale, IMAGE_SCALES, type ImageScale } from '../../analysis/images.js';
+import { writePngGrid } from '../../analysis/png.js';
 import {
   firstLayerSingularImages,
   projectionNorm,

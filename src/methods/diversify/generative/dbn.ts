@@ -21,7 +21,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { check, ReglabError } from '../../../core/errors.js';
-import { crashPoint, pathExists, writeFileAtomic } from '../../../core/fs.js';
+import { crashPoint, pathExists, writeFileAtomic, readChecked } from '../../../core/fs.js';
 import { randomStateSchema, type RandomState, type Random } from '../../../core/random.js';
 import {
   array,
@@ -30,7 +30,6 @@ import {
   number,
   object,
   oneOf,
-  readChecked,
   string,
   type Schema,
 } from '../../../core/schema.js';
