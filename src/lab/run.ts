@@ -20,6 +20,7 @@ import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig, loadRunData, type RunConfig, type RunResult } from './run-config.js';
 import { readMetrics, writeMetrics, writeResult, writeRunConfig } from './run-folder.js';
 import { Trainer, type EpochMetrics, type TrainerCallbacks } from '../train/trainer.js';
+import { perplexity } from '../train/losses.js';
 import { fileSystemHandler } from '../models/io.js';
 import { loadModel } from '../models/io.js';
 import { createModel } from '../models/io.js';
@@ -107,7 +108,7 @@ export async function trainRun(
   await trainer.fit(data.train, {
     epochs: config.epochs,
     batchSize: config.batchSize,
-    validation: data.test,
+    validation: data.valid ?? data.test,
     checkpointDir: out,
     monitorSamples: config.monitorSamples,
     validateEvery: config.evalEvery,
@@ -117,6 +118,7 @@ export async function trainRun(
     testLoss: test.loss,
     testAccuracy: test.accuracy,
     trainAccuracy: trainer.history.at(-1)?.accuracy ?? Number.NaN,
+    ...(data.test.targets ? { testPerplexity: perplexity(test.loss) } : {}),
     epochs: trainer.epoch,
     seconds: (performance.now() - started) / 1000,
     backend: tf.getBackend(),

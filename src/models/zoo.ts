@@ -8,6 +8,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
+import { buildLanguageModel } from './language.js';
 
 /** Hidden-layer activations the zoo offers. */
 export const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'linear'] as const;
@@ -160,6 +161,8 @@ export function buildModel(spec: string, options: ModelOptions): tfl.Sequential 
         .dense(options.numClasses, false)
         .build();
     }
+    case 'lstm-lm':
+      return buildLanguageModel(spec, options);
     default:
       throw new ReglabError(
         `unknown model "${spec}"`,
