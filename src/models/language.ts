@@ -98,6 +98,7 @@ export function buildLanguageModel(spec: string, options: LanguageModelOptions):
         returnSequences: true,
         kernelInitializer: uniform(1 / Math.sqrt(units)),
         recurrentInitializer: uniform(1 / Math.sqrt(units)),
+        recurrentActivation: 'sigmoid',
         biasInitializer: tfl.initializers.zeros(),
         unitForgetBias: true,
       }),
