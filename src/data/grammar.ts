@@ -6,7 +6,7 @@
  *
  * The grammar has what makes a recurrent model useful: subject–verb number agreement across an
  * optional prepositional phrase ("the dog near the cats **runs**"), so predicting the verb needs
- * the subject several tokens back, and nested noun phrases of geometric depth. 47 words
+ * the subject several tokens back, and nested noun phrases of geometric depth. 53 words
  * plus `<eos>`. Rules (probabilities in brackets; a word class draws its word uniformly):
  *
  *     S     → NP_n VP_n                         n = sg [½] | pl [½]
@@ -84,31 +84,56 @@ const LEXICON: Readonly<Record<string, readonly string[]>> = {
 /** Nesting depth after which a rule takes its first alternative. */
 export const MAX_DEPTH = 12;
 
-/** Expands `symbol` into words, appending them to `out`. */
-function expand(symbol: string, rng: Random, depth: number, out: string[]): void {
+/** Expands `symbol` into words, appending them to `out`; returns the log-probability of the draw. */
+function expand(symbol: string, rng: Random, depth: number, out: string[]): number {
   const words = LEXICON[symbol];
   if (words) {
     out.push(words[rng.int(words.length)]);
-    return;
+    return -Math.log(words.length);
   }
   const alternatives = RULES[symbol];
-  let chosen = alternatives[0][1];
+  let [chosenProbability, chosen] = [1, alternatives[0][1]];
   if (depth < MAX_DEPTH) {
     let u = rng.uniform();
     for (const [probability, rhs] of alternatives) {
-      chosen = rhs;
+      [chosenProbability, chosen] = [probability, rhs];
       u -= probability;
       if (u < 0) break;
     }
   }
-  for (const part of chosen) expand(part, rng, depth + 1, out);
+  let logProbability = Math.log(chosenProbability);
+  for (const part of chosen) logProbability += expand(part, rng, depth + 1, out);
+  return logProbability;
+}
+
+/** One sentence of the grammar, as words (no `<eos>`), and the log-probability of drawing it. */
+export function grammarSample(rng: Random): { words: string[]; logProbability: number } {
+  const words: string[] = [];
+  const logProbability = expand('S', rng, 0, words);
+  return { words, logProbability };
 }
 
 /** One sentence of the grammar, as words (no `<eos>`). */
 export function grammarSentence(rng: Random): string[] {
-  const words: string[] = [];
-  expand('S', rng, 0, words);
-  return words;
+  return grammarSample(rng).words;
+}
+
+/**
+ * The grammar's entropy per token (nats, `<eos>` counted), estimated from `sentences` draws:
+ * E[−log p(sentence)] / E[tokens per sentence]. Every sentence has one derivation (a PP closes
+ * the noun phrase it follows; the noun fixes the number of a shared determiner), so p(sentence)
+ * is the derivation's probability, and exp(entropy) is the lowest perplexity any model of the
+ * token stream can reach — the floor for the language-model experiments.
+ */
+export function grammarEntropy(rng: Random, sentences: number): number {
+  let negativeLogProbability = 0;
+  let tokens = 0;
+  for (let i = 0; i < sentences; i++) {
+    const { words, logProbability } = grammarSample(rng);
+    negativeLogProbability -= logProbability;
+    tokens += words.length + 1;
+  }
+  return negativeLogProbability / tokens;
 }
 
 /**

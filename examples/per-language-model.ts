@@ -1,0 +1,89 @@
+/**
+ * PER on a word-level LSTM language model (the PER paper's second task), on the generated
+ * grammar corpus (data/grammar.ts) so that it runs without downloads: vanilla against PER and
+ * the L1/L2 activation penalties on the LSTM outputs (every time step a sample), several seeds,
+ * valid and test perplexity. Every run goes through `trainRun` — the path of `reglab train` —
+ * into its own run folder, and a finished run (its `result.json`) is not run again.
+ *
+ *   npx tsx examples/per-language-model.ts [--backend native] [--seeds 1,2,3] [--epochs 12]
+ *     [--methods none,per:1e-3,l1act:1e-4,l2act:1e-4] [--model lstm-lm:128:embed=64]
+ *     [--train-size 15000] [--lr 3e-3] [--optimizer adam] [--out runs/per-language-model]
+ *
+ * Prints, and writes to OUT/summary.md, the mean ± sd over seeds of the best and last valid
+ * perplexity and of the test perplexity, with the grammar's entropy floor (no model can go
+ * below exp(entropy per token)).
+ */
+import path from 'node:path';
+import { selectBackend, type BackendName } from '../src/backend/select.js';
+import { writeFileAtomic } from '../src/core/fs.js';
+import { Random } from '../src/core/random.js';
+import { renderTable } from '../src/core/table.js';
+import { grammarEntropy } from '../src/data/grammar.js';
+import { trainRun } from '../src/lab/run.js';
+import { readResult } from '../src/lab/run-folder.js';
+import type { RunConfig, RunResult } from '../src/lab/run-config.js';
+import { argument, meanSd } from './per-shared.js';
+
+const backend = await selectBackend(argument('backend', 'native') as BackendName);
+const seeds = argument('seeds', '1,2,3').split(',').map(Number);
+const methods = argument('methods', 'none,per:1e-3,l1act:1e-4,l2act:1e-4').split(',');
+const out = argument('out', 'runs/per-language-model');
+const base: RunConfig = {
+  dataset: 'grammar',
+  trainSize: Number(argument('train-size', '15000')),
+  testSize: Number(argument('test-size', '5000')),
+  model: argument('model', 'lstm-lm:128:embed=64'),
+  epochs: Number(argument('epochs', '12')),
+  batchSize: 20,
+  bptt: 35,
+  optimizer: argument('optimizer', 'adam'),
+  lr: argument('optimizer', 'adam').startsWith('cola') ? undefined : Number(argument('lr', '3e-3')),
+  constraints: argument('constraint', '') ? [argument('constraint', '')] : [],
+  seed: 1,
+};
+
+const floor = Math.exp(grammarEntropy(new Random('entropy'), 200_000));
+console.log(
+  `backend ${backend}; ${base.model} on grammar (${base.trainSize} train tokens), ${base.epochs} epochs, ${base.optimizer}; entropy floor: perplexity ${floor.toFixed(3)}`,
+);
+
+/** The run folder of one method and seed. */
+const folder = (method: string, seed: number) =>
+  path.join(out, `${method.replace(/[^a-zA-Z0-9.-]+/g, '_')}-s${seed}`);
+
+const results = new Map<string, RunResult[]>();
+for (const method of methods) {
+  for (const seed of seeds) {
+    const dir = folder(method, seed);
+    const result =
+      (await readResult(dir)) ??
+      (await trainRun({ ...base, seed, regs: method === 'none' ? [] : [method] }, dir));
+    const valid = result.history.map((m) => m.valPerplexity ?? NaN);
+    console.log(
+      `${method.padEnd(14)} seed ${seed}: valid ppl ${valid.map((v) => v.toFixed(2)).join(' ')} | test ${result.testPerplexity?.toFixed(3)} (${result.seconds.toFixed(0)} s)`,
+    );
+    results.set(method, [...(results.get(method) ?? []), result]);
+  }
+}
+
+const cell = (values: number[]) => {
+  const { mean, sd } = meanSd(values);
+  return `${mean.toFixed(2)} ± ${sd.toFixed(2)}`;
+};
+const table = {
+  header: ['reg', 'best valid ppl', 'last valid ppl', 'test ppl (last epoch)', 'train ppl (last)'],
+  rows: methods.map((method) => {
+    const runs = results.get(method) ?? [];
+    const valid = runs.map((r) => r.history.map((m) => m.valPerplexity ?? NaN));
+    return [
+      `\`${method}\``,
+      cell(valid.map((v) => Math.min(...v))),
+      cell(valid.map((v) => v[v.length - 1])),
+      cell(runs.map((r) => r.testPerplexity ?? NaN)),
+      cell(runs.map((r) => r.history[r.history.length - 1].perplexity ?? NaN)),
+    ];
+  }),
+};
+const summary = `${renderTable(table, 'markdown')}\nEntropy floor of the grammar: perplexity ${floor.toFixed(3)}. Seeds ${seeds.join(', ')}; ${base.model}, ${base.epochs} epochs, ${base.optimizer}${base.lr ? ` lr ${base.lr}` : ''}, batch 20 streams × bptt 35, ${backend} backend.\n`;
+console.log(`\n${summary}`);
+await writeFileAtomic(path.join(out, 'summary.md'), summary);
