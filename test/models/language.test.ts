@@ -98,7 +98,7 @@ test('sequence cross-entropy: hand-computed mean over every token, rows sample-m
   disposeBatch(batch);
 });
 
-test('truncated BPTT: windows of 3 with the state carried = one window of 6; without carrying it differs', () => {
+test('truncated BPTT: windows of 3 with the state carried = one window of 6, in evaluation and training; without carrying it differs', async () => {
   // 2 streams of 13 tokens: 12 targets each = 4 windows of 3 or 2 windows of 6, same tokens.
   const short = tokenStreams(26, 2, 3);
   const long = tokenStreams(26, 2, 6);
@@ -108,6 +108,12 @@ test('truncated BPTT: windows of 3 with the state carried = one window of 6; wit
   const carried = new Trainer({ model: modelShort, optimizer: tf.train.sgd(0) }).evaluate(short);
   const oneWindow = new Trainer({ model: modelLong, optimizer: tf.train.sgd(0) }).evaluate(long);
   assertClose(carried.loss, oneWindow.loss, { rtol: 1e-5 });
+  // Training carries it too (no update with a zero learning rate: the same forward values).
+  const training = await new Trainer({ model: modelShort, optimizer: tf.train.sgd(0) }).trainEpoch(
+    short,
+    2,
+  );
+  assertClose(training.task, oneWindow.loss, { rtol: 1e-5 });
   // The same windows from zero states (no streams: one batch of all windows) differ.
   const fromZeros = new Trainer({ model: modelShort, optimizer: tf.train.sgd(0) }).evaluate({
     ...short,
