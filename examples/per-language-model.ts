@@ -7,11 +7,13 @@
  *
  *   npx tsx examples/per-language-model.ts [--backend native] [--seeds 1,2,3] [--epochs 12]
  *     [--methods none,per:1e-3,l1act:1e-4,l2act:1e-4] [--model lstm-lm:128:embed=64]
- *     [--train-size 15000] [--lr 3e-3] [--optimizer adam] [--out runs/per-language-model]
+ *     [--train-size 15000] [--lr 3e-3] [--optimizer adam] [--eval-every 1]
+ *     [--out runs/per-language-model]
  *
  * Prints, and writes to OUT/summary.md, the mean ± sd over seeds of the best and last valid
- * perplexity and of the test perplexity, with the grammar's entropy floor (no model can go
- * below exp(entropy per token)).
+ * perplexity, of the test perplexity and of its difference to the first method's run of the
+ * same seed (runs of one seed share initial weights and batch order: paired), with the
+ * grammar's entropy floor (no model can go below exp(entropy per token)).
  */
 import path from 'node:path';
 import { selectBackend, type BackendName } from '../src/backend/select.js';
@@ -20,7 +22,8 @@ import { Random } from '../src/core/random.js';
 import { renderTable } from '../src/core/table.js';
 import { grammarEntropy } from '../src/data/grammar.js';
 import { trainRun } from '../src/lab/run.js';
-import { readResult } from '../src/lab/run-folder.js';
+import { readResult, readRunConfig } from '../src/lab/run-folder.js';
+import { ReglabError } from '../src/core/errors.js';
 import type { RunConfig, RunResult } from '../src/lab/run-config.js';
 import { argument, meanSd } from './per-shared.js';
 
@@ -34,6 +37,7 @@ const base: RunConfig = {
   testSize: Number(argument('test-size', '5000')),
   model: argument('model', 'lstm-lm:128:embed=64'),
   epochs: Number(argument('epochs', '12')),
+  evalEvery: Number(argument('eval-every', '1')),
   batchSize: 20,
   bptt: 35,
   optimizer: argument('optimizer', 'adam'),
@@ -51,14 +55,30 @@ console.log(
 const folder = (method: string, seed: number) =>
   path.join(out, `${method.replace(/[^a-zA-Z0-9.-]+/g, '_')}-s${seed}`);
 
+/** The result of a finished run of `config` in `dir`; an error when `dir` ran another config. */
+async function finished(dir: string, config: RunConfig): Promise<RunResult | undefined> {
+  const result = await readResult(dir);
+  if (!result) return undefined;
+  const stored = await readRunConfig(dir);
+  const same = (['model', 'epochs', 'trainSize', 'optimizer', 'lr', 'seed'] as const).every(
+    (key) => stored[key] === config[key],
+  );
+  if (!same || JSON.stringify(stored.regs) !== JSON.stringify(config.regs))
+    throw new ReglabError(`${dir} holds a run of another config`, 'use another --out');
+  return result;
+}
+
+/** Valid perplexity of the epochs that were evaluated (every `--eval-every`-th and the last). */
+const validPerplexities = (result: RunResult) =>
+  result.history.flatMap((m) => (m.valPerplexity === undefined ? [] : [m.valPerplexity]));
+
 const results = new Map<string, RunResult[]>();
 for (const method of methods) {
   for (const seed of seeds) {
     const dir = folder(method, seed);
-    const result =
-      (await readResult(dir)) ??
-      (await trainRun({ ...base, seed, regs: method === 'none' ? [] : [method] }, dir));
-    const valid = result.history.map((m) => m.valPerplexity ?? NaN);
+    const config = { ...base, seed, regs: method === 'none' ? [] : [method] };
+    const result = (await finished(dir, config)) ?? (await trainRun(config, dir));
+    const valid = validPerplexities(result);
     console.log(
       `${method.padEnd(14)} seed ${seed}: valid ppl ${valid.map((v) => v.toFixed(2)).join(' ')} | test ${result.testPerplexity?.toFixed(3)} (${result.seconds.toFixed(0)} s)`,
     );
@@ -71,15 +91,25 @@ const cell = (values: number[]) => {
   return `${mean.toFixed(2)} ± ${sd.toFixed(2)}`;
 };
 const table = {
-  header: ['reg', 'best valid ppl', 'last valid ppl', 'test ppl (last epoch)', 'train ppl (last)'],
+  header: [
+    'reg',
+    'best valid ppl',
+    'last valid ppl',
+    'test ppl (last epoch)',
+    `test ppl − ${methods[0]} (paired by seed)`,
+    'train ppl (last)',
+  ],
   rows: methods.map((method) => {
     const runs = results.get(method) ?? [];
-    const valid = runs.map((r) => r.history.map((m) => m.valPerplexity ?? NaN));
+    const valid = runs.map(validPerplexities);
+    const test = runs.map((r) => r.testPerplexity ?? NaN);
+    const baseline = (results.get(methods[0]) ?? []).map((r) => r.testPerplexity ?? NaN);
     return [
       `\`${method}\``,
       cell(valid.map((v) => Math.min(...v))),
       cell(valid.map((v) => v[v.length - 1])),
-      cell(runs.map((r) => r.testPerplexity ?? NaN)),
+      cell(test),
+      method === methods[0] ? '—' : cell(test.map((t, k) => t - baseline[k])),
       cell(runs.map((r) => r.history[r.history.length - 1].perplexity ?? NaN)),
     ];
   }),
