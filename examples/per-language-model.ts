@@ -24,7 +24,7 @@ import { grammarEntropy } from '../src/data/grammar.js';
 import { trainRun } from '../src/lab/run.js';
 import { readResult, readRunConfig } from '../src/lab/run-folder.js';
 import { ReglabError } from '../src/core/errors.js';
-import type { RunConfig, RunResult } from '../src/lab/run-config.js';
+import { canonicalRunConfig, type RunConfig, type RunResult } from '../src/lab/run-config.js';
 import { argument, meanSd } from './per-shared.js';
 
 const backend = await selectBackend(argument('backend', 'native') as BackendName);
@@ -60,10 +60,11 @@ async function finished(dir: string, config: RunConfig): Promise<RunResult | und
   const result = await readResult(dir);
   if (!result) return undefined;
   const stored = await readRunConfig(dir);
+  const wanted = canonicalRunConfig(config);
   const same = (['model', 'epochs', 'trainSize', 'optimizer', 'lr', 'seed'] as const).every(
-    (key) => stored[key] === config[key],
+    (key) => stored[key] === wanted[key],
   );
-  if (!same || JSON.stringify(stored.regs) !== JSON.stringify(config.regs))
+  if (!same || JSON.stringify(stored.regs) !== JSON.stringify(wanted.regs))
     throw new ReglabError(`${dir} holds a run of another config`, 'use another --out');
   return result;
 }
