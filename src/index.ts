@@ -75,6 +75,15 @@ export {
   type DatasetSpec,
   type Sampling,
 } from './data/index.js';
+export {
+  EOS,
+  UNK,
+  Vocabulary,
+  loadTokenFolder,
+  tokenizeLines,
+  type TokenCorpus,
+} from './data/text.js';
+export { grammarEntropy, grammarText } from './data/grammar.js';
 
 // models
 export { ACTIVATIONS, buildModel, type ActivationName, type ModelOptions } from './models/zoo.js';

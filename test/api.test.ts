@@ -11,6 +11,13 @@ import { readFileSync } from 'node:fs';
 import * as reglab from '../src/index.js';
 
 const ROOT = [
+  'EOS',
+  'UNK',
+  'Vocabulary',
+  'grammarEntropy',
+  'grammarText',
+  'loadTokenFolder',
+  'tokenizeLines',
   'ACTIVATIONS',
   'ActivationSelector',
   'ActivationStatsMonitor',

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.js';
+import { addSegmentRows } from './segment-sum.js';
 
 type Info = tf.TensorInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -81,7 +82,7 @@ const size = (shape: readonly number[]) => tf.util.sizeFromShape(shape as number
  */
 function nativeKernel(
   kernelName: string,
-  run: (addon: NativeAddon, backend: MathBackendCPU, args: KernelArgs) => Info | null,
+  run: (addon: NativeAddon, backend: MathBackendCPU, args: KernelArgs) => Info | Info[] | null,
 ): (addon: NativeAddon) => tf.KernelConfig {
   return (addon) => ({
     kernelName,
@@ -573,6 +574,54 @@ const reshape = nativeKernel(tf.Reshape, (_addon, backend, { inputs, attrs }) =>
   return { dataId: x.dataId, shape, dtype: x.dtype };
 });
 
+/**
+ * UnsortedSegmentSum (the gradient of `gather`, e.g. an embedding's) as one loop over the rows
+ * (segment-sum.ts) instead of the cpu kernel's mask per segment.
+ */
+const unsortedSegmentSum = nativeKernel(
+  tf.UnsortedSegmentSum,
+  (_addon, backend, { inputs, attrs }) => {
+    const { x, segmentIds } = inputs as { x: Info; segmentIds: Info };
+    const xv = floats(backend, x);
+    const ids = backend.data.get(segmentIds.dataId).values;
+    if (!xv || !(ids instanceof Int32Array)) return null;
+    const numSegments = (attrs as { numSegments: number }).numSegments;
+    const rowShape = x.shape.slice(segmentIds.shape.length);
+    const rowSize = size(rowShape);
+    const out = alloc(backend, numSegments * rowSize).fill(0);
+    addSegmentRows(out, xv, ids, numSegments, rowSize);
+    return output(backend, [numSegments, ...rowShape], out);
+  },
+);
+
+/**
+ * SplitV by block copies (an LSTM splits its gate pre-activations into four at every step; the
+ * cpu kernel slices a column block element by element).
+ */
+const splitV = nativeKernel(tf.SplitV, (_addon, backend, { inputs, attrs }) => {
+  const x = inputs.x as Info;
+  const xv = floats(backend, x);
+  if (!xv) return null;
+  const { numOrSizeSplits, axis } = attrs as { numOrSizeSplits: number[] | number; axis: number };
+  const a = tf.util.parseAxisParam(axis, x.shape)[0];
+  const dim = x.shape[a];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
+  const outer = size(x.shape.slice(0, a));
+  const inner = size(x.shape.slice(a + 1));
+  let offset = 0;
+  return sizes.map((part) => {
+    const out = alloc(backend, outer * part * inner);
+    for (let o = 0; o < outer; o++) {
+      const from = (o * dim + offset) * inner;
+      out.set(xv.subarray(from, from + part * inner), o * part * inner);
+    }
+    offset += part;
+    const shape = [...x.shape];
+    shape[a] = part;
+    return output(backend, shape, out);
+  });
+});
+
 /** Every native kernel, built for an addon (registered by native-backend.ts). */
 export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig)[] = [
   batchMatMul,
@@ -591,4 +640,6 @@ export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig)[] = [
   softmax,
   gatherV2,
   reshape,
+  unsortedSegmentSum,
+  splitV,
 ];

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Info, KernelArgs } from './wasm-util.js';
+import { addSegmentRows } from './segment-sum.js';
 
 /** out[s, ...] = Σ_{i: ids[i] = s} x[i, ...]; ids outside [0, numSegments) are dropped (as in TF). */
 function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): Info {
@@ -22,11 +23,7 @@ function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): Info {
   // makeOutput mallocs without zeroing, and may grow the heap: take the view afterwards.
   const sums = wasm.typedArrayFromHeap(out);
   sums.fill(0);
-  for (let i = 0; i < ids.length; i++) {
-    const s = ids[i];
-    if (s < 0 || s >= numSegments) continue;
-    for (let k = 0; k < rowSize; k++) sums[s * rowSize + k] += xs[i * rowSize + k];
-  }
+  addSegmentRows(sums as Float32Array | Int32Array, xs, ids, numSegments, rowSize);
   return out;
 }
 

@@ -88,6 +88,11 @@ export function addDataOptions(
     .option(
       '--transfer <variant>',
       'transfer variant of the images: rotate:DEG, thicken:R (comma-separated)',
+    )
+    .option(
+      '--bptt <n>',
+      'text sets (ptb, wikitext2, grammar): window length of truncated BPTT (default 35)',
+      positiveInt,
     );
 }
 
@@ -168,6 +173,7 @@ const RUN_FLAG_KEYS = [
   'lr',
   'momentum',
   'seed',
+  'bptt',
 ] as const satisfies readonly (keyof RunConfig)[];
 
 /**

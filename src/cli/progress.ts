@@ -20,7 +20,11 @@ export function formatEpoch(metrics: EpochMetrics, totalEpochs: number): string 
     metrics.valAccuracy === undefined
       ? ''
       : `  val ${percent(metrics.valAccuracy)} / ${metrics.valLoss?.toFixed(4)}`;
-  return `epoch ${String(metrics.epoch).padStart(String(totalEpochs).length)}/${totalEpochs}  ${losses}  acc ${percent(metrics.accuracy)}${validation}  ${metrics.seconds.toFixed(1)} s`;
+  const perplexities =
+    metrics.perplexity === undefined
+      ? ''
+      : `  ppl ${metrics.perplexity.toFixed(2)}${metrics.valPerplexity === undefined ? '' : ` / val ${metrics.valPerplexity.toFixed(2)}`}`;
+  return `epoch ${String(metrics.epoch).padStart(String(totalEpochs).length)}/${totalEpochs}  ${losses}  acc ${percent(metrics.accuracy)}${validation}${perplexities}  ${metrics.seconds.toFixed(1)} s`;
 }
 
 /**

@@ -21,15 +21,35 @@ export interface Dataset {
   readonly numClasses: number;
   /** Optional class names (folder names, CIFAR names). */
   readonly classNames?: readonly string[];
+  /**
+   * Sequence targets: the class of every position of every sample (`size × sampleShape[0]`
+   * values; a language model's next tokens, data/text.ts). Batches then hold one one-hot row
+   * per position, `[b·T, numClasses]`.
+   */
+  readonly targets?: Int32Array;
+  /**
+   * Token streams (data/text.ts): the samples are the windows of `streams` parallel streams,
+   * window by window, so batch k of `streams` samples continues batch k − 1. The trainer reads
+   * such a set in order, in batches of `streams`, carrying recurrent state across batches.
+   */
+  readonly streams?: number;
 }
 
 /** A train/test pair as loaders return it. */
 export interface DataSplit {
   train: Dataset;
   test: Dataset;
+  /**
+   * A validation split, for the sets that have one (the language-model corpora): evaluated
+   * after every epoch instead of `test`, which is then only evaluated at the end.
+   */
+  valid?: Dataset;
 }
 
-/** One minibatch: inputs, one-hot targets and the integer labels. */
+/**
+ * One minibatch: inputs, one-hot targets and the integer labels — one row per sample, or one
+ * per position (`b·T` rows, sample-major) for a set with sequence {@link Dataset.targets}.
+ */
 export interface Batch {
   x: tf.Tensor;
   y: tf.Tensor2D;
@@ -55,15 +75,28 @@ export function makeDataset(fields: Dataset): Dataset {
     `data set ${fields.name}: ${fields.x.length} values for ${n} samples of shape [${fields.sampleShape}]`,
     'the sample count times the sample size must equal the number of values',
   );
-  for (let i = 0; i < n; i++) {
-    const label = fields.labels[i];
+  checkClasses(fields, fields.labels, 'label', 'sample');
+  if (fields.targets) {
+    const steps = fields.sampleShape[0];
     check(
-      Number.isInteger(label) && label >= 0 && label < fields.numClasses,
-      `data set ${fields.name}: label ${label} at sample ${i} is outside [0, ${fields.numClasses})`,
-      'labels must be class indices',
+      fields.targets.length === n * steps,
+      `data set ${fields.name}: ${fields.targets.length} targets for ${n} sequences of ${steps} positions`,
+      'give one target per position',
     );
+    checkClasses(fields, fields.targets, 'target', 'position');
   }
   return fields;
+}
+
+function checkClasses(data: Dataset, values: Int32Array, what: string, where: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    check(
+      Number.isInteger(value) && value >= 0 && value < data.numClasses,
+      `data set ${data.name}: ${what} ${value} at ${where} ${i} is outside [0, ${data.numClasses})`,
+      `${what}s must be class indices`,
+    );
+  }
 }
 
 /** The samples at `indices`, as a new data set (copies the values). */
@@ -75,12 +108,15 @@ export function selectSamples(
   const per = sampleLength(data);
   const x = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);
+  const steps = data.targets ? data.sampleShape[0] : 0;
+  const targets = data.targets ? new Int32Array(indices.length * steps) : undefined;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
     x.set(data.x.subarray(i * per, (i + 1) * per), k * per);
     labels[k] = data.labels[i];
+    targets?.set((data.targets as Int32Array).subarray(i * steps, (i + 1) * steps), k * steps);
   }
-  return { ...data, name, x, labels };
+  return { ...data, name, x, labels, targets };
 }
 
 /**
@@ -97,14 +133,15 @@ export function subset(data: Dataset, count: number, rng?: Random): Dataset {
   return selectSamples(data, order, `${data.name}[${count}]`);
 }
 
-/** Makes the batch tensors for samples `indices` of `data`. */
+/** Makes the batch tensors for samples `indices` of `data` (see {@link Batch} for sequences). */
 export function makeBatch(data: Dataset, indices: ArrayLike<number>): Batch {
   const picked = selectSamples(data, indices);
   const x = tf.tensor(picked.x, [indices.length, ...data.sampleShape]);
+  const labels = picked.targets ?? picked.labels;
   const y = tf.tidy(() =>
-    tf.cast(tf.oneHot(tf.tensor1d(picked.labels, 'int32'), data.numClasses), 'float32'),
+    tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), data.numClasses), 'float32'),
   ) as tf.Tensor2D;
-  return { x, y, labels: picked.labels };
+  return { x, y, labels };
 }
 
 /** Disposes the tensors of a batch. */

@@ -13,6 +13,8 @@ import { loadMnist } from './mnist.js';
 import { loadPeak } from './peak.js';
 import type { LoadOptions } from './raw.js';
 import { mapSplit, rotate, thicken } from './transforms.js';
+import { grammarText } from './grammar.js';
+import { loadTokenFolder, textSplit, tokenizeLines, Vocabulary, type TokenCorpus } from './text.js';
 
 /** The data sets {@link loadDataset} knows. */
 export const DATASET_NAMES = [
@@ -22,6 +24,9 @@ export const DATASET_NAMES = [
   'cifar10',
   'peak',
   'folder',
+  'ptb',
+  'wikitext2',
+  'grammar',
 ] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
@@ -49,7 +54,20 @@ export interface DatasetSpec extends Omit<LoadOptions, 'rng'> {
   channels?: 1 | 3;
   /** `folder` only: held-out share without a test/ folder. */
   testFraction?: number;
+  /**
+   * Text sets (`ptb`, `wikitext2`, `grammar`) only: the training batch size, i.e. the number of
+   * parallel token streams (data/text.ts); required for them.
+   */
+  streams?: number;
+  /** Text sets only: the window length of truncated BPTT (default 35). */
+  bptt?: number;
 }
+
+/** The word-level language-model sets (token streams, data/text.ts). */
+export const TEXT_DATASETS: readonly DatasetName[] = ['ptb', 'wikitext2', 'grammar'];
+
+/** Tokens the generated `grammar` corpus draws by default: train, and valid and test each. */
+export const GRAMMAR_TOKENS = { train: 60_000, test: 6_000 } as const;
 
 const FASHION_CLASSES = [
   'T-shirt/top',
@@ -79,6 +97,56 @@ export const DATA_SEARCH_DIRS: Readonly<Record<'fashion-mnist' | 'kmnist', reado
 };
 
 type Loader = (spec: DatasetSpec, dir: string, options: LoadOptions) => DataSplit;
+
+/**
+ * A text set: its corpus batched into TBPTT windows; `trainSize`/`testSize` count tokens (the
+ * first N of each split; for `grammar`, how many to generate).
+ */
+function textLoader(read: (spec: DatasetSpec, options: LoadOptions) => TokenCorpus): Loader {
+  return (spec, _dir, options) =>
+    textSplit(read(spec, options), {
+      streams: spec.streams as number,
+      bptt: spec.bptt,
+      trainSize: options.trainSize,
+      testSize: options.testSize,
+    });
+}
+
+/** The generated corpus (data/grammar.ts): train, valid and test from their own streams. */
+function grammarCorpus(options: LoadOptions): TokenCorpus {
+  const rng = options.rng ?? new Random(0);
+  const vocabulary = new Vocabulary();
+  const draw = (part: string, tokens: number) =>
+    tokenizeLines(grammarText(rng.derive(part), tokens), vocabulary);
+  const testTokens = options.testSize ?? GRAMMAR_TOKENS.test;
+  return {
+    name: 'grammar',
+    vocabulary,
+    train: draw('train', options.trainSize ?? GRAMMAR_TOKENS.train),
+    valid: draw('valid', testTokens),
+    test: draw('test', testTokens),
+  };
+}
+
+/** What a text set cannot take: image options, and `test+rest`. */
+function checkTextSpec(spec: DatasetSpec): void {
+  const unsupported = [
+    spec.rawPixels && '--raw-pixels',
+    spec.transfer && '--transfer',
+    (spec.sampling ?? 'first') !== 'first' && `--sampling ${spec.sampling}`,
+    (spec.testSet ?? 'test') !== 'test' && `--test-set ${spec.testSet}`,
+  ].filter(Boolean);
+  check(
+    unsupported.length === 0,
+    `the text set ${spec.dataset} does not take ${unsupported.join(', ')}`,
+    'its splits are token streams: --train-size/--test-size take the first N tokens',
+  );
+  check(
+    spec.streams !== undefined,
+    `the text set ${spec.dataset} needs the number of streams (the batch size)`,
+    'pass streams (the CLI passes --batch-size)',
+  );
+}
 
 /** An IDX set: the given `dataDir`, else the first folder of the search list that holds it. */
 function idxLoader(
@@ -120,6 +188,9 @@ const LOADERS: Record<DatasetName, Loader> = {
       testFraction: spec.testFraction,
     });
   },
+  ptb: textLoader((spec) => loadTokenFolder(requireDataDir(spec), 'ptb')),
+  wikitext2: textLoader((spec) => loadTokenFolder(requireDataDir(spec), 'wikitext2')),
+  grammar: textLoader((_spec, options) => grammarCorpus(options)),
 };
 
 /** Transfer variants in the one spec grammar (core/spec.ts): `rotate:45`, `thicken:1`. */
@@ -148,6 +219,18 @@ const transfers = new Registry<(data: Dataset) => Dataset, void>('transfer', [
   },
 ]);
 
+/** The `--data-dir` of a set that has no default folder. */
+function requireDataDir(spec: DatasetSpec): string {
+  check(
+    spec.dataDir,
+    `the ${spec.dataset} set needs a data directory`,
+    spec.dataset === 'ptb'
+      ? 'pass --data-dir DIR with DIR/ptb.train.txt, ptb.valid.txt, ptb.test.txt'
+      : 'pass --data-dir DIR with DIR/wiki.train.tokens, wiki.valid.tokens, wiki.test.tokens',
+  );
+  return spec.dataDir;
+}
+
 /** Parses `rotate:45`, `thicken:1` or a comma-separated chain into one transform. */
 export function parseTransfer(text: string): (data: Dataset) => Dataset {
   const steps = text.split(',').map((step) => transfers.create(step.trim(), undefined));
@@ -161,6 +244,13 @@ export function loadDataset(spec: DatasetSpec): DataSplit {
     DATASET_NAMES.includes(name),
     `unknown data set "${spec.dataset}"`,
     `use one of ${DATASET_NAMES.join(', ')}`,
+  );
+  const text = TEXT_DATASETS.includes(name);
+  if (text) checkTextSpec(spec);
+  check(
+    text || spec.bptt === undefined,
+    `--bptt applies to the text sets (${TEXT_DATASETS.join(', ')}), not to ${name}`,
+    'drop --bptt',
   );
   const rng = (spec.rng ?? new Random(spec.seed ?? 0)).fork('data');
   const options: LoadOptions = {

@@ -50,6 +50,8 @@ export interface RunConfig {
   monitorSamples?: number;
   /** Evaluate the test set every N epochs and after the last (default 1). */
   evalEvery?: number;
+  /** Text sets: the window length of truncated BPTT (default 35; data/text.ts). */
+  bptt?: number;
 }
 
 /** What a finished run reports (`result.json`). */
@@ -57,6 +59,8 @@ export interface RunResult {
   testLoss: number;
   testAccuracy: number;
   trainAccuracy: number;
+  /** Text sets: exp(testLoss), the test perplexity. */
+  testPerplexity?: number;
   epochs: number;
   seconds: number;
   backend: string;
@@ -120,5 +124,7 @@ export function loadRunData(config: RunConfig): DataSplit {
     rawPixels: config.rawPixels,
     transfer: config.transfer,
     seed: config.seed,
+    streams: config.batchSize,
+    bptt: config.bptt,
   });
 }

@@ -28,6 +28,7 @@ import { openRunForWriting, writeMetrics, writeResult } from './run-folder.js';
 import { crashPoint } from '../core/fs.js';
 import type { Trainer, TrainerCallbacks } from '../train/trainer.js';
 import { runModelOptions, runTrainer } from './setup.js';
+import { perplexity } from '../train/losses.js';
 import { fileSystemHandler } from '../models/io.js';
 import { loadModel } from '../models/io.js';
 import { createModel } from '../models/io.js';
@@ -125,7 +126,7 @@ export async function trainRun(
     await trainer.fit(data.train, {
       epochs: config.epochs,
       batchSize: config.batchSize,
-      validation: data.test,
+      validation: data.valid ?? data.test,
       checkpointDir: out,
       monitorSamples: config.monitorSamples,
       validateEvery: config.evalEvery,
@@ -135,6 +136,7 @@ export async function trainRun(
       testLoss: test.loss,
       testAccuracy: test.accuracy,
       trainAccuracy: trainer.history.at(-1)?.accuracy ?? Number.NaN,
+      ...(data.test.targets ? { testPerplexity: perplexity(test.loss) } : {}),
       epochs: trainer.epoch,
       seconds: (performance.now() - started) / 1000,
       backend: tf.getBackend(),

@@ -4,11 +4,13 @@
  * monitors, SVD, the orthogonality baselines and Langevin, so every method names a site the
  * same way.
  *
- * Roles ({@link layerRole}): `weight` (Dense, Conv*: a kernel), `normalization` (BatchNorm,
+ * Roles ({@link layerRole}): `weight` (Dense, Conv*: a kernel), `recurrent` (LSTM, GRU,
+ * SimpleRNN: kernels, and non-linearities inside the recurrence), `normalization` (BatchNorm,
  * LayerNorm), `activation` (Activation, ReLU, …, Softmax), `structural` (Flatten, Reshape,
- * pooling, padding, Dropout), `merge` (Add, Concatenate, Multiply, Average, …), `other`.
+ * pooling, padding, Dropout), `merge` (Add, Concatenate, Multiply, Average, …), `other`
+ * (Embedding, …).
  *
- * A **block** is a weight node and the chain right after it of normalization and activation
+ * A **block** is a weight or recurrent node and the chain right after it of normalization and activation
  * nodes, each the only consumer of the one before (the zoo's `dense_k → bn_k → act_k`, a
  * ResNet's `conv → bn → relu`). A block is named by its weight node (`dense_2`); its `end` is
  * the chain's last node (`act_2`).
@@ -23,7 +25,9 @@
  * `@stem_relu,*_relu1,*_out` spells for the zoo's ResNets), else every block but the output
  * block. `placement: 'post'` reads the value after
  * the non-linearity, `pre` the value entering it (a fused layer's pre-activation, the input of
- * the chain's first activation layer).
+ * the chain's first activation layer). A recurrent block's output `[b, T, units]` is a
+ * sequence (`Site.sequence`: every time step a sample); it has no `pre` value (its tanh and
+ * sigmoids act inside the recurrence at every step).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -34,7 +38,7 @@ import { INPUT_NODE, modelGraph, type GraphNode, type ModelGraph } from './graph
 
 /** What a layer is (see the file comment). */
 export type LayerRole =
-  'weight' | 'normalization' | 'activation' | 'structural' | 'merge' | 'other';
+  'weight' | 'recurrent' | 'normalization' | 'activation' | 'structural' | 'merge' | 'other';
 
 const ROLES: Readonly<Record<string, LayerRole>> = {
   Dense: 'weight',
@@ -46,6 +50,10 @@ const ROLES: Readonly<Record<string, LayerRole>> = {
   Conv2DTranspose: 'weight',
   Conv3DTranspose: 'weight',
   ResidualDense: 'weight',
+  LSTM: 'recurrent',
+  GRU: 'recurrent',
+  SimpleRNN: 'recurrent',
+  RNN: 'recurrent',
   BatchNormalization: 'normalization',
   LayerNormalization: 'normalization',
   Activation: 'activation',
@@ -89,9 +97,13 @@ export function fusedActivationName(layer: tfl.layers.Layer): string {
   return activation ? activation.getClassName() : 'linear';
 }
 
-/** Whether `layer` has a fused non-linear activation (`dense({activation: 'relu'})`). */
+/**
+ * Whether `layer` has a fused non-linear activation that can be split off its output
+ * (`dense({activation: 'relu'})`); a recurrent layer's `activation` acts inside the recurrence.
+ */
 export function hasFusedNonLinearity(layer: tfl.layers.Layer): boolean {
-  return layerRole(layer) !== 'activation' && fusedActivationName(layer) !== 'linear';
+  const role = layerRole(layer);
+  return role !== 'activation' && role !== 'recurrent' && fusedActivationName(layer) !== 'linear';
 }
 
 /** Whether `layer` is a softmax layer of its own (`tfl.layers.softmax()` or `activation('softmax')`). */
@@ -132,7 +144,7 @@ function chainAfter(graph: ModelGraph, start: GraphNode): GraphNode[] {
 /** Every block of the graph, in topological order (the output block included). */
 export function blocks(graph: ModelGraph): Block[] {
   return graph.nodes
-    .filter((node) => layerRole(node.layer) === 'weight')
+    .filter((node) => ['weight', 'recurrent'].includes(layerRole(node.layer)))
     .map((node) => {
       const nodes = [node, ...chainAfter(graph, node)];
       return { name: node.name, nodes, end: nodes[nodes.length - 1] };
@@ -149,6 +161,11 @@ export interface Site {
   readonly tensor: 'output' | 'input' | 'preActivation';
   /** Shape of one sample (the node's output shape without the batch; −1 unknown). */
   readonly sampleShape: readonly number[];
+  /**
+   * The output of a recurrent block, `[b, T, units]`: every time step is a sample
+   * (train/sites.ts reads it as a `[T·b, units]` matrix).
+   */
+  readonly sequence?: boolean;
 }
 
 /** After (`post`) or before (`pre`) the non-linearity. */
@@ -162,13 +179,21 @@ function sampleShapeOf(layer: tfl.layers.Layer): number[] {
 
 /** The site of a run of nodes (a block, or a merge and its chain) for `placement`. */
 function siteOfRun(name: string, run: readonly GraphNode[], placement: Placement): Site {
+  const sequence = layerRole(run[0].layer) === 'recurrent';
   const site = (node: GraphNode, tensor: Site['tensor']): Site => ({
     name,
     node: node.name,
     tensor,
     sampleShape: sampleShapeOf(node.layer),
+    ...(sequence ? { sequence } : {}),
   });
   if (placement === 'post') return site(run[run.length - 1], 'output');
+  if (sequence) {
+    throw new ReglabError(
+      `placement pre is not defined for the recurrent layer ${run[0].name} (its tanh and sigmoids act inside the recurrence at every step)`,
+      'read its output with placement post (e.g. per:post:1e-4, vcl:post:0.01)',
+    );
+  }
   for (const node of run) {
     if (layerRole(node.layer) === 'activation') return site(node, 'input');
     if (hasFusedNonLinearity(node.layer)) return site(node, 'preActivation');

@@ -10,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 import { buildResNet } from './resnet.js';
+import { buildLanguageModel } from './language.js';
 
 /** Hidden-layer activations the zoo offers. */
 export const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'linear'] as const;
@@ -164,6 +165,8 @@ export function buildModel(spec: string, options: ModelOptions): tfl.LayersModel
     }
     case 'resnet':
       return buildResNet(spec, options);
+    case 'lstm-lm':
+      return buildLanguageModel(spec, options);
     default:
       throw new ReglabError(
         `unknown model "${spec}"`,

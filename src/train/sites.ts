@@ -6,7 +6,14 @@
  *
  * Conv maps `[b, H, W, C]` become samples either as `flatten` (one C·H·W vector per sample) or
  * `channels` (every spatial position is a sample of the C channels: a `[b·H·W, C]` matrix).
- * Sequences `[b, T, units]` likewise: `flatten`, or `channels` (every time step a sample).
+ * Other `[b, T, units]` tensors likewise: `flatten`, or `channels` (every time step a sample).
+ *
+ * The output of a recurrent block (`Site.sequence`: an LSTM's `[b, T, units]`) is always read
+ * with every time step a sample, time-major — `[T·b, units]`, row t·b + i = step t of sequence
+ * i — and the site's batch size is T·b. So PER is the mean over all b·T steps, the L1/L2
+ * penalties divide by b·T (the per-sample sum, as for an MLP's rows), and VCL's groups are the
+ * first and second `groupSize` rows: step 0 of sequences 0…4 and 5…9 (independent streams,
+ * not consecutive steps of one sequence). The `conv` option does not apply to them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -59,17 +66,31 @@ export function siteActivations(
   conv: ConvMode,
 ): SiteActivations[] {
   const batchSize = trace.input.shape[0];
-  return sites.map((site) => ({
-    site,
-    samples: asSamples(siteTensor(trace, site), conv),
-    batchSize,
-  }));
+  return sites.map((site) => {
+    const value = siteTensor(trace, site);
+    if (!site.sequence) return { site, samples: asSamples(value, conv), batchSize };
+    const samples = timeSteps(value);
+    return { site, samples, batchSize: samples.shape[0] };
+  });
+}
+
+/** A sequence `[b, T, units]` as its time steps, time-major: `[T·b, units]` (file comment). */
+export function timeSteps(value: tf.Tensor): tf.Tensor2D {
+  if (value.rank !== 3) {
+    throw new ReglabError(
+      `a recurrent output of shape [${value.shape}] is not a sequence [batch, steps, units]`,
+      'build the recurrent layer with returnSequences: true',
+    );
+  }
+  return tf.reshape(tf.transpose(value, [1, 0, 2]), [-1, value.shape[2] as number]);
 }
 
 /** Number of units (columns of the sample matrix) of a site. */
 export function siteUnits(site: Site, conv: ConvMode): number {
   const shape = site.sampleShape;
-  return conv === 'channels' ? shape[shape.length - 1] : shape.reduce((a, b) => a * b, 1);
+  return conv === 'channels' || site.sequence
+    ? shape[shape.length - 1]
+    : shape.reduce((a, b) => a * b, 1);
 }
 
 /**

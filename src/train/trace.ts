@@ -11,8 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
-import { fusedActivationName, isSoftmaxLayer, type Site } from '../models/anatomy.js';
+import { fusedActivationName, isSoftmaxLayer, layerRole, type Site } from '../models/anatomy.js';
 import { INPUT_NODE, modelGraph, type ModelGraph } from '../models/graph.js';
+import type { RecurrentState } from './recurrent-state.js';
 
 /** One node's part of a forward pass (a node is one call of a layer, models/graph.ts). */
 export interface LayerTrace {
@@ -76,6 +77,42 @@ function linear(): ActivationObject {
   return linearActivation;
 }
 
+type RecurrentLayer = tfl.layers.Layer & { returnState: boolean; stateful: boolean };
+
+/**
+ * Runs a recurrent node from the state `state` holds for it and records the state it ends in
+ * (train/recurrent-state.ts); without `state`, from zeros as tfjs-layers does.
+ */
+function applyRecurrent(
+  layer: tfl.layers.Layer,
+  input: tf.Tensor,
+  training: boolean,
+  name: string,
+  state?: RecurrentState,
+): tf.Tensor {
+  const recurrent = layer as RecurrentLayer;
+  if (recurrent.stateful) {
+    throw new ReglabError(
+      `layer ${name} is stateful`,
+      'build it with stateful: false; the trainer carries the state between batches of a token-stream data set itself',
+    );
+  }
+  if (!state) return layer.apply(input, { training }) as tf.Tensor;
+  const initialState = state.initial(name);
+  const returnState = recurrent.returnState;
+  recurrent.returnState = true;
+  try {
+    const [output, ...final] = layer.apply(
+      input,
+      initialState ? { training, initialState } : { training },
+    ) as tf.Tensor[];
+    state.record(name, final);
+    return output;
+  } finally {
+    recurrent.returnState = returnState;
+  }
+}
+
 /** Applies one layer, splitting off its fused activation when it has a non-linear one. */
 function applyLayer(
   layer: tfl.layers.Layer,
@@ -103,18 +140,24 @@ function applyLayer(
 
 /**
  * Runs `model` on `x` node by node and returns the trace. Call it inside `tf.tidy` or a
- * gradient scope: the trace's tensors belong to that scope.
+ * gradient scope: the trace's tensors belong to that scope. With `state`, recurrent layers
+ * (LSTM, GRU, SimpleRNN) start from the state it holds and record the one they end in
+ * (truncated BPTT over a token stream, train/recurrent-state.ts); without it, from zeros.
  */
 export function forwardTrace(
   model: tfl.LayersModel,
   x: tf.Tensor,
   training: boolean,
+  state?: RecurrentState,
 ): ForwardTrace {
   const graph = modelGraph(model);
   const values = new Map<string, tf.Tensor>([[INPUT_NODE, x]]);
   const layers: LayerTrace[] = graph.nodes.map((node) => {
     const inputs = node.inputs.map((name) => values.get(name) as tf.Tensor);
-    const { preActivation, output } = applyLayer(node.layer, inputs, training);
+    const { preActivation, output } =
+      layerRole(node.layer) === 'recurrent'
+        ? { output: applyRecurrent(node.layer, inputs[0], training, node.name, state) }
+        : applyLayer(node.layer, inputs, training);
     values.set(node.name, output);
     return {
       name: node.name,

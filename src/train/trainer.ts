@@ -6,6 +6,11 @@
  *
  * The trainer reports every term separately, validates on a held-out set, stops on a
  * non-finite loss, writes atomic checkpoints and frees every intermediate tensor.
+ *
+ * Token-stream data sets (`Dataset.streams`, data/text.ts) are read in order, in batches of
+ * their stream count, with each recurrent layer's state carried from one batch to the next and
+ * cut from the gradient (truncated BPTT, train/recurrent-state.ts); the state starts from zeros
+ * at every epoch and every evaluation. Their epochs also report the perplexity.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -31,7 +36,8 @@ import {
   type Schema,
 } from '../core/schema.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { accuracy, softmaxCrossEntropy } from './losses.js';
+import { accuracy, perplexity, softmaxCrossEntropy } from './losses.js';
+import { RecurrentState } from './recurrent-state.js';
 import type { Monitor, RegularizationTerm, TaskLoss, TermContext } from './term.js';
 import { forwardTrace, type ForwardTrace } from './trace.js';
 
@@ -54,6 +60,10 @@ export interface EpochMetrics {
   terms: Record<string, number>;
   valLoss?: number;
   valAccuracy?: number;
+  /** Sequence data (a language model): exp(task), the training perplexity of the epoch. */
+  perplexity?: number;
+  /** Sequence data: exp(valLoss). */
+  valPerplexity?: number;
   /** Monitor outputs, `monitorName/key` → value. */
   monitors: Record<string, number>;
   seconds: number;
@@ -133,6 +143,8 @@ export class Trainer {
   epoch = 0;
   readonly history: EpochMetrics[] = [];
   private readonly callbacks: TrainerCallbacks[] = [];
+  /** The carried recurrent state while an epoch over a token-stream set runs. */
+  private streamState?: RecurrentState;
 
   constructor(options: TrainerOptions) {
     this.model = options.model;
@@ -192,27 +204,38 @@ export class Trainer {
   /** One optimisation step on `batch`. */
   trainStep(batch: Batch): StepResult {
     const kept: tf.Scalar[] = [];
-    const totalLoss = this.optimizer.minimize(
-      () => {
-        const trace = forwardTrace(this.model, batch.x, true);
-        const task = this.loss(trace, batch);
-        const context = this.context(trace, batch);
-        const values = this.terms.map((term) => term.compute(context));
-        kept.push(...[task, ...values, accuracy(trace.output, batch.y)].map((t) => tf.keep(t)));
-        return values.reduce(
-          (total, value, k) => tf.add(total, tf.mul(value, this.terms[k].weight)),
-          task,
-        ) as tf.Scalar;
-      },
-      true,
-      this.trainableVariables(),
-    ) as tf.Scalar;
+    const totalLoss = this.minimizeCarrying(() => {
+      const trace = forwardTrace(this.model, batch.x, true, this.streamState);
+      const task = this.loss(trace, batch);
+      const context = this.context(trace, batch);
+      const values = this.terms.map((term) => term.compute(context));
+      kept.push(...[task, ...values, accuracy(trace.output, batch.y)].map((t) => tf.keep(t)));
+      return values.reduce(
+        (total, value, k) => tf.add(total, tf.mul(value, this.terms[k].weight)),
+        task,
+      ) as tf.Scalar;
+    });
     const numbers = tf.tidy(() => tf.stack([totalLoss, ...kept]).dataSync());
     tf.dispose([totalLoss, ...kept]);
     const result = this.stepResult(numbers);
     if (!Number.isFinite(result.loss)) throw this.nonFiniteError(result);
     this.step += 1;
     return result;
+  }
+
+  /**
+   * `optimizer.minimize(loss)`; on a token stream the states the step recorded then become the
+   * next batch's initial states (dropped when the step fails).
+   */
+  private minimizeCarrying(loss: () => tf.Scalar): tf.Scalar {
+    try {
+      const total = this.optimizer.minimize(loss, true, this.trainableVariables()) as tf.Scalar;
+      this.streamState?.advance();
+      return total;
+    } catch (error) {
+      this.streamState?.discard();
+      throw error;
+    }
   }
 
   private stepResult(numbers: ArrayLike<number>): StepResult {
@@ -229,19 +252,28 @@ export class Trainer {
     );
   }
 
-  /** Mean loss and accuracy of the model on `data` (inference mode, no terms). */
+  /**
+   * Mean loss and accuracy of the model on `data` (inference mode, no terms). A token-stream
+   * set is read in order in batches of its streams, carrying the recurrent state from zeros.
+   */
   evaluate(data: Dataset, batchSize = 512): { loss: number; accuracy: number } {
     let lossSum = 0;
     let correctSum = 0;
-    for (const indices of batchIndices(datasetSize(data), batchSize)) {
-      const batch = makeBatch(data, indices);
-      const [loss, acc] = tf.tidy(() => {
-        const trace = forwardTrace(this.model, batch.x, false);
-        return tf.stack([this.loss(trace, batch), accuracy(trace.output, batch.y)]).dataSync();
-      });
-      disposeBatch(batch);
-      lossSum += loss * indices.length;
-      correctSum += acc * indices.length;
+    const state = data.streams ? new RecurrentState() : undefined;
+    try {
+      for (const indices of batchIndices(datasetSize(data), data.streams ?? batchSize)) {
+        const batch = makeBatch(data, indices);
+        const [loss, acc] = tf.tidy(() => {
+          const trace = forwardTrace(this.model, batch.x, false, state);
+          return tf.stack([this.loss(trace, batch), accuracy(trace.output, batch.y)]).dataSync();
+        });
+        state?.advance();
+        disposeBatch(batch);
+        lossSum += loss * indices.length;
+        correctSum += acc * indices.length;
+      }
+    } finally {
+      state?.reset();
     }
     const n = datasetSize(data);
     return { loss: lossSum / n, accuracy: correctSum / n };
@@ -280,8 +312,30 @@ export class Trainer {
     return out;
   }
 
-  /** Trains one epoch over `train` and returns the mean step numbers. */
-  async trainEpoch(train: Dataset, batchSize: number, shuffle = true): Promise<StepResult> {
+  /**
+   * Trains one epoch over `train` and returns the mean step numbers. A token-stream set is never
+   * shuffled and its batch size must be its number of streams.
+   */
+  async trainEpoch(
+    train: Dataset,
+    batchSize: number,
+    shuffle = !train.streams,
+  ): Promise<StepResult> {
+    if (train.streams) checkStreamBatching(train, batchSize, shuffle);
+    this.streamState = train.streams ? new RecurrentState() : undefined;
+    try {
+      return await this.trainBatches(train, batchSize, shuffle);
+    } finally {
+      this.streamState?.reset();
+      this.streamState = undefined;
+    }
+  }
+
+  private async trainBatches(
+    train: Dataset,
+    batchSize: number,
+    shuffle: boolean,
+  ): Promise<StepResult> {
     const sums = { loss: 0, task: 0, accuracy: 0, terms: {} as Record<string, number> };
     const order = batchIndices(
       datasetSize(train),
@@ -318,7 +372,11 @@ export class Trainer {
     if (checkpointDir && (await hasCheckpoint(checkpointDir))) await this.resume(checkpointDir);
     while (this.epoch < options.epochs) {
       const started = performance.now();
-      const means = await this.trainEpoch(train, options.batchSize, options.shuffle ?? true);
+      const means = await this.trainEpoch(
+        train,
+        options.batchSize,
+        options.shuffle ?? !train.streams,
+      );
       this.epoch += 1;
       const metrics = this.epochMetrics(
         means,
@@ -350,11 +408,14 @@ export class Trainer {
     const due = this.epoch % (options.validateEvery ?? 1) === 0 || this.epoch === options.epochs;
     const validation = options.validation && due ? this.evaluate(options.validation) : undefined;
     const monitors = this.runMonitors(options.validation ?? train, options.monitorSamples);
+    const sequence = train.targets !== undefined;
     return {
       epoch: this.epoch,
       ...means,
       valLoss: validation?.loss,
       valAccuracy: validation?.accuracy,
+      ...(sequence ? { perplexity: perplexity(means.task) } : {}),
+      ...(sequence && validation ? { valPerplexity: perplexity(validation.loss) } : {}),
       monitors,
       seconds,
     };
@@ -383,6 +444,22 @@ export class Trainer {
       array(EpochMetricsSchema),
     );
     this.history.splice(0, this.history.length, ...history);
+  }
+}
+
+/** A token-stream set is read in order, one window of every stream per batch. */
+function checkStreamBatching(train: Dataset, batchSize: number, shuffle: boolean): void {
+  if (batchSize !== train.streams) {
+    throw new ReglabError(
+      `${train.name} holds ${train.streams} token streams but the batch size is ${batchSize}`,
+      'batch a token-stream set with its number of streams (load it with streams = the batch size)',
+    );
+  }
+  if (shuffle) {
+    throw new ReglabError(
+      `${train.name} is a token stream and cannot be shuffled`,
+      'its batches continue each other (truncated BPTT); train it with shuffle off',
+    );
   }
 }
 

@@ -494,6 +494,23 @@ describe('native elementwise, reduction and transpose kernels', { skip }, () => 
     );
   });
 
+  test('UnsortedSegmentSum (the gradient of an embedding lookup) and SplitV along every axis', async () => {
+    const x = input([6, 5, 4]);
+    const ids = () => tf.tensor1d([3, 0, 3, 7, -1, 1], 'int32'); // 7 and −1 are dropped
+    await check('segment sum', [tf.UnsortedSegmentSum], () => tf.unsortedSegmentSum(x(), ids(), 5));
+    const table = input([9, 3]);
+    const lookup = () => tf.tensor1d([4, 4, 0, 8, 2], 'int32');
+    await check('gather gradient', [tf.UnsortedSegmentSum], () =>
+      tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.mul(tf.gather(t, lookup()), tf.reshape(tf.range(1, 16), [5, 3]))),
+      )(table()),
+    );
+    for (const axis of [0, 1, 2, -1])
+      await check(`split axis ${axis}`, [tf.SplitV], () =>
+        tf.split(x(), axis === 0 ? [1, 2, 3] : axis === 1 ? 5 : 2, axis),
+      );
+  });
+
   test('Transpose of rank 2 and 4', async () => {
     const m = input([37, 53]);
     const t4 = input([2, 3, 4, 5]);

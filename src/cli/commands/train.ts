@@ -66,8 +66,12 @@ export async function trainAction(
       );
     },
   });
+  const ppl =
+    result.testPerplexity === undefined
+      ? ''
+      : `, test perplexity ${result.testPerplexity.toFixed(2)}`;
   print(
-    `test accuracy ${(100 * result.testAccuracy).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)} (${result.seconds.toFixed(1)} s, ${result.backend})`,
+    `test accuracy ${(100 * result.testAccuracy).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)}${ppl} (${result.seconds.toFixed(1)} s, ${result.backend})`,
   );
   return result;
 }
