@@ -23,7 +23,8 @@ import { demoExperiment } from '../../src/cli/commands/demo.js';
 import { parseDrFlag } from '../../src/cli/commands/pretrain.js';
 import { canonicalRunConfig } from '../../src/lab/run-config.js';
 import { canonicalExperiment } from '../../src/lab/compare.js';
-import { parseTransfer } from '../../src/data/registry.js';
+import { TEXT_DATASETS, parseTransfer } from '../../src/data/registry.js';
+import { DEFAULT_BPTT } from '../../src/data/text.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { Random } from '../../src/core/random.js';
 import { builtinRegistries } from '../../src/registry.js';
@@ -109,9 +110,11 @@ async function checkCommand(args: readonly string[]): Promise<void> {
     parseConstraintSpec(config.constraints ?? []);
     if (config.transfer) parseTransfer(config.transfer);
     if (!config.model.endsWith('.json')) {
+      // image sets: MNIST's shape; text sets: token windows of --bptt over a small vocabulary
+      const text = TEXT_DATASETS.includes(config.dataset);
       const model = buildModel(config.model, {
-        inputShape: [28, 28, 1],
-        numClasses: 10,
+        inputShape: text ? [config.bptt ?? DEFAULT_BPTT] : [28, 28, 1],
+        numClasses: text ? 50 : 10,
         rng: new Random(0),
       });
       // the optimizer as trainRun creates it: constraint rules checked against the model
