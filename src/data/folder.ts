@@ -154,6 +154,12 @@ function scanFolder(
     `no .png files in the class folders of ${trainDir} (${classes.join(', ')})`,
     'add PNG images to DIR/<class>/',
   );
+  const empty = classes.filter((_, label) => !all.some((file) => file.label === label));
+  check(
+    empty.length === 0,
+    `class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => join(trainDir, c)).join(', ')} ${empty.length > 1 ? 'hold' : 'holds'} no .png images: a class without samples`,
+    'add images to it, or remove the folder (every sub-folder is a class)',
+  );
   if (split && isDir(join(root, 'test'))) {
     const extra = subfolders(join(root, 'test')).filter((c) => !classes.includes(c));
     check(

@@ -10,19 +10,17 @@
  *
  * `reglab train`, `reglab compare` and `reglab demo` all go through {@link trainRun}.
  */
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ReglabError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import type { DataSplit } from '../data/dataset.js';
 import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig, loadRunData, type RunConfig, type RunResult } from './run-config.js';
 import { readMetrics, writeMetrics, writeResult, writeRunConfig } from './run-folder.js';
 import { Trainer, type EpochMetrics, type TrainerCallbacks } from '../train/trainer.js';
-import { fileSystemHandler } from '../models/io.js';
-import { loadModel } from '../models/io.js';
-import { createModel } from '../models/io.js';
+import { copyWeightsFrom, createModel, fileSystemHandler } from '../models/io.js';
+
+export { copyWeightsFrom } from '../models/io.js';
 
 export interface RunHooks {
   /** Receives progress lines. */
@@ -41,6 +39,7 @@ async function initialModel(
   config: RunConfig,
   data: DataSplit,
   rng: Random,
+  log: (line: string) => void = () => {},
 ): Promise<tfl.LayersModel> {
   const model = await createModel(config.model, {
     inputShape: data.train.sampleShape,
@@ -49,28 +48,14 @@ async function initialModel(
     activation: config.activation,
     batchNorm: config.batchNorm,
   });
-  if (config.init) await copyWeightsFrom(model, config.init);
-  return model;
-}
-
-/** Copies the weights of a saved model (run folder or model.json) into `model`, by layer name. */
-export async function copyWeightsFrom(model: tfl.LayersModel, source: string): Promise<void> {
-  const file = source.endsWith('.json') ? source : path.join(source, 'model.json');
-  const saved = await loadModel(file);
-  for (const layer of saved.layers) {
-    const target = model.layers.find((l) => l.name === layer.name);
-    const weights = layer.getWeights();
-    if (!target || weights.length === 0) continue;
-    const shapes = target.getWeights().map((w) => w.shape.join('x'));
-    if (shapes.join() !== weights.map((w) => w.shape.join('x')).join()) {
-      throw new ReglabError(
-        `--init ${source}: layer ${layer.name} has weights [${weights.map((w) => w.shape.join('x'))}] but the model has [${shapes}]`,
-        'initialise from a run with the same architecture (or a pretrained stack with matching widths)',
-      );
-    }
-    target.setWeights(weights);
+  if (config.init) {
+    const { copied, kept } = await copyWeightsFrom(model, config.init);
+    log(
+      `--init ${config.init}: copied ${copied.join(', ')}` +
+        (kept.length > 0 ? `; initial weights kept for ${kept.join(', ')}` : ''),
+    );
   }
-  saved.dispose();
+  return model;
 }
 
 /** Trains the run a config describes; writes the run folder when `out` is given. */
@@ -86,7 +71,7 @@ export async function trainRun(
   const data = hooks.data ?? loadRunData(config);
   // Streams by purpose, derived from the seed alone: the same seed gives every method the same
   // initial weights and batch order, whatever the method draws (paired comparisons).
-  const model = await initialModel(config, data, rng.derive('init'));
+  const model = await initialModel(config, data, rng.derive('init'), hooks.log);
   const context = { rng: rng.derive('setup') };
   const trainer = new Trainer({
     model,

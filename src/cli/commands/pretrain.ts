@@ -21,9 +21,16 @@ import {
   unrollDbn,
   type RbmEpochMetrics,
 } from '../../methods/diversify/generative/index.js';
-import { writeFileAtomic } from '../../core/fs.js';
+import { checkOutputFolder, writeFileAtomic } from '../../core/fs.js';
 import { parseGenerativeDr } from '../../methods/diversify/generative/spec.js';
-import { addBackendOption, addDataOptions, positiveInt, positiveNumber } from '../options.js';
+import {
+  addBackendOption,
+  addDataOptions,
+  pathFlag,
+  positiveInt,
+  positiveNumber,
+  seedFlag,
+} from '../options.js';
 
 /** The flags of `reglab pretrain`. */
 export interface PretrainFlags {
@@ -61,7 +68,6 @@ export async function pretrainAction(
   flags: PretrainFlags,
   print: (line: string) => void = console.log,
 ): Promise<string> {
-  await selectBackend(flags.backend, { log: print });
   const dr = flags.dr ? parseDrFlag(flags.dr) : undefined;
   const out =
     flags.out ??
@@ -69,6 +75,9 @@ export async function pretrainAction(
       'runs',
       `pretrain-${flags.dataset}-${flags.layers.join('_')}-${dr ? `${dr.divergence}_${dr.lambda}` : 'cd'}-s${flags.seed}`,
     );
+  // Checked before training: the folder is written only when training has finished.
+  await checkOutputFolder(out);
+  await selectBackend(flags.backend, { log: print });
   const rng = new Random(flags.seed);
   const { train } = loadDataset({ ...flags, testSize: flags.testSize ?? 1, seed: flags.seed });
   print(
@@ -137,7 +146,11 @@ export function registerPretrainCommand(program: Command): void {
       '--dr <spec>',
       `generative DR, divergence[:maxPairs=N]:λ with divergence ${DIVERGENCES.join(' | ')}, e.g. bhattacharyya:1e-2`,
     )
-    .option('--seed <n>', 'seed of every random draw', (v) => Number(v), 0)
-    .option('--out <dir>', 'run folder (default runs/pretrain-<dataset>-<layers>-<dr>-s<seed>)')
+    .option('--seed <n>', 'seed of every random draw', seedFlag, 0)
+    .option(
+      '--out <dir>',
+      'run folder (default runs/pretrain-<dataset>-<layers>-<dr>-s<seed>)',
+      pathFlag,
+    )
     .action((flags: PretrainFlags) => pretrainAction(flags).then(() => undefined));
 }
