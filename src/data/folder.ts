@@ -137,7 +137,7 @@ function scanFolder(
 ): { train: ImageFile[]; test: ImageFile[]; classes: string[] } {
   check(
     isDir(root),
-    `image folder ${root} does not exist`,
+    `image folder ${root} ${existsSync(root) ? 'is a file, not a folder' : 'does not exist'}`,
     'pass --data-dir pointing at DIR/<class>/*.png or DIR/train/<class>/*.png',
   );
   const split = isDir(join(root, 'train'));

@@ -72,6 +72,37 @@ const TINY = ['--dataset', 'peak', '--train-size', '20', '--test-size', '10', '-
 const T = (...more: string[]) => ['train', ...TINY, '--epochs', '1', '--backend', 'cpu', ...more];
 const out = (ctx: CaseContext, name = 'out') => path.join(ctx.dir, name);
 
+/** A `train` case: the tiny run with `flags`, whose message must contain `names`. */
+const trainCase = (name: string, flags: string[], names: string[]): BadInput => ({
+  name,
+  args: (ctx) => T(...flags, '--out', out(ctx)),
+  names: () => names,
+});
+
+/** `train` on `dataset` read from the sandbox folder `folder`, with a tiny model. */
+const trainOn = (dataset: string, folder: string) => (ctx: CaseContext) => [
+  'train',
+  '--dataset',
+  dataset,
+  '--data-dir',
+  path.join(ctx.dir, folder),
+  '--model',
+  'mlp:4',
+  '--epochs',
+  '1',
+  '--out',
+  out(ctx),
+];
+
+/** Copies the run fixture into the sandbox as `run` and damages one of its files. */
+const trainFolder = trainOn('folder', 'images');
+
+const damagedRun =
+  (file: string, damage: (file: string) => void) =>
+  (ctx: CaseContext): void =>
+    damage(path.join(ctx.copy(ctx.fixtures.run, 'run'), file));
+const runFile = (ctx: CaseContext, file: string) => path.join(ctx.dir, 'run', file);
+
 /** A folder data set `DIR/<class>/*.png` of `size×size` gray images. */
 function imageFolder(
   root: string,
@@ -129,77 +160,28 @@ export const BAD_INPUTS: BadInput[] = [
     args: (ctx) => ['demo', '--seed', '1', '--out', out(ctx)],
     names: () => ['--seed'],
   },
+  ...(
+    [
+      ['reconstruct', '--seed', '1'],
+      ['svd', '--seed', '1'],
+      ['reconstruct', '--count', 'abc'],
+      ['reconstruct', '--pairs-per-row', '0'],
+      ['reconstruct', '--upscale', '2.5'],
+      ['reconstruct', '--split', 'validation'],
+      ['reconstruct', '--start', 'logit'],
+      ['svd', '--max-samples', 'abc'],
+      ['svd', '--images', '0'],
+      ['svd', '--scale', 'loud'],
+    ] as const
+  ).map(([command, flag, value]): BadInput => ({
+    name: `${command} ${flag} ${value}`,
+    args: (ctx) => [command, '--run', ctx.fixtures.run, '--out', out(ctx), flag, value],
+    names: () => (flag === '--seed' ? [flag] : [flag, value]),
+  })),
   {
-    name: 'reconstruct --count abc',
-    args: (ctx) => ['reconstruct', '--run', ctx.fixtures.run, '--out', out(ctx), '--count', 'abc'],
-    names: () => ['--count', 'abc'],
-  },
-  {
-    name: 'reconstruct --pairs-per-row 0',
-    args: (ctx) => [
-      'reconstruct',
-      '--run',
-      ctx.fixtures.run,
-      '--out',
-      out(ctx),
-      '--pairs-per-row',
-      '0',
-    ],
-    names: () => ['--pairs-per-row', '0'],
-  },
-  {
-    name: 'reconstruct --upscale 2.5',
-    args: (ctx) => [
-      'reconstruct',
-      '--run',
-      ctx.fixtures.run,
-      '--out',
-      out(ctx),
-      '--upscale',
-      '2.5',
-    ],
-    names: () => ['--upscale', '2.5'],
-  },
-  {
-    name: 'reconstruct --split validation',
-    args: (ctx) => [
-      'reconstruct',
-      '--run',
-      ctx.fixtures.run,
-      '--out',
-      out(ctx),
-      '--split',
-      'validation',
-    ],
-    names: () => ['--split', 'validation'],
-  },
-  {
-    name: 'reconstruct --start logit',
-    args: (ctx) => [
-      'reconstruct',
-      '--run',
-      ctx.fixtures.run,
-      '--out',
-      out(ctx),
-      '--start',
-      'logit',
-    ],
-    names: () => ['--start', 'logit'],
-  },
-  {
-    name: 'svd --max-samples abc',
-    args: (ctx) => ['svd', '--run', ctx.fixtures.run, '--out', out(ctx), '--max-samples', 'abc'],
-    names: () => ['--max-samples', 'abc'],
-  },
-  {
-    name: 'svd --images 0',
-    args: (ctx) => ['svd', '--run', ctx.fixtures.run, '--out', out(ctx), '--images', '0'],
-    names: () => ['--images', '0'],
-  },
-  {
-    name: 'svd --scale loud',
-    args: (ctx) => ['svd', '--run', ctx.fixtures.run, '--out', out(ctx), '--scale', 'loud'],
-    names: () => ['--scale', 'loud'],
+    name: 'report --seed (it draws nothing)',
+    args: (ctx) => ['report', ctx.fixtures.run, '--out', out(ctx), '--seed', '1'],
+    names: () => ['--seed'],
   },
   {
     name: 'svd --layers names no layer',
@@ -236,134 +218,75 @@ export const BAD_INPUTS: BadInput[] = [
     args: (ctx) => ['pretrain', ...TINY.slice(0, 6), '--dr', 'kullback:1e-2', '--out', out(ctx)],
     names: () => ['kullback'],
   },
-  {
-    name: 'optimizer adam:lr=5 (the learning rate is --lr)',
-    args: (ctx) => T('--optimizer', 'adam:lr=5', '--out', out(ctx)),
-    names: () => ['lr', 'adam:lr=5'],
-  },
-  {
-    name: 'optimizer adam:beta=9 (unknown key)',
-    args: (ctx) => T('--optimizer', 'adam:beta=9', '--out', out(ctx)),
-    names: () => ['beta', 'beta1'],
-  },
-  {
-    name: 'optimizer adam:beta1=9 (out of range)',
-    args: (ctx) => T('--optimizer', 'adam:beta1=9', '--out', out(ctx)),
-    names: () => ['beta1', '9'],
-  },
-  {
-    name: 'unknown optimizer',
-    args: (ctx) => T('--optimizer', 'adamw', '--out', out(ctx)),
-    names: () => ['adamw', 'adam'],
-  },
-  {
-    name: '--lr with a Langevin optimizer',
-    args: (ctx) => T('--optimizer', 'cola-od:h=0.01:tau=0', '--lr', '0.1', '--out', out(ctx)),
-    names: () => ['cola-od', 'learning rate'],
-  },
-  {
-    name: '--momentum with adam',
-    args: (ctx) => T('--momentum', '0.5', '--out', out(ctx)),
-    names: () => ['adam', 'momentum'],
-  },
-  {
-    name: 'contradictory term words ort:srip:frobenius',
-    args: (ctx) => T('--reg', 'ort:srip:frobenius:0.1', '--out', out(ctx)),
-    names: () => ['ort:srip:frobenius'],
-  },
-  {
-    name: 'misspelt term word racecar:layerwize',
-    args: (ctx) => T('--reg', 'racecar:layerwize:1e-5', '--out', out(ctx)),
-    names: () => ['layerwize'],
-  },
-  {
-    name: 'unknown term',
-    args: (ctx) => T('--reg', 'dropout:0.5', '--out', out(ctx)),
-    names: () => ['dropout', 'racecar'],
-  },
-  {
-    name: 'term without its weight',
-    args: (ctx) => T('--reg', 'per', '--out', out(ctx)),
-    names: () => ['per'],
-  },
-  {
-    name: 'unknown monitor word mi:kdee',
-    args: (ctx) => T('--track', 'mi:kdee', '--out', out(ctx)),
-    names: () => ['kdee'],
-  },
-  {
-    name: 'constraint with a TF.js optimizer',
-    args: (ctx) => T('--constraint', 'circle:0.05@dense_1', '--out', out(ctx)),
-    names: () => ['circle:0.05@dense_1'],
-  },
-  {
-    name: 'constraint on a layer that does not exist',
-    args: (ctx) =>
-      T(
-        '--optimizer',
-        'cola-od:h=0.01:tau=0',
-        '--constraint',
-        'circle:0.05@dense_9',
-        '--out',
-        out(ctx),
-      ),
-    names: () => ['dense_9'],
-  },
-  {
-    name: 'two constraint rules on one variable',
-    args: (ctx) =>
-      T(
-        '--optimizer',
-        'cola-od:h=0.01:tau=0',
-        '--constraint',
-        'circle:0.05@dense_1',
-        '--constraint',
-        'sphere:1@dense_1',
-        '--out',
-        out(ctx),
-      ),
-    names: () => ['dense_1', 'circle', 'sphere'],
-  },
-  {
-    name: 'model mlp:abc',
-    args: (ctx) => T('--model', 'mlp:abc', '--out', out(ctx)),
-    names: () => ['mlp:abc'],
-  },
-  {
-    name: 'model mlp:0',
-    args: (ctx) => T('--model', 'mlp:0', '--out', out(ctx)),
-    names: () => ['mlp:0'],
-  },
-  {
-    name: 'unknown model resnet',
-    args: (ctx) => T('--model', 'resnet', '--out', out(ctx)),
-    names: () => ['resnet'],
-  },
-  {
-    name: 'model.json that does not exist',
-    args: (ctx) => T('--model', 'missing/model.json', '--out', out(ctx)),
-    names: () => ['missing/model.json'],
-  },
-  {
-    name: 'transfer rotate:abc',
-    args: (ctx) => T('--transfer', 'rotate:abc', '--out', out(ctx)),
-    names: () => ['rotate:abc'],
-  },
-  {
-    name: 'unknown dataset',
-    args: (ctx) => T('--dataset', 'svhn', '--out', out(ctx)),
-    names: () => ['--dataset', 'svhn'],
-  },
-  {
-    name: 'unknown backend',
-    args: (ctx) => T('--backend', 'cuda', '--out', out(ctx)),
-    names: () => ['--backend', 'cuda'],
-  },
-  {
-    name: 'unknown flag --learning-rate',
-    args: (ctx) => T('--learning-rate', '0.1', '--out', out(ctx)),
-    names: () => ['--learning-rate'],
-  },
+  trainCase(
+    'optimizer adam:lr=5 (the learning rate is --lr)',
+    ['--optimizer', 'adam:lr=5'],
+    ['lr', 'adam:lr=5'],
+  ),
+  trainCase(
+    'optimizer adam:beta=9 (unknown key)',
+    ['--optimizer', 'adam:beta=9'],
+    ['beta', 'beta1'],
+  ),
+  trainCase(
+    'optimizer adam:beta1=9 (out of range)',
+    ['--optimizer', 'adam:beta1=9'],
+    ['beta1', '9'],
+  ),
+  trainCase('unknown optimizer', ['--optimizer', 'adamw'], ['adamw', 'adam']),
+  trainCase(
+    '--lr with a Langevin optimizer',
+    ['--optimizer', 'cola-od:h=0.01:tau=0', '--lr', '0.1'],
+    ['cola-od', 'learning rate'],
+  ),
+  trainCase('--momentum with adam', ['--momentum', '0.5'], ['adam', 'momentum']),
+  trainCase(
+    'contradictory term words ort:srip:frobenius',
+    ['--reg', 'ort:srip:frobenius:0.1'],
+    ['ort:srip:frobenius'],
+  ),
+  trainCase(
+    'misspelt term word racecar:layerwize',
+    ['--reg', 'racecar:layerwize:1e-5'],
+    ['layerwize'],
+  ),
+  trainCase('unknown term', ['--reg', 'dropout:0.5'], ['dropout', 'racecar']),
+  trainCase('term without its weight', ['--reg', 'per'], ['per']),
+  trainCase('unknown monitor word mi:kdee', ['--track', 'mi:kdee'], ['kdee']),
+  trainCase(
+    'constraint with a TF.js optimizer',
+    ['--constraint', 'circle:0.05@dense_1'],
+    ['circle:0.05@dense_1'],
+  ),
+  trainCase(
+    'constraint on a layer that does not exist',
+    ['--optimizer', 'cola-od:h=0.01:tau=0', '--constraint', 'circle:0.05@dense_9'],
+    ['dense_9'],
+  ),
+  trainCase(
+    'two constraint rules on one variable',
+    [
+      '--optimizer',
+      'cola-od:h=0.01:tau=0',
+      '--constraint',
+      'circle:0.05@dense_1',
+      '--constraint',
+      'sphere:1@dense_1',
+    ],
+    ['dense_1', 'circle', 'sphere'],
+  ),
+  trainCase('model mlp:abc', ['--model', 'mlp:abc'], ['mlp:abc']),
+  trainCase('model mlp:0', ['--model', 'mlp:0'], ['mlp:0']),
+  trainCase('unknown model resnet', ['--model', 'resnet'], ['resnet']),
+  trainCase(
+    'model.json that does not exist',
+    ['--model', 'missing/model.json'],
+    ['missing/model.json'],
+  ),
+  trainCase('transfer rotate:abc', ['--transfer', 'rotate:abc'], ['rotate:abc']),
+  trainCase('unknown dataset', ['--dataset', 'svhn'], ['--dataset', 'svhn']),
+  trainCase('unknown backend', ['--backend', 'cuda'], ['--backend', 'cuda']),
+  trainCase('unknown flag --learning-rate', ['--learning-rate', '0.1'], ['--learning-rate']),
   {
     name: '--out empty',
     args: () => T('--out', ''),
@@ -371,21 +294,7 @@ export const BAD_INPUTS: BadInput[] = [
   },
   {
     name: 'train --train-size larger than the set',
-    args: (ctx) => [
-      'train',
-      '--dataset',
-      'folder',
-      '--data-dir',
-      path.join(ctx.dir, 'images'),
-      '--train-size',
-      '100',
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: (ctx) => [...trainFolder(ctx), '--train-size', '100'],
     setup: (ctx) => imageFolder(path.join(ctx.dir, 'images'), { a: 5, b: 5 }),
     names: () => ['--train-size', '100'],
   },
@@ -425,19 +334,7 @@ export const BAD_INPUTS: BadInput[] = [
       mkdirSync(path.join(ctx.dir, 'images', 'a'), { recursive: true });
       mkdirSync(path.join(ctx.dir, 'images', 'b'), { recursive: true });
     },
-    args: (ctx) => [
-      ...T('--out', out(ctx)).slice(0, 1),
-      '--dataset',
-      'folder',
-      '--data-dir',
-      path.join(ctx.dir, 'images'),
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: trainFolder,
     names: (ctx) => [path.join(ctx.dir, 'images')],
   },
   {
@@ -446,37 +343,13 @@ export const BAD_INPUTS: BadInput[] = [
       imageFolder(path.join(ctx.dir, 'images'), { a: 4, b: 4 });
       mkdirSync(path.join(ctx.dir, 'images', 'c'));
     },
-    args: (ctx) => [
-      'train',
-      '--dataset',
-      'folder',
-      '--data-dir',
-      path.join(ctx.dir, 'images'),
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: trainFolder,
     names: () => ['class', 'c'],
   },
   {
     name: 'folder data set with a single class',
     setup: (ctx) => imageFolder(path.join(ctx.dir, 'images'), { only: 6 }),
-    args: (ctx) => [
-      'train',
-      '--dataset',
-      'folder',
-      '--data-dir',
-      path.join(ctx.dir, 'images'),
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: trainFolder,
     names: () => ['only', 'class'],
   },
   {
@@ -485,19 +358,7 @@ export const BAD_INPUTS: BadInput[] = [
       imageFolder(path.join(ctx.dir, 'images', 'train'), { a: 3, b: 3 }, 4);
       imageFolder(path.join(ctx.dir, 'images', 'test'), { a: 2, b: 2 }, 6);
     },
-    args: (ctx) => [
-      'train',
-      '--dataset',
-      'folder',
-      '--data-dir',
-      path.join(ctx.dir, 'images'),
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: trainFolder,
     names: () => ['6×6', '4×4'],
   },
   {
@@ -506,19 +367,7 @@ export const BAD_INPUTS: BadInput[] = [
       imageFolder(path.join(ctx.dir, 'images'), { a: 3, b: 3 });
       writeFileSync(path.join(ctx.dir, 'images', 'b', '9.png'), 'not a png');
     },
-    args: (ctx) => [
-      'train',
-      '--dataset',
-      'folder',
-      '--data-dir',
-      path.join(ctx.dir, 'images'),
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: trainFolder,
     names: () => ['9.png'],
   },
   {
@@ -583,19 +432,7 @@ export const BAD_INPUTS: BadInput[] = [
       writeBytes(path.join(dir, 'train-labels-idx1-ubyte'), idxBytes([0], []));
       writeIdxSplit(dir, 't10k', 10);
     },
-    args: (ctx) => [
-      'train',
-      '--dataset',
-      'kmnist',
-      '--data-dir',
-      path.join(ctx.dir, 'idx'),
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: trainOn('kmnist', 'idx'),
     names: () => ['0', 'train'],
   },
   {
@@ -605,55 +442,31 @@ export const BAD_INPUTS: BadInput[] = [
       writeIdxSplit(dir, 'train', 20, { classes: 12 });
       writeIdxSplit(dir, 't10k', 10);
     },
-    args: (ctx) => [
-      'train',
-      '--dataset',
-      'kmnist',
-      '--data-dir',
-      path.join(ctx.dir, 'idx'),
-      '--model',
-      'mlp:4',
-      '--epochs',
-      '1',
-      '--out',
-      out(ctx),
-    ],
+    args: trainOn('kmnist', 'idx'),
     names: () => ['label', '10'],
   },
   // --- class 4: damaged files, unwritable folders -----------------------------------------------
   {
     name: 'reconstruct from a run with a truncated weights.bin',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      truncateSync(path.join(dir, 'weights.bin'), 10);
-    },
+    setup: damagedRun('weights.bin', (file) => truncateSync(file, 10)),
     args: (ctx) => ['reconstruct', '--run', path.join(ctx.dir, 'run'), '--out', out(ctx)],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'weights.bin')],
+    names: (ctx) => [runFile(ctx, 'weights.bin')],
   },
   {
     name: 'svd of a run with an over-long weights.bin',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      appendFileSync(path.join(dir, 'weights.bin'), Buffer.alloc(64));
-    },
+    setup: damagedRun('weights.bin', (file) => appendFileSync(file, Buffer.alloc(64))),
     args: (ctx) => ['svd', '--run', path.join(ctx.dir, 'run'), '--out', out(ctx)],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'weights.bin')],
+    names: (ctx) => [runFile(ctx, 'weights.bin')],
   },
   {
     name: '--init from a run with a truncated weights.bin',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      truncateSync(path.join(dir, 'weights.bin'), 10);
-    },
+    setup: damagedRun('weights.bin', (file) => truncateSync(file, 10)),
     args: (ctx) => T('--init', path.join(ctx.dir, 'run'), '--out', out(ctx)),
-    names: (ctx) => [path.join(ctx.dir, 'run', 'weights.bin')],
+    names: (ctx) => [runFile(ctx, 'weights.bin')],
   },
   {
     name: '--init from a run with a truncated weights.bin (wasm)',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      truncateSync(path.join(dir, 'weights.bin'), 10);
-    },
+    setup: damagedRun('weights.bin', (file) => truncateSync(file, 10)),
     args: (ctx) => [
       ...T('--init', path.join(ctx.dir, 'run'), '--out', out(ctx)).filter(
         (a) => a !== 'cpu' && a !== '--backend',
@@ -661,34 +474,25 @@ export const BAD_INPUTS: BadInput[] = [
       '--backend',
       'wasm',
     ],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'weights.bin')],
+    names: (ctx) => [runFile(ctx, 'weights.bin')],
   },
   {
     name: 'reconstruct from a run with a corrupt model.json',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      writeFileSync(path.join(dir, 'model.json'), '{"modelTopology": ');
-    },
+    setup: damagedRun('model.json', (file) => writeFileSync(file, '{"modelTopology": ')),
     args: (ctx) => ['reconstruct', '--run', path.join(ctx.dir, 'run'), '--out', out(ctx)],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'model.json')],
+    names: (ctx) => [runFile(ctx, 'model.json')],
   },
   {
     name: 'model.json without a topology',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      writeFileSync(path.join(dir, 'model.json'), '{"weightsManifest": []}');
-    },
+    setup: damagedRun('model.json', (file) => writeFileSync(file, '{"weightsManifest": []}')),
     args: (ctx) => ['svd', '--run', path.join(ctx.dir, 'run'), '--out', out(ctx)],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'model.json')],
+    names: (ctx) => [runFile(ctx, 'model.json')],
   },
   {
     name: 'svd of a run with a corrupt config.json',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      writeFileSync(path.join(dir, 'config.json'), '{"dataset": "peak",');
-    },
+    setup: damagedRun('config.json', (file) => writeFileSync(file, '{"dataset": "peak",')),
     args: (ctx) => ['svd', '--run', path.join(ctx.dir, 'run'), '--out', out(ctx)],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'config.json')],
+    names: (ctx) => [runFile(ctx, 'config.json')],
   },
   {
     name: 'train --out a run with a corrupt config.json',
@@ -701,12 +505,9 @@ export const BAD_INPUTS: BadInput[] = [
   },
   {
     name: 'report of a run with a corrupt metrics.jsonl',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      appendFileSync(path.join(dir, 'metrics.jsonl'), '{"epoch": 2, "loss"');
-    },
+    setup: damagedRun('metrics.jsonl', (file) => appendFileSync(file, '{"epoch": 2, "loss"')),
     args: (ctx) => ['report', path.join(ctx.dir, 'run'), '--out', out(ctx)],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'metrics.jsonl')],
+    names: (ctx) => [runFile(ctx, 'metrics.jsonl')],
   },
   {
     name: 'reconstruct of a folder that is no run',
@@ -736,48 +537,23 @@ export const BAD_INPUTS: BadInput[] = [
     args: () => T('--out', '/sys/reglab-bad-input'),
     names: () => ['/sys/reglab-bad-input'],
   },
-  {
-    name: 'compare --out that is a file',
+  ...(
+    [
+      ['compare', (_ctx: CaseContext) => ['compare', ...TINY, '--epochs', '1', '--seeds', '1']],
+      [
+        'pretrain',
+        (_ctx: CaseContext) => ['pretrain', ...TINY.slice(0, 6), '--layers', '4', '--epochs', '1'],
+      ],
+      ['svd', (ctx: CaseContext) => ['svd', '--run', ctx.fixtures.run]],
+      ['reconstruct', (ctx: CaseContext) => ['reconstruct', '--run', ctx.fixtures.run]],
+      ['report', (ctx: CaseContext) => ['report', ctx.fixtures.run]],
+    ] as const
+  ).map(([command, args]): BadInput => ({
+    name: `${command} --out that is a file (checked before any work)`,
     setup: (ctx) => writeFileSync(path.join(ctx.dir, 'file'), 'x'),
-    args: (ctx) => [
-      'compare',
-      ...TINY,
-      '--epochs',
-      '1',
-      '--seeds',
-      '1',
-      '--out',
-      path.join(ctx.dir, 'file'),
-    ],
+    args: (ctx) => [...args(ctx), '--out', path.join(ctx.dir, 'file')],
     names: (ctx) => [path.join(ctx.dir, 'file')],
-  },
-  {
-    name: 'pretrain --out that is a file (checked before training)',
-    setup: (ctx) => writeFileSync(path.join(ctx.dir, 'file'), 'x'),
-    args: (ctx) => [
-      'pretrain',
-      ...TINY.slice(0, 6),
-      '--layers',
-      '4',
-      '--epochs',
-      '1',
-      '--out',
-      path.join(ctx.dir, 'file'),
-    ],
-    names: (ctx) => [path.join(ctx.dir, 'file')],
-  },
-  {
-    name: 'svd --out that is a file',
-    setup: (ctx) => writeFileSync(path.join(ctx.dir, 'file'), 'x'),
-    args: (ctx) => ['svd', '--run', ctx.fixtures.run, '--out', path.join(ctx.dir, 'file')],
-    names: (ctx) => [path.join(ctx.dir, 'file')],
-  },
-  {
-    name: 'reconstruct --out that is a file',
-    setup: (ctx) => writeFileSync(path.join(ctx.dir, 'file'), 'x'),
-    args: (ctx) => ['reconstruct', '--run', ctx.fixtures.run, '--out', path.join(ctx.dir, 'file')],
-    names: (ctx) => [path.join(ctx.dir, 'file')],
-  },
+  })),
   // --- compare --config files -------------------------------------------------------------------
   ...(
     [
@@ -883,12 +659,9 @@ export const BAD_INPUTS: BadInput[] = [
   {
     name: 'bin/reglab.js: corrupt weights.bin',
     entry: 'bin',
-    setup: (ctx) => {
-      const dir = ctx.copy(ctx.fixtures.run, 'run');
-      truncateSync(path.join(dir, 'weights.bin'), 10);
-    },
+    setup: damagedRun('weights.bin', (file) => truncateSync(file, 10)),
     args: (ctx) => ['svd', '--run', path.join(ctx.dir, 'run'), '--out', out(ctx)],
-    names: (ctx) => [path.join(ctx.dir, 'run', 'weights.bin')],
+    names: (ctx) => [runFile(ctx, 'weights.bin')],
   },
 ];
 
