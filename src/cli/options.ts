@@ -28,25 +28,11 @@ export function numberFlag(schema: Omit<NumberOption, 'type'>): (value: string) 
   };
 }
 
-/** The ranges of reglab's number flags and config fields. */
-export const NUMBER_RANGES = {
-  positiveInt: { integer: true, min: 1 },
-  nonNegativeInt: { integer: true, min: 0 },
-  positiveNumber: { above: 0 },
-  unitInterval: { min: 0, max: 1 },
-} as const satisfies Record<string, Omit<NumberOption, 'type'>>;
-
 /** Parses a positive integer flag value. */
-export const positiveInt = numberFlag(NUMBER_RANGES.positiveInt);
-
-/** Parses an integer flag value (≥ 0). */
-export const nonNegativeInt = numberFlag(NUMBER_RANGES.nonNegativeInt);
+export const positiveInt = numberFlag({ integer: true, min: 1 });
 
 /** Parses a finite positive number. */
-export const positiveNumber = numberFlag(NUMBER_RANGES.positiveNumber);
-
-/** Parses a number in [0, 1]. */
-export const unitInterval = numberFlag(NUMBER_RANGES.unitInterval);
+export const positiveNumber = numberFlag({ above: 0 });
 
 /**
  * A commander parser from a library parser (`reverseStart`, a spec parser): its ReglabError
