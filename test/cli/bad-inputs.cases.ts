@@ -693,13 +693,13 @@ export interface CaseOutcome {
   seconds: number;
 }
 
-/** Runs one case in a fresh sandbox. */
+/** Runs one case in a fresh sandbox under `root` (the caller removes it). */
 export async function runCase(
   item: BadInput,
   fixtures: Fixtures,
-  timeoutMs = 120_000,
+  { root = tmpdir(), timeoutMs = 120_000 } = {},
 ): Promise<CaseOutcome> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'reglab-bad-input-'));
+  const dir = mkdtempSync(path.join(root, 'reglab-bad-input-'));
   const ctx: CaseContext = {
     dir,
     fixtures,

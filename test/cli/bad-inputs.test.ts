@@ -58,7 +58,7 @@ before(async () => {
   // Start every case at once through a small pool; each test below awaits its own.
   const items = BAD_INPUTS.filter((item) => item.entry !== 'bin' || binBuilt);
   const workers = Math.max(2, Math.min(4, availableParallelism()));
-  const results = runPool(items, workers, (item) => runCase(item, fixtures));
+  const results = runPool(items, workers, (item) => runCase(item, fixtures, { root }));
   items.forEach((item, k) =>
     outcomes.set(
       item.name,
