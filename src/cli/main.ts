@@ -2,8 +2,8 @@
  * The `reglab` command line. Each sub-command lives in `commands/<name>.ts` and registers
  * itself here; `--help` works on every one of them.
  */
-import { Command, CommanderError } from 'commander';
-import { ReglabError } from '../core/errors.js';
+import { Command } from 'commander';
+import { reportFailure } from './errors.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerCompareCommand } from './commands/compare.js';
@@ -38,25 +38,36 @@ export function buildProgram(
   return program;
 }
 
-/** Runs the CLI on `argv` (process.argv layout). */
-export async function main(argv: string[]): Promise<void> {
+/**
+ * Runs the CLI on `argv` (process.argv layout) and resolves to the exit code (also set as
+ * `process.exitCode`); it never rejects. Every failure becomes one line on stderr (cli/errors.ts),
+ * including rejections nobody awaited and exceptions thrown from callbacks: the wasm backend's
+ * Emscripten module re-throws those from its own `unhandledRejection`/`uncaughtException`
+ * listeners (a 40 KB dump of its source), so the CLI's listeners, installed first, report and
+ * exit before Emscripten's run.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const fail = (err: unknown) => {
+    process.exitCode = reportFailure(err, (text) => console.error(text));
+    return process.exitCode;
+  };
+  if (!strayHandlerInstalled) {
+    // Kept for the life of the process: a stray rejection can come after parseAsync settles.
+    const onStray = (err: unknown) => process.exit(fail(err));
+    process.on('unhandledRejection', onStray);
+    process.on('uncaughtException', onStray);
+    strayHandlerInstalled = true;
+  }
   const program = buildProgram({ throwOnError: true });
   try {
     await program.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // commander printed the message already; help and version exit cleanly.
-      process.exitCode = err.exitCode;
-      return;
-    }
-    if (err instanceof ReglabError) {
-      console.error(`reglab: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
+    return fail(err);
   }
 }
+
+let strayHandlerInstalled = false;
 
 const invokedDirectly =
   process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

@@ -8,39 +8,55 @@ import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { SAMPLINGS, TEST_SETS } from '../data/raw.js';
 import { type RunConfig } from '../lab/run-config.js';
-import { RUN_DEFAULTS } from '../lab/run-config.js';
+import { ReglabError } from '../core/errors.js';
+import { initArchitecture, RUN_CONFIG_FIELDS, RUN_DEFAULTS } from '../lab/run-config.js';
 import type { Registries } from '../registry.js';
+import { numberRange, readNumber, type NumberOption } from '../core/spec.js';
+
+/**
+ * A commander parser for a number flag in the range of `schema` (core/spec.ts
+ * {@link readNumber}, the one range check): commander's message names the flag and the value,
+ * this adds the accepted range, e.g. `option '--seed <n>' argument 'abc' is invalid. "abc" is
+ * not an integer ≥ 0.`
+ */
+export function numberFlag(schema: Omit<NumberOption, 'type'>): (value: string) => number {
+  return (value) => {
+    const n = readNumber(value, schema);
+    if (n === undefined)
+      throw new InvalidArgumentError(`"${value}" is not ${numberRange(schema)}.`);
+    return n;
+  };
+}
 
 /** Parses a positive integer flag value. */
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`"${value}" is not a positive integer.`);
-  return n;
-}
-
-/** Parses an integer flag value (≥ 0). */
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 0.`);
-  return n;
-}
+export const positiveInt = numberFlag({ integer: true, min: 1 });
 
 /** Parses a finite positive number. */
-export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError(`"${value}" is not a positive number.`);
-  return n;
+export const positiveNumber = numberFlag({ above: 0 });
+
+/**
+ * A commander parser from a library parser (`reverseStart`, a spec parser): its ReglabError
+ * becomes commander's message, which names the flag and the value.
+ */
+export function flagParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      if (err instanceof ReglabError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
+  };
 }
 
-/** Parses a number in [0, 1]. */
-export function unitInterval(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
-    throw new InvalidArgumentError(`"${value}" is not a number in [0, 1].`);
-  return n;
+/** Parses `--seed` (every command that draws: train, compare, pretrain). */
+export const seedFlag = numberFlag(RUN_CONFIG_FIELDS.seed);
+
+/** Parses a path flag (`--out`, `--run`, `--data-dir`, …): any text but the empty one. */
+export function pathFlag(value: string): string {
+  if (value.trim() === '')
+    throw new InvalidArgumentError('the path is empty; name a folder (or leave the flag out).');
+  return value;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -70,9 +86,19 @@ export function addDataOptions(
     .option(
       '--data-dir <dir>',
       'folder with the data files (fashion-mnist, kmnist, cifar10, folder)',
+      pathFlag,
     )
-    .option('--train-size <n>', 'use the first N training samples', positiveInt, defaults.trainSize)
-    .option('--test-size <n>', 'use the first N test samples', positiveInt)
+    .option(
+      '--train-size <n>',
+      'use the first N training samples',
+      numberFlag(RUN_CONFIG_FIELDS.trainSize),
+      defaults.trainSize,
+    )
+    .option(
+      '--test-size <n>',
+      'use the first N test samples',
+      numberFlag(RUN_CONFIG_FIELDS.testSize),
+    )
     .addOption(
       new Option('--sampling <how>', 'how --train-size/--test-size pick samples')
         .choices(SAMPLINGS as unknown as string[])
@@ -99,27 +125,42 @@ export function addDataOptions(
 /** Adds the model, optimizer and regularization flags. */
 export function addTrainingOptions(
   command: Command,
-  defaults: { model?: string; epochs?: number } = {},
+  defaults: { model?: string; epochs?: number; seed?: false } = {},
 ): Command {
-  return command
+  command
     .option(
       '--model <spec>',
-      'linear | mlp:256,256 | cnn | cnn-bn | path/to/model.json',
-      defaults.model ?? 'mlp:256,256',
+      `linear | mlp:256,256 | cnn | cnn-bn | path/to/model.json (default ${RUN_DEFAULTS.model}, or the --init run's model)`,
+      defaults.model,
     )
     .addOption(
-      new Option('--activation <name>', 'hidden activation')
-        .choices(ACTIVATIONS as unknown as string[])
-        .default('relu'),
+      new Option(
+        '--activation <name>',
+        `hidden activation (default ${RUN_DEFAULTS.activation}, or the --init run's)`,
+      ).choices(ACTIVATIONS as unknown as string[]),
     )
     .option('--batch-norm', 'batch normalisation after every hidden weight layer')
-    .option('--init <run>', 'initialise the weights from a run folder (transfer, pretraining)')
-    .option('--epochs <n>', 'epochs', positiveInt, defaults.epochs ?? RUN_DEFAULTS.epochs)
-    .option('--batch-size <n>', 'batch size', positiveInt, RUN_DEFAULTS.batchSize)
+    .option(
+      '--init <run>',
+      "initialise the weights from a run folder (transfer, pretraining); without --model, the model is built as that run's",
+      pathFlag,
+    )
+    .option(
+      '--epochs <n>',
+      'epochs',
+      numberFlag(RUN_CONFIG_FIELDS.epochs),
+      defaults.epochs ?? RUN_DEFAULTS.epochs,
+    )
+    .option(
+      '--batch-size <n>',
+      'batch size',
+      numberFlag(RUN_CONFIG_FIELDS.batchSize),
+      RUN_DEFAULTS.batchSize,
+    )
     .option(
       '--eval-every <n>',
       'evaluate the test set every N epochs and after the last (default 1)',
-      positiveInt,
+      numberFlag(RUN_CONFIG_FIELDS.evalEvery),
     )
     .option(
       '--optimizer <spec>',
@@ -129,9 +170,13 @@ export function addTrainingOptions(
     .option(
       '--lr <x>',
       'learning rate of sgd, momentum, adam, rmsprop (default 1e-3; the Langevin optimizers take h= in their spec)',
-      positiveNumber,
+      numberFlag(RUN_CONFIG_FIELDS.lr),
     )
-    .option('--momentum <x>', 'momentum of the momentum optimizer (default 0.9)', unitInterval)
+    .option(
+      '--momentum <x>',
+      'momentum of the momentum optimizer (default 0.9)',
+      numberFlag(RUN_CONFIG_FIELDS.momentum),
+    )
     .option(
       '--constraint <spec>',
       'weight constraint for constrained optimizers, e.g. circle:0.05@dense_1 (repeatable)',
@@ -148,8 +193,17 @@ export function addTrainingOptions(
     .option(
       '--track-activations',
       'track per-layer activation mean, variance and sliced W1 (= --track activations)',
-    )
-    .option('--seed <n>', 'seed of every random draw', nonNegativeInt, RUN_DEFAULTS.seed);
+    );
+  return defaults.seed === false
+    ? command
+    : command.option('--seed <n>', 'seed of every random draw', seedFlag, RUN_DEFAULTS.seed);
+}
+
+/** The long names of the flags written on the command line (not defaults), e.g. `--epochs`. */
+export function flagsGiven(command: Command): string[] {
+  return command.options
+    .filter((option) => command.getOptionValueSource(option.attributeName()) === 'cli')
+    .map((option) => option.long ?? option.flags);
 }
 
 /** The run-config fields that have a flag of the same name. */
@@ -180,8 +234,13 @@ const RUN_FLAG_KEYS = [
  * The flag values commander hands to an action: the run config's fields of the same name,
  * plus the repeatable flags (singular names) and the backend.
  */
-export interface TrainingFlags extends Pick<RunConfig, (typeof RUN_FLAG_KEYS)[number]> {
-  activation: ActivationName;
+export interface TrainingFlags extends Omit<
+  Pick<RunConfig, (typeof RUN_FLAG_KEYS)[number]>,
+  'model'
+> {
+  /** Unset: {@link RUN_DEFAULTS}' model, or with `--init` that run's (see {@link withInitArchitecture}). */
+  model?: string;
+  activation?: ActivationName;
   constraint: string[];
   reg: string[];
   track: string[];
@@ -199,7 +258,37 @@ export function runConfigFromFlags(flags: TrainingFlags): RunConfig {
     RunConfig,
     (typeof RUN_FLAG_KEYS)[number]
   >;
-  return { ...shared, constraints: flags.constraint, regs: flags.reg, track };
+  return {
+    ...shared,
+    model: flags.model ?? RUN_DEFAULTS.model,
+    activation: flags.activation ?? RUN_DEFAULTS.activation,
+    constraints: flags.constraint,
+    regs: flags.reg,
+    track,
+  };
+}
+
+/**
+ * `--init DIR` without `--model`: the flags with the model (and, unless given, the activation
+ * and batch norm) of the run DIR, so the weights fit the model they are copied into. Says so.
+ */
+export async function withInitArchitecture<F extends TrainingFlags>(
+  flags: F,
+  print: (line: string) => void,
+): Promise<F> {
+  if (flags.model !== undefined || flags.init === undefined) return flags;
+  const architecture = await initArchitecture(flags.init);
+  const resolved = {
+    ...flags,
+    model: architecture.model,
+    activation: flags.activation ?? architecture.activation,
+    batchNorm: flags.batchNorm ?? architecture.batchNorm,
+  };
+  print(
+    `--init ${flags.init} without --model: building its model ${resolved.model}` +
+      (resolved.activation ? ` (activation ${resolved.activation})` : ''),
+  );
+  return resolved;
 }
 
 /** The `--help` text listing every term, monitor and optimizer spec. */

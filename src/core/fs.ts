@@ -12,7 +12,7 @@
  * (`checkpoint:written`, `checkpoint:committed`, `metrics:written`, see train/checkpoint.ts and
  * lab/run.ts).
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ReglabError } from './errors.js';
 import { parseChecked, type Schema } from './schema.js';
@@ -82,4 +82,36 @@ export async function readJson<T>(file: string): Promise<T> {
 /** Reads a JSON file and checks it against `schema` (core/schema.ts `parseChecked`). */
 export async function readChecked<T>(file: string, schema: Schema<T>, hint?: string): Promise<T> {
   return parseChecked(file, await readJson<unknown>(file), schema, hint);
+}
+
+/**
+ * Checks, before any work, that `dir` can become an output folder: it is a folder or does not
+ * exist yet, no part of its path is a file, and the nearest existing folder is writable. Writes
+ * nothing (the folder is created when the first file is written).
+ * @param flag The flag that named it, for messages (`--out`).
+ * @throws ReglabError naming the folder, what is in the way and the fix.
+ */
+export async function checkOutputFolder(dir: string, flag = '--out'): Promise<void> {
+  if (dir.trim() === '') throw new ReglabError(`${flag} is empty`, `name a folder: ${flag} DIR`);
+  let existing = path.resolve(dir);
+  for (;;) {
+    const stats = await fs.stat(existing).catch(() => undefined);
+    if (stats?.isDirectory()) break;
+    if (stats)
+      throw new ReglabError(
+        existing === path.resolve(dir)
+          ? `${flag} ${dir} is a file, not a folder`
+          : `${flag} ${dir} cannot be created: ${existing} is a file, not a folder`,
+        `choose another ${flag}, or move the file away`,
+      );
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  await fs.access(existing, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+    throw new ReglabError(
+      `${flag} ${dir} cannot be written: ${existing} is not writable (${err.code})`,
+      `choose a folder you can write to as ${flag}`,
+    );
+  });
 }

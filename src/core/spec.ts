@@ -197,9 +197,11 @@ function tokens(body: string, text: string): string[] {
   return out;
 }
 
-function parseNumber(raw: string, schema: NumberOption, what: string, text: string): number {
-  const value = raw.trim() === '' ? NaN : Number(raw);
-  const bounds = [
+/** The words for the range of a number option, e.g. `an integer ≥ 0`, `a number > 0`. */
+export function numberRange(schema: Omit<NumberOption, 'type'>): string {
+  if (schema.min !== undefined && schema.max !== undefined && schema.above === undefined)
+    return `${schema.integer ? 'an integer' : 'a number'} in [${schema.min}, ${schema.max}]`;
+  return [
     schema.integer ? 'an integer' : 'a number',
     schema.min !== undefined ? `≥ ${schema.min}` : '',
     schema.above !== undefined ? `> ${schema.above}` : '',
@@ -207,17 +209,39 @@ function parseNumber(raw: string, schema: NumberOption, what: string, text: stri
   ]
     .filter(Boolean)
     .join(' ');
+}
+
+/**
+ * The number `raw` stands for when it is one in the range of `schema` (a finite number, an
+ * integer when asked, within the bounds), else `undefined`. Text must be a whole number
+ * literal: `''`, `' '`, `abc` and `1e999` are not numbers. The one range check of reglab: spec
+ * options, CLI flags (cli/options.ts) and config files (lab/run-config.ts) all go through it.
+ */
+export function readNumber(raw: unknown, schema: Omit<NumberOption, 'type'>): number | undefined {
+  const value =
+    typeof raw === 'number'
+      ? raw
+      : typeof raw === 'string' && raw.trim() !== ''
+        ? Number(raw)
+        : NaN;
   const ok =
     Number.isFinite(value) &&
     (!schema.integer || Number.isInteger(value)) &&
     (schema.min === undefined || value >= schema.min) &&
     (schema.above === undefined || value > schema.above) &&
     (schema.max === undefined || value <= schema.max);
-  if (!ok)
+  return ok ? value : undefined;
+}
+
+function parseNumber(raw: string, schema: NumberOption, what: string, text: string): number {
+  const value = readNumber(raw, schema);
+  if (value === undefined) {
+    const bounds = numberRange(schema);
     throw new ReglabError(
       `${what} "${raw}" in "${text}" is not ${bounds}`,
       `write ${what} as ${bounds}`,
     );
+  }
   return value;
 }
 

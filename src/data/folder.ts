@@ -137,7 +137,7 @@ function scanFolder(
 ): { train: ImageFile[]; test: ImageFile[]; classes: string[] } {
   check(
     isDir(root),
-    `image folder ${root} does not exist`,
+    `image folder ${root} ${existsSync(root) ? 'is a file, not a folder' : 'does not exist'}`,
     'pass --data-dir pointing at DIR/<class>/*.png or DIR/train/<class>/*.png',
   );
   const split = isDir(join(root, 'train'));
@@ -153,6 +153,12 @@ function scanFolder(
     all.length > 0,
     `no .png files in the class folders of ${trainDir} (${classes.join(', ')})`,
     'add PNG images to DIR/<class>/',
+  );
+  const empty = classes.filter((_, label) => !all.some((file) => file.label === label));
+  check(
+    empty.length === 0,
+    `class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => join(trainDir, c)).join(', ')} ${empty.length > 1 ? 'hold' : 'holds'} no .png images: a class without samples`,
+    'add images to it, or remove the folder (every sub-folder is a class)',
   );
   if (split && isDir(join(root, 'test'))) {
     const extra = subfolders(join(root, 'test')).filter((c) => !classes.includes(c));

@@ -185,6 +185,51 @@ export function checkTestSet(
   );
 }
 
+/**
+ * Checks what training needs of a file data set, before any work: images in both splits, at
+ * least two classes (a one-class "classifier" has nothing to learn and TF.js's one-hot refuses
+ * it mid-run), and train and test images of one shape (else the first test evaluation fails
+ * after a whole epoch).
+ */
+export function checkRawSplit(
+  raw: RawSplit,
+  name: string,
+  classes: { numClasses: number; classNames?: readonly string[] },
+): void {
+  const { numClasses, classNames } = classes;
+  for (const [split, images] of [
+    ['training', raw.train],
+    ['test', raw.test],
+  ] as const)
+    check(
+      images.labels.length > 0,
+      `${name}: the ${split} set has 0 images`,
+      'the data files are empty or were cut short: download them again, or pass another --data-dir',
+    );
+  check(
+    numClasses >= 2,
+    `${name} has ${numClasses} class${numClasses === 1 ? '' : 'es'}${classNames ? ` (${classNames.join(', ')})` : ''}, but a classifier needs at least 2`,
+    'add images of another class (one sub-folder per class for a folder data set)',
+  );
+  check(
+    raw.train.sampleShape.join() === raw.test.sampleShape.join(),
+    `${name}: training images are [${raw.train.sampleShape}] but test images are [${raw.test.sampleShape}]`,
+    'train and test images must have the same size and channels: resize them first',
+  );
+}
+
+/**
+ * A size flag larger than the set is an error, not a silent clamp to the set (a run with
+ * `--train-size 100000` on 60 000 images would report a size it never trained on).
+ */
+function checkSize(flag: string, size: number | undefined, available: number, what: string): void {
+  check(
+    size === undefined || size <= available,
+    `${flag} ${size} is more than the ${available} ${what}`,
+    `pass at most ${flag} ${available}, or leave ${flag} out to use all of them`,
+  );
+}
+
 /** All rows of `first`, then the rows `secondRows` of `second`, as one {@link RawImages}. */
 function concatRaw(first: RawImages, second: RawImages, secondRows: Int32Array): RawImages {
   const per = first.sampleShape.reduce((x, y) => x * y, 1);
@@ -220,7 +265,17 @@ export function rawSplitToDataSplit(
   };
   const testSet = options.testSet ?? 'test';
   const trainCount = raw.train.labels.length;
+  checkRawSplit(raw, name, classes);
   checkTestSet(testSet, options.trainSize, trainCount);
+  checkSize('--train-size', options.trainSize, trainCount, `training images of ${name}`);
+  checkSize(
+    '--test-size',
+    options.testSize,
+    testSet === 'test'
+      ? raw.test.labels.length
+      : raw.test.labels.length + trainCount - (options.trainSize ?? trainCount),
+    `${testSet === 'test' ? 'test images' : 'test images and left-out training images'} of ${name}`,
+  );
   const trainIndices = pickIndices(
     raw.train.labels,
     options.trainSize ?? trainCount,

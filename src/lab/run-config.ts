@@ -2,12 +2,14 @@
  * What defines a run: {@link RunConfig} (what `config.json` holds), its defaults, its canonical
  * form (every spec printed canonically, see core/spec.ts) and the data it names.
  */
-import { ReglabError } from '../core/errors.js';
-import { specName } from '../core/spec.js';
-import { loadDataset } from '../data/registry.js';
+import path from 'node:path';
+import { check, ReglabError } from '../core/errors.js';
+import { readJson } from '../core/fs.js';
+import { numberRange, readNumber, specName, type OptionSchema } from '../core/spec.js';
+import { DATASET_NAMES, loadDataset } from '../data/registry.js';
 import type { DataSplit } from '../data/dataset.js';
-import type { Sampling, TestSet } from '../data/raw.js';
-import type { ActivationName } from '../models/zoo.js';
+import { SAMPLINGS, TEST_SETS, type Sampling, type TestSet } from '../data/raw.js';
+import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
 import { OPTIMIZER_DEFAULTS, readsLearningRate, readsMomentum } from '../train/optimizers.js';
 import type { EpochMetrics } from '../train/trainer.js';
 import { builtinRegistries, type Registries } from '../registry.js';
@@ -73,7 +75,162 @@ export const RUN_DEFAULTS = {
   optimizer: 'adam',
   epochs: 5,
   seed: 1,
+  model: 'mlp:256,256',
+  activation: 'relu',
 } as const;
+
+/**
+ * The architecture of the run or pretrain folder `init` (the `model`, `activation` and
+ * `batchNorm` of its config.json; a model.json path is its own architecture), for `--init DIR`
+ * without `--model`: the model is built as the one the weights come from.
+ * @throws ReglabError when the folder has no readable config.json naming a model.
+ */
+export async function initArchitecture(
+  init: string,
+): Promise<Pick<RunConfig, 'model' | 'activation' | 'batchNorm'>> {
+  if (init.endsWith('.json')) return { model: init };
+  const file = path.join(init, 'config.json');
+  const stored = await readJson<Record<string, unknown>>(file);
+  check(
+    typeof stored === 'object' && stored !== null && typeof stored.model === 'string',
+    `${file} names no model, so --init cannot tell what to build`,
+    'pass --model with the widths of the run you initialise from',
+  );
+  const activation = stored.activation as ActivationName | undefined;
+  check(
+    activation === undefined || ACTIVATIONS.includes(activation),
+    `${file}: activation ${String(activation)} is not one of ${ACTIVATIONS.join(', ')}`,
+    'pass --model and --activation',
+  );
+  return {
+    model: stored.model,
+    ...(activation ? { activation } : {}),
+    ...(stored.batchNorm === true ? { batchNorm: true } : {}),
+  };
+}
+
+/** A field of a run config: a spec-grammar option (core/spec.ts), or a list of spec texts. */
+export type RunFieldSchema = (OptionSchema | { readonly type: 'texts' }) & {
+  /** The CLI flag that sets it, for messages. */
+  readonly flag?: string;
+};
+
+const positiveInt = { type: 'number', integer: true, min: 1 } as const;
+const text = { type: 'text' } as const;
+const texts = { type: 'texts' } as const;
+
+/**
+ * Every field of a {@link RunConfig}, its type and range: the one table the CLI's flags
+ * (cli/options.ts), `compare --config` files and {@link checkRunConfig} read, so a value is
+ * accepted or refused the same way wherever it comes from.
+ */
+export const RUN_CONFIG_FIELDS = {
+  dataset: { type: 'choice', values: DATASET_NAMES, flag: '--dataset' },
+  dataDir: { ...text, flag: '--data-dir' },
+  trainSize: { ...positiveInt, flag: '--train-size' },
+  bptt: { ...positiveInt, flag: '--bptt' },
+  testSize: { ...positiveInt, flag: '--test-size' },
+  sampling: { type: 'choice', values: SAMPLINGS, flag: '--sampling' },
+  testSet: { type: 'choice', values: TEST_SETS, flag: '--test-set' },
+  rawPixels: { type: 'flag', flag: '--raw-pixels' },
+  transfer: { ...text, flag: '--transfer' },
+  model: { ...text, flag: '--model' },
+  activation: { type: 'choice', values: ACTIVATIONS, flag: '--activation' },
+  batchNorm: { type: 'flag', flag: '--batch-norm' },
+  init: { ...text, flag: '--init' },
+  epochs: { ...positiveInt, flag: '--epochs' },
+  batchSize: { ...positiveInt, flag: '--batch-size' },
+  optimizer: { ...text, flag: '--optimizer' },
+  lr: { type: 'number', above: 0, flag: '--lr' },
+  momentum: { type: 'number', min: 0, max: 1, flag: '--momentum' },
+  constraints: { ...texts, flag: '--constraint' },
+  regs: { ...texts, flag: '--reg' },
+  track: { ...texts, flag: '--track' },
+  seed: { type: 'number', integer: true, min: 0, flag: '--seed' },
+  monitorSamples: positiveInt,
+  evalEvery: { ...positiveInt, flag: '--eval-every' },
+} as const satisfies Record<keyof RunConfig, RunFieldSchema>;
+
+/** The fields a run config must have. */
+export const REQUIRED_RUN_FIELDS = [
+  'dataset',
+  'model',
+  'epochs',
+  'batchSize',
+  'optimizer',
+  'seed',
+] as const satisfies readonly (keyof RunConfig)[];
+
+/** Why `value` does not fit `field`, or undefined when it does. */
+function fieldProblem(value: unknown, field: RunFieldSchema): string | undefined {
+  switch (field.type) {
+    case 'number':
+      return readNumber(value, field) === undefined ? `not ${numberRange(field)}` : undefined;
+    case 'choice':
+      return typeof value === 'string' && field.values.includes(value)
+        ? undefined
+        : `not one of ${field.values.join(', ')}`;
+    case 'flag':
+      return typeof value === 'boolean' ? undefined : 'not true or false';
+    case 'text':
+      return typeof value === 'string' && value.trim() !== '' ? undefined : 'not a non-empty text';
+    case 'texts':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string' && v.trim() !== '')
+        ? undefined
+        : 'not a list of texts';
+    case 'numbers':
+      return 'not supported';
+  }
+}
+
+/**
+ * Checks that `value` is a run config: an object with only {@link RUN_CONFIG_FIELDS}, each of
+ * its type and in its range, and the {@link REQUIRED_RUN_FIELDS} (`required` overrides them).
+ * `source` names where it came from in messages (`experiment.json base`). This is the
+ * validation entry point for configs that do not come through the CLI's flags (config files,
+ * library callers); {@link canonicalRunConfig} calls it first.
+ * @param exclude Fields that are not accepted here, with the reason (e.g. `seed` in an
+ *   experiment's base: the experiment's `seeds` set it).
+ * @throws ReglabError naming the field, the value and the accepted range.
+ */
+export function checkRunConfig(
+  value: unknown,
+  source = 'run config',
+  options: {
+    required?: readonly string[];
+    exclude?: Readonly<Record<string, string>>;
+  } = {},
+): asserts value is RunConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ReglabError(`${source} is not an object`, 'write it as {"dataset": …, "model": …}');
+  const record = value as Record<string, unknown>;
+  const exclude = options.exclude ?? {};
+  const accepted = Object.keys(RUN_CONFIG_FIELDS).filter((key) => !(key in exclude));
+  for (const [key, v] of Object.entries(record)) {
+    if (key in exclude) throw new ReglabError(`${source} sets "${key}"`, exclude[key]);
+    const field = (RUN_CONFIG_FIELDS as Record<string, RunFieldSchema>)[key];
+    if (!field)
+      throw new ReglabError(
+        `${source} has an unknown field "${key}"`,
+        `the fields are ${accepted.join(', ')}`,
+      );
+    if (v === undefined) continue;
+    const problem = fieldProblem(v, field);
+    if (problem)
+      throw new ReglabError(
+        `${source}: ${key} ${JSON.stringify(v)}${field.flag ? ` (${field.flag})` : ''} is ${problem}`,
+        `fix "${key}" in ${source}`,
+      );
+  }
+  const missing = (options.required ?? REQUIRED_RUN_FIELDS).filter(
+    (key) => record[key] === undefined,
+  );
+  if (missing.length > 0)
+    throw new ReglabError(
+      `${source} has no ${missing.join(', ')}`,
+      `add ${missing.map((key) => `"${key}"`).join(', ')}`,
+    );
+}
 
 /**
  * The canonical form of a config, the one `config.json` stores: every spec printed canonically
@@ -85,6 +242,7 @@ export function canonicalRunConfig(
   config: RunConfig,
   registries: Registries = builtinRegistries(),
 ): RunConfig {
+  checkRunConfig(config);
   const optimizer = registries.optimizers.canonical(config.optimizer);
   const name = specName(optimizer);
   const lr = readsLearningRate(name) ? (config.lr ?? OPTIMIZER_DEFAULTS.learningRate) : undefined;

@@ -16,10 +16,8 @@
  *
  * `reglab train`, `reglab compare` and `reglab demo` all go through {@link trainRun}.
  */
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ReglabError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import type { DataSplit } from '../data/dataset.js';
 import { builtinRegistries, type Registries } from '../registry.js';
@@ -29,9 +27,9 @@ import { crashPoint } from '../core/fs.js';
 import type { Trainer, TrainerCallbacks } from '../train/trainer.js';
 import { runModelOptions, runTrainer } from './setup.js';
 import { perplexity } from '../train/losses.js';
-import { fileSystemHandler } from '../models/io.js';
-import { loadModel } from '../models/io.js';
-import { createModel } from '../models/io.js';
+import { copyWeightsFrom, createModel, fileSystemHandler } from '../models/io.js';
+
+export { copyWeightsFrom } from '../models/io.js';
 
 export interface RunHooks {
   /** Receives progress lines. */
@@ -50,30 +48,17 @@ async function initialModel(
   config: RunConfig,
   data: DataSplit,
   rng: Random,
+  log: (line: string) => void = () => {},
 ): Promise<tfl.LayersModel> {
   const model = await createModel(config.model, runModelOptions(config, data, rng));
-  if (config.init) await copyWeightsFrom(model, config.init);
-  return model;
-}
-
-/** Copies the weights of a saved model (run folder or model.json) into `model`, by layer name. */
-export async function copyWeightsFrom(model: tfl.LayersModel, source: string): Promise<void> {
-  const file = source.endsWith('.json') ? source : path.join(source, 'model.json');
-  const saved = await loadModel(file);
-  for (const layer of saved.layers) {
-    const target = model.layers.find((l) => l.name === layer.name);
-    const weights = layer.getWeights();
-    if (!target || weights.length === 0) continue;
-    const shapes = target.getWeights().map((w) => w.shape.join('x'));
-    if (shapes.join() !== weights.map((w) => w.shape.join('x')).join()) {
-      throw new ReglabError(
-        `--init ${source}: layer ${layer.name} has weights [${weights.map((w) => w.shape.join('x'))}] but the model has [${shapes}]`,
-        'initialise from a run with the same architecture (or a pretrained stack with matching widths)',
-      );
-    }
-    target.setWeights(weights);
+  if (config.init) {
+    const { copied, kept } = await copyWeightsFrom(model, config.init);
+    log(
+      `--init ${config.init}: copied ${copied.join(', ')}` +
+        (kept.length > 0 ? `; initial weights kept for ${kept.join(', ')}` : ''),
+    );
   }
-  saved.dispose();
+  return model;
 }
 
 /** A run built and checked, with nothing written yet ({@link prepareRun}). */
@@ -97,7 +82,7 @@ export async function prepareRun(config: RunConfig, hooks: RunHooks = {}): Promi
   const data = hooks.data ?? loadRunData(config);
   // Streams by purpose, derived from the seed alone: the same seed gives every method the same
   // initial weights and batch order, whatever the method draws (paired comparisons).
-  const model = await initialModel(config, data, rng.derive('init'));
+  const model = await initialModel(config, data, rng.derive('init'), hooks.log);
   try {
     const trainer = runTrainer(config, model, rng, registries);
     trainer.dryRun(data.train);

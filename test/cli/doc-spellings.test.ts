@@ -111,7 +111,7 @@ async function checkCommand(args: readonly string[]): Promise<void> {
     if (config.transfer) parseTransfer(config.transfer);
     if (!config.model.endsWith('.json')) {
       // image sets: MNIST's shape; text sets: token windows of --bptt over a small vocabulary
-      const text = TEXT_DATASETS.includes(config.dataset);
+      const text = (TEXT_DATASETS as readonly string[]).includes(config.dataset);
       const model = buildModel(config.model, {
         inputShape: text ? [config.bptt ?? DEFAULT_BPTT] : [28, 28, 1],
         numClasses: text ? 50 : 10,

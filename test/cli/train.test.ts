@@ -82,7 +82,7 @@ test('bad flags and unknown names give clear errors', async () => {
       'reglab',
       ...args,
     ]);
-  await assert.rejects(run(['train', '--epochs', 'many']), /not a positive integer/);
+  await assert.rejects(run(['train', '--epochs', 'many']), /"many" is not an integer ≥ 1/);
   await assert.rejects(run(['train', '--dataset', 'imagenet']), /Allowed choices are mnist/);
   await assert.rejects(run(['train', '--nonsense']), /unknown option '--nonsense'/);
   await assert.rejects(

@@ -1,23 +1,26 @@
 /** `reglab compare`: an experiment matrix (methods × seeds, optional transfer) and its table. */
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { ReglabError } from '../../core/errors.js';
 import { warnOnce } from '../../core/spec.js';
 import { compare, type CompareOptions, type CompareOutcome } from '../../lab/compare.js';
 import {
+  parseExperimentFile,
   parseMethod,
   splitMethodList,
   type ExperimentConfig,
-  type MethodSpec,
 } from '../../lab/matrix.js';
-import { readJson } from '../../core/fs.js';
+import { checkOutputFolder, readJson } from '../../core/fs.js';
 import {
   addBackendOption,
   addDataOptions,
   addTrainingOptions,
+  flagsGiven,
+  pathFlag,
   positiveInt,
   runConfigFromFlags,
+  withInitArchitecture,
   type TrainingFlags,
 } from '../options.js';
 
@@ -34,18 +37,8 @@ interface CompareFlags extends TrainingFlags {
   workers?: number;
 }
 
-/** The config-file form: methods as strings or objects, seeds as a count or a list. */
-interface ExperimentFile extends Omit<ExperimentConfig, 'methods' | 'seeds'> {
-  methods: (string | MethodSpec)[];
-  seeds: number | number[];
-}
-
-function seedList(seeds: number | number[]): number[] {
-  return Array.isArray(seeds) ? seeds : Array.from({ length: seeds }, (_, i) => i + 1);
-}
-
-function methodsFrom(list: (string | MethodSpec)[]): MethodSpec[] {
-  return list.flatMap((m) => (typeof m === 'string' ? parseMethod(m) : [m]));
+function seedList(seeds: number): number[] {
+  return Array.from({ length: seeds }, (_, i) => i + 1);
 }
 
 /** The method texts of the flags: repeated `--method`, or the deprecated `--methods a,b`. */
@@ -66,22 +59,33 @@ export function methodTexts(flags: Pick<CompareFlags, 'method' | 'methods'>): st
 /** The methods `compare` runs when none are given. */
 export const DEFAULT_METHODS = ['std', 'ort:0.1', 'racecar:1e-5'] as const;
 
-/** Builds the experiment from `--config` or from the flags. */
-export async function experimentFromFlags(flags: CompareFlags): Promise<ExperimentConfig> {
+/** The flags that still apply with `--config` (the file holds the rest). */
+const FLAGS_WITH_CONFIG = ['--config', '--out', '--workers', '--backend'];
+
+/**
+ * Builds the experiment from `--config` (lab/matrix.ts `parseExperimentFile`) or from the
+ * flags. `given` lists the flags written on the command line: with `--config`, any other than
+ * {@link FLAGS_WITH_CONFIG} is an error (it would be silently ignored).
+ */
+export async function experimentFromFlags(
+  flags: CompareFlags,
+  given: readonly string[] = [],
+  print: (line: string) => void = () => {},
+): Promise<ExperimentConfig> {
   if (flags.config) {
-    const file = await readJson<ExperimentFile>(flags.config);
-    if (!file.base || !file.methods || file.seeds === undefined) {
+    const ignored = given.filter((flag) => !FLAGS_WITH_CONFIG.includes(flag));
+    if (ignored.length > 0)
       throw new ReglabError(
-        `${flags.config} needs "base", "methods" and "seeds"`,
-        'see docs/lab.md for the experiment file format',
+        `--config ${flags.config} holds the whole experiment, so ${ignored.join(', ')} would be ignored`,
+        `put them in the file (docs/lab.md) or drop --config; with --config only ${FLAGS_WITH_CONFIG.slice(1).join(', ')} apply`,
       );
-    }
-    return { ...file, methods: methodsFrom(file.methods), seeds: seedList(file.seeds) };
+    return parseExperimentFile(await readJson<unknown>(flags.config), flags.config);
   }
+  flags = await withInitArchitecture(flags, print);
   const { regs: _regs, seed: _seed, ...base } = runConfigFromFlags(flags);
   return {
     base,
-    methods: methodsFrom(methodTexts(flags)),
+    methods: methodTexts(flags).flatMap(parseMethod),
     seeds: seedList(flags.seeds),
     transfer: flags.transferTo
       ? { variant: flags.transferTo, epochs: flags.transferEpochs }
@@ -115,10 +119,12 @@ export async function runAndPrint(
 export async function compareAction(
   flags: CompareFlags,
   print: (line: string) => void = console.log,
+  given: readonly string[] = [],
 ): Promise<CompareOutcome> {
-  await selectBackend(flags.backend as BackendName, { log: print });
-  const experiment = await experimentFromFlags(flags);
+  const experiment = await experimentFromFlags(flags, given, print);
   const out = flags.out ?? path.join('runs', `compare-${experiment.base.dataset}`);
+  await checkOutputFolder(out);
+  await selectBackend(flags.backend as BackendName, { log: print });
   print(`experiment folder: ${out}`);
   const options = { out, backend: flags.backend as BackendName, workers: flags.workers };
   return runAndPrint(experiment, options, print, 'run the same command again');
@@ -132,9 +138,16 @@ export function registerCompareCommand(program: Command): void {
       'train methods × seeds (× λ grids, + transfer) in parallel and print mean ± std, 95% CI and paired tests',
     );
   addDataOptions(command, { trainSize: 1000 });
-  addTrainingOptions(command);
+  addTrainingOptions(command, { seed: false });
   addBackendOption(command);
   command
+    .addOption(
+      new Option('--seed <n>', 'compare trains seeds 1..N (--seeds N)').hideHelp().argParser(() => {
+        throw new InvalidArgumentError(
+          'compare trains seeds 1..N: pass --seeds N (or a "seeds" list in --config).',
+        );
+      }),
+    )
     .option(
       '--method <spec>',
       `a method, repeatable: std, a term spec (racecar:1e-5), a grid (per:1e-5|1e-4), a combination (per:1e-4+l2act:1e-5); default ${DEFAULT_METHODS.join(', ')}`,
@@ -148,14 +161,18 @@ export function registerCompareCommand(program: Command): void {
       'fine-tune every run on a transfer variant afterwards, e.g. rotate:45',
     )
     .option('--transfer-epochs <n>', 'epochs of the transfer fine-tune', positiveInt, 2)
-    .option(
-      '--config <file>',
-      'experiment file (JSON: base, methods, seeds, transfer) instead of the flags',
-    )
     .option('--workers <n>', 'parallel runs (default: number of cores)', positiveInt)
     .option(
       '--out <dir>',
       'experiment folder (default runs/compare-<dataset>); finished runs there are skipped',
+      pathFlag,
     )
-    .action((flags: CompareFlags) => compareAction(flags).then(() => undefined));
+    .option(
+      '--config <file>',
+      'experiment file (JSON: base, methods, seeds, transfer) instead of the flags',
+      pathFlag,
+    )
+    .action((flags: CompareFlags, self: Command) =>
+      compareAction(flags, console.log, flagsGiven(self)).then(() => undefined),
+    );
 }

@@ -7,9 +7,10 @@
 import type { Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
 import { parseMethod, type ExperimentConfig } from '../../lab/matrix.js';
-import { buildReport } from '../../report/index.js';
-import { addBackendOption, positiveInt } from '../options.js';
+import { addBackendOption, pathFlag, positiveInt } from '../options.js';
+import { checkOutputFolder } from '../../core/fs.js';
 import { methodTexts, runAndPrint } from './compare.js';
+import { loadReport } from './report.js';
 
 /** The demo's methods: Std, SRIP orthogonality, racecar (reverse pass from the pre-softmax value). */
 export const DEMO_METHODS = ['std', 'ort:0.1', 'racecar:1e-5'] as const;
@@ -55,13 +56,15 @@ export async function demoAction(
   flags: DemoFlags,
   print: (line: string) => void = console.log,
 ): Promise<void> {
-  await selectBackend(flags.backend, { log: print });
   const experiment = demoExperiment(flags);
+  await checkOutputFolder(flags.out);
+  await selectBackend(flags.backend, { log: print });
   print(
     `demo: ${experiment.methods.map((m) => m.label).join(' vs ')} on ${DEMO_BASE.trainSize} MNIST images, ${DEMO_BASE.model}, ${DEMO_BASE.epochs} epochs, ${flags.seeds} seeds → ${flags.out}`,
   );
   const options = { out: flags.out, backend: flags.backend, workers: flags.workers };
   await runAndPrint(experiment, options, print, 'run reglab demo again');
+  const { buildReport } = await loadReport();
   const report = await buildReport(flags.out, { log: () => {} });
   for (const note of report.notes) print(`note: ${note}`);
   print(`\nreport: ${report.html}\n        ${report.markdown}`);
@@ -76,7 +79,12 @@ export function registerDemoCommand(program: Command): void {
     );
   addBackendOption(command);
   command
-    .option('--out <dir>', 'experiment folder (finished runs there are reused)', 'runs/demo')
+    .option(
+      '--out <dir>',
+      'experiment folder (finished runs there are reused)',
+      pathFlag,
+      'runs/demo',
+    )
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 3)
     .option('--workers <n>', 'parallel runs', positiveInt, 2)
     .option(

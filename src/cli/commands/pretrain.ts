@@ -29,8 +29,16 @@ import {
   writePretrainMetrics,
   type PretrainConfig,
 } from '../../lab/run-folder.js';
+import { checkOutputFolder } from '../../core/fs.js';
 import { parseGenerativeDr } from '../../methods/diversify/generative/spec.js';
-import { addBackendOption, addDataOptions, positiveInt, positiveNumber } from '../options.js';
+import {
+  addBackendOption,
+  addDataOptions,
+  pathFlag,
+  positiveInt,
+  positiveNumber,
+  seedFlag,
+} from '../options.js';
 
 /** The flags of `reglab pretrain`: the stack's config (lab/run-folder.ts) as flags. */
 export interface PretrainFlags extends Omit<
@@ -59,7 +67,6 @@ export async function pretrainAction(
   flags: PretrainFlags,
   print: (line: string) => void = console.log,
 ): Promise<string> {
-  await selectBackend(flags.backend, { log: print });
   const dr = flags.dr ? parseDrFlag(flags.dr) : undefined;
   const out =
     flags.out ??
@@ -67,6 +74,9 @@ export async function pretrainAction(
       'runs',
       `pretrain-${flags.dataset}-${flags.layers.join('_')}-${dr ? `${dr.divergence}_${dr.lambda}` : 'cd'}-s${flags.seed}`,
     );
+  // Checked before any work: a file or an unwritable folder in the way is named.
+  await checkOutputFolder(out);
+  await selectBackend(flags.backend, { log: print });
   const { train } = loadDataset({ ...flags, testSize: flags.testSize ?? 1, seed: flags.seed });
   print(
     `data: ${train.name} ${datasetSize(train)} samples, shape [${train.sampleShape}]; run folder: ${out}`,
@@ -147,7 +157,11 @@ export function registerPretrainCommand(program: Command): void {
       '--dr <spec>',
       `generative DR, divergence[:maxPairs=N]:λ with divergence ${DIVERGENCES.join(' | ')}, e.g. bhattacharyya:1e-2`,
     )
-    .option('--seed <n>', 'seed of every random draw', (v) => Number(v), 0)
-    .option('--out <dir>', 'run folder (default runs/pretrain-<dataset>-<layers>-<dr>-s<seed>)')
+    .option('--seed <n>', 'seed of every random draw', seedFlag, 0)
+    .option(
+      '--out <dir>',
+      'run folder (default runs/pretrain-<dataset>-<layers>-<dr>-s<seed>)',
+      pathFlag,
+    )
     .action((flags: PretrainFlags) => pretrainAction(flags).then(() => undefined));
 }

@@ -3,14 +3,15 @@
  * reconstructions d'_1 (racecar's explainability view), as one PNG grid.
  */
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { checkOutputFolder } from '../../core/fs.js';
 import { check } from '../../core/errors.js';
 import { datasetSize } from '../../data/dataset.js';
 import { IMAGE_SCALES, type ImageScale } from '../../analysis/images.js';
 import { reconstruct, reverseStart } from '../../methods/racecar/index.js';
 import { writeReconstructionGrid, type ReconstructFunction } from '../../lab/snapshots.js';
 import { selectBackend, type BackendName } from '../../backend/select.js';
-import { addBackendOption } from '../options.js';
+import { addBackendOption, flagParser, pathFlag, positiveInt } from '../options.js';
 import { openRunFolder, runFolderData } from '../../lab/run-folder.js';
 
 /** Flags of `reglab reconstruct`. */
@@ -63,6 +64,7 @@ export async function reconstructAction(
   );
   const count = flags.count ?? 16;
   check(Number.isInteger(count) && count > 0, `--count ${flags.count} is not a positive integer`);
+  await checkOutputFolder(flags.out);
   if (flags.backend) await selectBackend(flags.backend, { log: print });
   const run = await openRunFolder(flags.run);
   try {
@@ -90,20 +92,28 @@ export function registerReconstructCommand(program: Command): void {
     .requiredOption(
       '--run <dir>',
       'run folder written by reglab train (config.json, model.json, weights.bin)',
+      pathFlag,
     )
-    .requiredOption('--out <dir>', 'folder for reconstructions.png')
-    .option('--count <n>', 'number of images', Number, 16)
+    .requiredOption('--out <dir>', 'folder for reconstructions.png', pathFlag)
+    .option('--count <n>', 'number of images', positiveInt, 16)
     .option(
       '--dataset <name>',
       "another data set, loaded with the run's size and pixel options (e.g. for transfer)",
     )
-    .option('--split <split>', 'test or train', 'test')
-    .option('--pairs-per-row <n>', 'input/reconstruction pairs per row', Number, 4)
-    .option('--scale <scale>', `per-image mapping to [0, 1]: ${IMAGE_SCALES.join(', ')}`, 'minmax')
-    .option('--upscale <n>', 'integer magnification (default: tiles at least 56 px)', Number)
+    .addOption(
+      new Option('--split <split>', 'test or train').choices(['test', 'train']).default('test'),
+    )
+    .option('--pairs-per-row <n>', 'input/reconstruction pairs per row', positiveInt, 4)
+    .addOption(
+      new Option('--scale <scale>', 'per-image mapping to [0, 1]')
+        .choices(IMAGE_SCALES as unknown as string[])
+        .default('minmax'),
+    )
+    .option('--upscale <n>', 'integer magnification (default: tiles at least 56 px)', positiveInt)
     .option(
       '--start <start>',
       'where the reverse pass starts: pre-softmax (as the official code) or probabilities',
+      flagParser(reverseStart),
       'pre-softmax',
     )
     .addHelpText(

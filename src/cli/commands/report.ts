@@ -2,10 +2,20 @@
  * `reglab report DIR`: the report of an experiment folder (reglab compare) or a run folder
  * (reglab train) — DIR/report/index.html (self-contained) and DIR/report/report.md + PNGs.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select.js';
-import { buildReport, type ReportOutcome } from '../../report/index.js';
-import { addBackendOption, positiveInt } from '../options.js';
+import type { ReportOutcome } from '../../report/index.js';
+
+/**
+ * The report module, loaded when a command needs it: it brings Vega (~1 s to load), which
+ * every other command, and every error message, would otherwise wait for.
+ */
+export function loadReport(): Promise<typeof import('../../report/index.js')> {
+  return import('../../report/index.js');
+}
+import { addBackendOption, pathFlag, positiveInt } from '../options.js';
+import { checkOutputFolder } from '../../core/fs.js';
 
 /** Flags of `reglab report`. */
 export interface ReportFlags {
@@ -20,7 +30,9 @@ export async function reportAction(
   flags: ReportFlags,
   print: (line: string) => void = console.log,
 ): Promise<ReportOutcome> {
+  await checkOutputFolder(flags.out ?? path.join(dir, 'report'));
   await selectBackend(flags.backend, { log: () => {} });
+  const { buildReport } = await loadReport();
   const outcome = await buildReport(dir, {
     out: flags.out,
     reconstructions: flags.reconstructions,
@@ -44,7 +56,7 @@ export function registerReportCommand(program: Command): void {
     );
   addBackendOption(command);
   command
-    .option('--out <dir>', 'output folder (default DIR/report)')
+    .option('--out <dir>', 'output folder (default DIR/report)', pathFlag)
     .option('--reconstructions <n>', 'test images reconstructed per method', positiveInt, 8)
     .addHelpText(
       'after',

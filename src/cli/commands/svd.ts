@@ -6,7 +6,7 @@
  * Writes DIR/svd.json and DIR/singular-vectors.png and prints a short table.
  */
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { datasetSize, sampleLength } from '../../data/dataset.js';
 import { autoUpscale, IMAGE_SCALES, type ImageScale } from '../../analysis/images.js';
@@ -17,9 +17,9 @@ import {
   spanBasis,
   weightSpectrum,
 } from '../../analysis/svd.js';
-import { writeFileAtomic } from '../../core/fs.js';
+import { checkOutputFolder, writeFileAtomic } from '../../core/fs.js';
 import { selectBackend, type BackendName } from '../../backend/select.js';
-import { addBackendOption } from '../options.js';
+import { addBackendOption, pathFlag, positiveInt } from '../options.js';
 import { openRunFolder, runFolderData } from '../../lab/run-folder.js';
 
 /** Flags of `reglab svd`. */
@@ -144,6 +144,11 @@ export async function svdAction(
     Number.isInteger(maxSamples) && maxSamples > 0,
     `--max-samples ${flags.maxSamples} is not a positive integer`,
   );
+  check(
+    flags.images === undefined || (Number.isInteger(flags.images) && flags.images > 0),
+    `--images ${flags.images} is not a positive integer`,
+  );
+  await checkOutputFolder(flags.out);
   if (flags.backend) await selectBackend(flags.backend, { log: print });
   const run = await openRunFolder(flags.run);
   try {
@@ -201,8 +206,9 @@ export function registerSvdCommand(program: Command): void {
     .requiredOption(
       '--run <dir>',
       'run folder written by reglab train (config.json, model.json, weights.bin)',
+      pathFlag,
     )
-    .requiredOption('--out <dir>', 'folder for svd.json and singular-vectors.png')
+    .requiredOption('--out <dir>', 'folder for svd.json and singular-vectors.png', pathFlag)
     .option(
       '--layers <names>',
       'comma-separated weight layers for the spectra (default: every Dense/Conv layer)',
@@ -210,12 +216,16 @@ export function registerSvdCommand(program: Command): void {
     .option(
       '--max-samples <n>',
       'training inputs that span the data subspace (first N; cost grows as min(N, dim)³)',
-      Number,
+      positiveInt,
       1000,
     )
-    .option('--images <n>', 'singular images drawn, largest σ first (default: all)', Number)
-    .option('--scale <scale>', `per-image mapping to [0, 1]: ${IMAGE_SCALES.join(', ')}`, 'minmax')
-    .option('--upscale <n>', 'integer magnification (default: tiles at least 56 px)', Number)
+    .option('--images <n>', 'singular images drawn, largest σ first (default: all)', positiveInt)
+    .addOption(
+      new Option('--scale <scale>', 'per-image mapping to [0, 1]')
+        .choices(IMAGE_SCALES as unknown as string[])
+        .default('minmax'),
+    )
+    .option('--upscale <n>', 'integer magnification (default: tiles at least 56 px)', positiveInt)
     .addHelpText(
       'after',
       '\nFor a layer with kernel W [in×out] (conv kernels reshaped to [kh·kw·in, out]) the forward map is\n' +

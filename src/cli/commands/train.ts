@@ -10,14 +10,17 @@ import {
   addDataOptions,
   addTrainingOptions,
   positiveInt,
+  pathFlag,
   registryHelp,
+  withInitArchitecture,
   runConfigFromFlags,
   type TrainingFlags,
 } from '../options.js';
 import { consoleProgress } from '../progress.js';
 import { reconstruct } from '../../methods/racecar/index.js';
 import { reconstructionSnapshots } from '../../lab/snapshots.js';
-import { type RunResult } from '../../lab/run-config.js';
+import { RUN_DEFAULTS, type RunResult } from '../../lab/run-config.js';
+import { checkOutputFolder } from '../../core/fs.js';
 import { loadRunData } from '../../lab/run-config.js';
 
 interface TrainCommandFlags extends TrainingFlags {
@@ -30,7 +33,7 @@ export function defaultRunName(flags: TrainingFlags): string {
   const regs = flags.reg.map((r) => r.replace(/[^a-zA-Z0-9.-]+/g, '_')).join('+') || 'std';
   return path.join(
     'runs',
-    `${flags.dataset}-${flags.model.replace(/[^a-zA-Z0-9]+/g, '_')}-${regs}-s${flags.seed}`,
+    `${flags.dataset}-${(flags.model ?? RUN_DEFAULTS.model).replace(/[^a-zA-Z0-9]+/g, '_')}-${regs}-s${flags.seed}`,
   );
 }
 
@@ -39,9 +42,11 @@ export async function trainAction(
   flags: TrainCommandFlags,
   print: (line: string) => void = console.log,
 ): Promise<RunResult> {
+  flags = await withInitArchitecture(flags, print);
+  const out = flags.out ?? defaultRunName(flags);
+  await checkOutputFolder(out);
   await selectBackend(flags.backend, { log: print });
   const config = runConfigFromFlags(flags);
-  const out = flags.out ?? defaultRunName(flags);
   const data = loadRunData(config);
   print(
     `data: ${data.train.name} ${datasetSize(data.train)} train / ${datasetSize(data.test)} test, shape [${data.train.sampleShape}]`,
@@ -88,6 +93,7 @@ export function registerTrainCommand(program: Command): void {
     .option(
       '--out <dir>',
       'run folder (default runs/<dataset>-<model>-<regs>-s<seed>); an existing checkpoint there is resumed',
+      pathFlag,
     )
     .option(
       '--snapshots <n>',
