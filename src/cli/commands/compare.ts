@@ -12,11 +12,13 @@ import {
   type MethodSpec,
 } from '../../lab/matrix.js';
 import { readJson } from '../../core/fs.js';
+import { queueExecutor, type QueueProgress } from '../../lab/queue/executor.js';
 import {
   addBackendOption,
   addDataOptions,
   addTrainingOptions,
   positiveInt,
+  positiveNumber,
   runConfigFromFlags,
   type TrainingFlags,
 } from '../options.js';
@@ -32,6 +34,8 @@ interface CompareFlags extends TrainingFlags {
   config?: string;
   out?: string;
   workers?: number;
+  queue?: string;
+  resultCap?: number;
 }
 
 /** The config-file form: methods as strings or objects, seeds as a count or a list. */
@@ -120,8 +124,26 @@ export async function compareAction(
   const experiment = await experimentFromFlags(flags);
   const out = flags.out ?? path.join('runs', `compare-${experiment.base.dataset}`);
   print(`experiment folder: ${out}`);
-  const options = { out, backend: flags.backend as BackendName, workers: flags.workers };
+  if (flags.queue && flags.workers !== undefined)
+    throw new ReglabError(
+      '--workers sets how many runs train on this machine, but --queue sends them to the queue',
+      'drop --workers; start `reglab worker --queue URL --concurrency N` on each machine instead',
+    );
+  const executor = flags.queue
+    ? queueExecutor({
+        url: flags.queue,
+        resultCap: flags.resultCap && flags.resultCap * 2 ** 20,
+        onProgress: (progress) => print(formatQueueProgress(progress)),
+      })
+    : undefined;
+  const options = { out, backend: flags.backend as BackendName, workers: flags.workers, executor };
   return runAndPrint(experiment, options, print, 'run the same command again');
+}
+
+/** One line: the queued cells by state, then per worker. */
+export function formatQueueProgress(p: QueueProgress): string {
+  const workers = p.workers.map((w) => `${w.name} ${w.running} running ${w.done} done`);
+  return `queue: ${p.done}/${p.total} done, ${p.running} running, ${p.waiting} waiting, ${p.failed} failed${workers.length ? ` | ${workers.join('; ')}` : ''}`;
 }
 
 /** Registers `reglab compare`. */
@@ -153,6 +175,15 @@ export function registerCompareCommand(program: Command): void {
       'experiment file (JSON: base, methods, seeds, transfer) instead of the flags',
     )
     .option('--workers <n>', 'parallel runs (default: number of cores)', positiveInt)
+    .option(
+      '--queue <url>',
+      'run the cells on `reglab worker`s through a Redis queue: redis://[:password@]host:port[/db] or rediss:// (TLS); see docs/lab.md "Many machines"',
+    )
+    .option(
+      '--result-cap <MiB>',
+      'with --queue: the most a cell may send back (its files together); default 64',
+      positiveNumber,
+    )
     .option(
       '--out <dir>',
       'experiment folder (default runs/compare-<dataset>); finished runs there are skipped',
