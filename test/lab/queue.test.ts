@@ -194,6 +194,53 @@ test('two workers finish a sweep whose table equals the local run byte for byte;
   assert.equal(trainingLines(), trained, 'no worker trained anything');
 });
 
+test('a transfer starts from its run: in one flow, or from the run finished before; as locally', async () => {
+  await liveWorkers(2);
+  const experiment: ExperimentConfig = {
+    base,
+    methods: [methods[0]],
+    seeds: [1],
+    transfer: { variant: 'rotate:45', epochs: 1 },
+  };
+  const localOut = await folder();
+  await compare(experiment, { ...quiet, out: localOut, workers: 1 });
+  const out = await folder();
+  const same = async (id: string) => {
+    for (const file of ['weights.bin', 'model.json'])
+      assert.ok(
+        (await read(out, `${id}/${file}`)).equals(await read(localOut, `${id}/${file}`)),
+        `${id}/${file}`,
+      );
+    const config = JSON.parse((await read(out, `${id}/config.json`)).toString());
+    const local = JSON.parse((await read(localOut, `${id}/config.json`)).toString());
+    if (local.init) {
+      assert.equal(
+        config.init,
+        path.join(out, 'std-s1'),
+        'the transfer records its run folder here',
+      );
+      local.init = config.init;
+    }
+    assert.deepEqual(config, local);
+  };
+  const executor = () => queueExecutor({ url: redis.url, ...fast });
+  const first = await compare(experiment, { ...quiet, out, executor: executor() });
+  assert.deepEqual(
+    first.cells.map((c) => c.status),
+    ['done', 'done'],
+  );
+  await same('std-s1');
+  await same('std-s1-transfer');
+  // The run finished before: the transfer's job carries its weights.
+  await rm(path.join(out, 'std-s1-transfer'), { recursive: true });
+  const second = await compare(experiment, { ...quiet, out, executor: executor() });
+  assert.deepEqual(
+    second.cells.map((c) => c.status),
+    ['cached', 'done'],
+  );
+  await same('std-s1-transfer');
+});
+
 test('a second coordinator on the same experiment is refused; a cell failing three times is reported', async () => {
   const diverging: ExperimentConfig = {
     base,
