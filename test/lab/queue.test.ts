@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -19,6 +19,7 @@ import {
   type WorkerProcess,
 } from './queue-support.js';
 import { useBackend } from '../support.js';
+import { buildProgram } from '../../src/cli/main.js';
 
 before(() => useBackend());
 
@@ -325,6 +326,25 @@ test('wrong port or password: errors that name the URL and what to check; a pass
     refused,
   );
   await assert.rejects(startQueueWorker({ url: closed, log: () => {} }), refused);
+
+  const cli = (args: string[]) =>
+    buildProgram({ throwOnError: true, writeErr: () => {} }).parseAsync([
+      'node',
+      'reglab',
+      ...args,
+    ]);
+  const out = await folder();
+  await assert.rejects(
+    cli(['compare', '--queue', 'http://127.0.0.1:6379', '--out', out]),
+    /scheme http, not redis/,
+  );
+  await assert.rejects(
+    cli(['compare', '--queue', closed, '--workers', '2', '--out', out]),
+    /--workers sets how many runs train on this machine, but --queue sends them to the queue/,
+  );
+  assert.deepEqual(await readdir(out), [], 'nothing written before the flags are checked');
+  await assert.rejects(cli(['worker', '--queue', closed]), refused);
+  await assert.rejects(cli(['queue', 'status', '--queue', closed]), refused);
 
   const secured = await startRedis({ password: 's3cr@t' });
   try {

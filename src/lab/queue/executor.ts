@@ -76,6 +76,7 @@ export interface QueueProgress {
 
 /** The executor of `compare --queue`. */
 export function queueExecutor(options: QueueExecutorOptions): CellExecutorFactory {
+  parseQueueUrl(options.url); // a malformed URL fails here, before compare writes anything
   return (context) => Coordinator.start(options, context);
 }
 
