@@ -4,7 +4,7 @@
  * groups (so SIGKILL takes their sandboxed children too, as a lost machine would).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,30 +30,47 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts `redis-server` (optionally with a password) and waits until it answers. */
+/**
+ * Starts `redis-server` (optionally with a password, or TLS only with a certificate and key in
+ * PEM files) and waits until it answers.
+ */
 export async function startRedis(
-  options: { port?: number; password?: string } = {},
+  options: { port?: number; password?: string; tls?: { cert: string; key: string } } = {},
 ): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(path.join(tmpdir(), 'reglab-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  args.push('--dir', dir);
+  const { tls } = options;
+  const args = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  if (tls) args.push('--tls-cert-file', tls.cert, '--tls-key-file', tls.key);
+  if (tls) args.push('--tls-ca-cert-file', tls.cert);
+  args.push('--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir);
   if (options.password) args.push('--requirepass', options.password);
   const server = spawn('redis-server', args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const started = new Promise<never>((_, reject) =>
+    server.once('error', (err) =>
+      reject(new Error(`cannot start redis-server (${err.message}): apt-get install redis-server`)),
+    ),
+  );
+  started.catch(() => {});
   const auth = options.password ? `:${options.password}@` : '';
-  const url = `redis://${auth}127.0.0.1:${port}`;
+  const url = `${tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`;
   for (let tries = 0; ; tries++) {
-    const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+    const client = new Redis(url, {
+      lazyConnect: true,
+      retryStrategy: () => null,
+      tls: tls ? { ca: await readFile(tls.cert) } : undefined,
+    });
     client.on('error', () => {});
     try {
-      await client.connect();
-      await client.ping();
+      await Promise.race([client.connect().then(() => client.ping()), started]);
       client.disconnect();
       break;
     } catch (err) {
       client.disconnect();
-      if (tries > 100) throw err;
+      if (tries > 100 || server.exitCode !== null) throw err;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -73,14 +90,19 @@ export interface WorkerProcess {
   /** Its name on the queue (`host:pid`), from its first line. */
   name: string;
   lines: string[];
-  /** Sends `signal` to its whole process group. */
+  /** Sends `signal` to its whole process group (to the worker alone when not detached). */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `reglab worker --queue url` in its own process group and waits until it listens. */
+/**
+ * Starts `reglab worker --queue url` and waits until it listens. `detached` (default) gives it
+ * its own process group, so {@link WorkerProcess.kill} takes its cell's process too; but also its
+ * own session, which Linux's autogroup scheduler gives a CPU share of its own: timings (bench/)
+ * use `detached: false`, so workers and local runs compete for the CPU alike.
+ */
 export async function startWorker(
   url: string,
-  { concurrency = 1, stallMs = 1000 } = {},
+  { concurrency = 1, stallMs = 1000, detached = true } = {},
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
@@ -96,7 +118,7 @@ export async function startWorker(
       '--stall-ms',
       String(stallMs),
     ],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { detached, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -122,7 +144,7 @@ export async function startWorker(
     lines,
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(-child.pid!, signal);
+      process.kill(detached ? -child.pid! : child.pid!, signal);
       await exited;
     },
   };

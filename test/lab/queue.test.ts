@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -373,5 +374,50 @@ test('wrong port or password: errors that name the URL and what to check; a pass
     }
   } finally {
     await secured.stop();
+  }
+});
+
+test('rediss:// (TLS) works with a trusted certificate; untrusted or plain redis:// are explained', async (t) => {
+  if (spawnSync('openssl', ['version']).status !== 0) return t.skip('openssl not found');
+  const dir = await folder();
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const made = spawnSync('openssl', [
+    ...[
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+  ]);
+  assert.equal(made.status, 0, made.stderr?.toString());
+  const server = await startRedis({ tls: { cert, key } });
+  try {
+    // Node reads NODE_EXTRA_CA_CERTS at start: the trusted case runs the CLI in a process.
+    const trusted = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'queue', 'status', '--queue', server.url],
+      { env: { ...process.env, NODE_EXTRA_CA_CERTS: cert }, encoding: 'utf8' },
+    );
+    assert.equal(trusted.status, 0, trusted.stderr);
+    assert.match(trusted.stdout, /experiments \(0\)[\s\S]*workers \(0\)/);
+    await assert.rejects(
+      queueStatus(server.url),
+      /TLS with Redis at rediss:\/\/127\.0\.0\.1:\d+ failed .*self.signed/,
+    );
+    await assert.rejects(
+      queueStatus(server.url.replace('rediss:', 'redis:')),
+      /closed the connection .*write rediss:\/\/ instead of redis:\/\//,
+    );
+  } finally {
+    await server.stop();
   }
 });

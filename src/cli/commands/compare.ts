@@ -120,7 +120,9 @@ export async function compareAction(
   flags: CompareFlags,
   print: (line: string) => void = console.log,
 ): Promise<CompareOutcome> {
-  await selectBackend(flags.backend as BackendName, { log: print });
+  const chosen = await selectBackend(flags.backend as BackendName, { log: print });
+  // On a queue, `auto` could pick different backends on different machines: fix it here.
+  const backend = (flags.queue ? chosen : flags.backend) as BackendName;
   const experiment = await experimentFromFlags(flags);
   const out = flags.out ?? path.join('runs', `compare-${experiment.base.dataset}`);
   print(`experiment folder: ${out}`);
@@ -136,7 +138,7 @@ export async function compareAction(
         onProgress: (progress) => print(formatQueueProgress(progress)),
       })
     : undefined;
-  const options = { out, backend: flags.backend as BackendName, workers: flags.workers, executor };
+  const options = { out, backend, workers: flags.workers, executor };
   return runAndPrint(experiment, options, print, 'run the same command again');
 }
 

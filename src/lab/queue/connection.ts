@@ -105,6 +105,11 @@ export function explainRedisError(address: QueueAddress, err: unknown): ReglabEr
       `no answer from ${where} (${text.trim()})`,
       `check that the host and port are reachable (firewall) and that the server ${address.tls ? 'speaks TLS (rediss://)' : 'speaks plain Redis (use rediss:// for TLS)'}`,
     );
+  if (/ECONNRESET|socket hang up/i.test(text) && !address.tls)
+    return new ReglabError(
+      `${where} closed the connection (${text.trim()})`,
+      'if that port speaks TLS, write rediss:// instead of redis://; else check the host and port',
+    );
   if (/EPROTO|SSL|TLS|certificate|self.signed/i.test(text))
     return new ReglabError(
       `TLS with ${where} failed (${text.trim()})`,

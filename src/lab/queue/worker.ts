@@ -54,6 +54,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const concurrency = options.concurrency ?? availableParallelism();
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const connection = new Redis(redisOptions(address, { maxRetriesPerRequest: null }));
+  connection.on('error', () => {}); // reported once per message by the worker's 'error' below
   const worker = new Worker<CellJobData, CellJobResult>(CELLS_QUEUE, processCell, {
     connection,
     prefix: QUEUE_PREFIX,
