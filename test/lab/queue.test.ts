@@ -5,8 +5,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { compare, type CompareOutcome } from '../../src/lab/compare.js';
-import type { ExperimentConfig } from '../../src/lab/matrix.js';
+import { canonicalExperiment, compare, type CompareOutcome } from '../../src/lab/compare.js';
+import { expandMatrix, type ExperimentConfig } from '../../src/lab/matrix.js';
 import { queueExecutor, type QueueProgress } from '../../src/lab/queue/executor.js';
 import { queueStatus } from '../../src/lab/queue/status.js';
 import { startQueueWorker } from '../../src/lab/queue/worker.js';
@@ -241,6 +241,38 @@ test('a transfer starts from its run: in one flow, or from the run finished befo
     ['cached', 'done'],
   );
   await same('std-s1-transfer');
+});
+
+test('a coordinator that stops early leaves its cells to the workers; the next run adopts them', async () => {
+  await liveWorkers(1);
+  const experiment = canonicalExperiment({ base, methods: [methods[0]], seeds: [8, 9] });
+  const out = await folder();
+  const started = trainingLines();
+  const early = await queueExecutor({ url: redis.url, ...fast })({
+    experiment,
+    cells: expandMatrix(experiment),
+    finished: new Map(),
+    out,
+    backend: 'cpu',
+    log: () => {},
+  });
+  await early.close?.(); // before any cell ended: the jobs stay on the queue
+  const lines: string[] = [];
+  const outcome = await compare(experiment, {
+    ...quiet,
+    out,
+    log: (l) => lines.push(l),
+    executor: queueExecutor({ url: redis.url, ...fast }),
+  });
+  assert.deepEqual(
+    outcome.cells.map((c) => c.status),
+    ['done', 'done'],
+  );
+  assert.ok(
+    lines.some((l) => /0 cell\(s\) enqueued, 2 adopted/.test(l)),
+    lines.join('\n'),
+  );
+  assert.equal(trainingLines() - started, 2, 'each cell trained once');
 });
 
 test('a second coordinator on the same experiment is refused; a cell failing three times is reported', async () => {
