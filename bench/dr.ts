@@ -11,19 +11,24 @@
  * a), plain and with generative DR (512 pairs); writes bench/results/dr-rbm-<backend>.{json,md}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '../src/core/random.js';
-import { makeBatch, makeDataset, type Batch } from '../src/data/dataset.js';
-import { centerLoss, diversify } from '../src/methods/diversify/index.js';
-import { buildModel } from '../src/models/zoo.js';
-import { decov } from '../src/methods/per/index.js';
 import {
-  Rbm,
-  cdStep,
-  uniformFrom,
-  type CdOptions,
-} from '../src/methods/diversify/generative/index.js';
-import type { RegularizationTerm } from '../src/train/term.js';
-import { Trainer } from '../src/train/trainer.js';
+  Random,
+  Trainer,
+  buildModel,
+  diversify as dr,
+  generativeDr,
+  makeBatch,
+  makeDataset,
+  per,
+  type Batch,
+  type RegularizationTerm,
+} from '../src/index.js';
+
+const { centerLoss, diversify } = dr;
+const { decov } = per;
+const { Rbm, cdStep, uniformFrom } = generativeDr;
+type Rbm = generativeDr.Rbm;
+type CdOptions = generativeDr.CdOptions;
 import {
   bestOfRounds,
   measureThroughput,

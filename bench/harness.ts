@@ -34,7 +34,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../src/backend/select.js';
+import { selectBackend } from '../src/index.js';
 
 /** Backend variants a bench can run on. */
 export type BenchBackend = 'cpu' | 'native' | 'wasm' | 'wasm-stock' | 'webgpu' | 'tensorflow';
@@ -233,6 +233,8 @@ export interface InterleavedSpec<S> {
   rounds?: number;
   /** Untimed steps per variant first (default 1). */
   warmup?: number;
+  /** Milliseconds now (default `performance.now`); tests pass a fake clock to check the bookkeeping. */
+  clock?: () => number;
 }
 
 /** One variant's result from {@link compareInterleaved}. */
@@ -252,7 +254,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Runs the variants of `spec` interleaved and returns their median step times (see header). */
 export async function compareInterleaved<S>(spec: InterleavedSpec<S>): Promise<InterleavedRow[]> {
-  const { rounds = 7, warmup = 1 } = spec;
+  const { rounds = 7, warmup = 1, clock = () => performance.now() } = spec;
   const names = Object.keys(spec.variants);
   const times = new Map<string, number[]>(names.map((n) => [n, []]));
   await useBenchBackend(spec.backend);
@@ -263,9 +265,9 @@ export async function compareInterleaved<S>(spec: InterleavedSpec<S>): Promise<I
       for (const name of order) {
         const v = spec.variants[name];
         await v.enter?.();
-        const start = performance.now();
+        const start = clock();
         await v.step(state);
-        if (r >= 0) times.get(name)!.push(performance.now() - start);
+        if (r >= 0) times.get(name)!.push(clock() - start);
       }
     }
   } finally {

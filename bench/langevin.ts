@@ -13,12 +13,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { measureThroughput, writeResults, type BenchBackend } from './harness.js';
-import {
-  UnderdampedLangevin,
-  OrthogonalConstraint,
-  orthogonal,
-  type StepParams,
-} from '../src/methods/langevin/index.js';
+import { langevin } from '../src/index.js';
+
+const { UnderdampedLangevin, OrthogonalConstraint, orthogonal } = langevin;
+type StepParams = langevin.StepParams;
+type OrthogonalConstraint = langevin.OrthogonalConstraint;
+type UnderdampedLangevin = langevin.UnderdampedLangevin;
 
 /**
  * The textbook BAOAB + SHAKE/RATTLE step with every velocity projected (kick, mid-step RATTLE,

@@ -9,13 +9,20 @@
  * Float32Arrays, at N = `--samples`, D = 256. Writes bench/results/mi-<backend>.{json,md}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '../src/core/random.js';
-import { makeBatch, makeDataset, type Batch, type Dataset } from '../src/data/dataset.js';
-import { buildModel } from '../src/models/zoo.js';
-import { mutualInformationMonitor } from '../src/monitors/mutual-information.js';
-import { SquaredDistances } from '../src/analysis/mutual-information/distances.js';
-import { Trainer } from '../src/train/trainer.js';
-import { forwardTrace } from '../src/train/trace.js';
+import {
+  Random,
+  Trainer,
+  buildModel,
+  forwardTrace,
+  makeBatch,
+  makeDataset,
+  mutualInformation,
+  mutualInformationMonitor,
+  type Batch,
+  type Dataset,
+} from '../src/index.js';
+
+const { SquaredDistances } = mutualInformation;
 import {
   compareInterleaved,
   INTERLEAVED_COLUMNS,

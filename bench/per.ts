@@ -18,14 +18,19 @@
  * in JavaScript) vs `tf.randomNormal` + tf ops. Writes bench/results/per-<backend>.{json,md}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '../src/core/random.js';
-import { makeBatch, makeDataset, type Batch } from '../src/data/dataset.js';
-import { buildModel } from '../src/models/zoo.js';
-import { ActivationSelector } from '../src/train/sites.js';
-import { per } from '../src/methods/per/per-term.js';
-import { projectedError, projectedErrorFunction } from '../src/methods/per/projected-error.js';
-import type { RegularizationTerm } from '../src/train/term.js';
-import { Trainer } from '../src/train/trainer.js';
+import {
+  ActivationSelector,
+  Random,
+  Trainer,
+  buildModel,
+  makeBatch,
+  makeDataset,
+  per as perMethod,
+  type Batch,
+  type RegularizationTerm,
+} from '../src/index.js';
+
+const { per, projectedError, projectedErrorFunction } = perMethod;
 import {
   bestOfRounds,
   measureThroughput,

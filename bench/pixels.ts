@@ -8,32 +8,13 @@
  * fraction of denormal values among the step's gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { Random } from '../src/core/random.js';
-import { loadPeak } from '../src/data/peak.js';
-import { makeBatch, type Batch } from '../src/data/dataset.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Random, Trainer, loadPeak, makeBatch, type Batch } from '../src/index.js';
 import { compareInterleaved, num, type BenchBackend } from './harness.js';
+import { peakModel } from '../examples/racecar-shared.js';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? process.argv[at + 1] : fallback;
-}
-
-function peakModel(rng: Random): tfl.Sequential {
-  const init = () => tfl.initializers.glorotUniform({ seed: rng.seed() });
-  return tfl.sequential({
-    layers: [
-      tfl.layers.flatten({ name: 'flatten', inputShape: [28, 28, 1] }),
-      tfl.layers.dense({ name: 'dense_1', units: 128, kernelInitializer: init() }),
-      tfl.layers.batchNormalization({ name: 'bn_1' }),
-      tfl.layers.activation({ name: 'act_1', activation: 'relu' }),
-      tfl.layers.dense({ name: 'dense_2', units: 2, kernelInitializer: init() }),
-      tfl.layers.batchNormalization({ name: 'bn_2' }),
-      tfl.layers.activation({ name: 'act_2', activation: 'relu' }),
-      tfl.layers.activation({ name: 'softmax', activation: 'softmax' }),
-    ],
-  });
 }
 
 /** Fraction of nonzero float32 values below the smallest normal (1.18e-38) in absolute value. */

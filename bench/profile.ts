@@ -12,13 +12,18 @@
  * reads it: that time is moved from the reading kernel to a row `<kernel> (deferred)`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '../src/core/random.js';
-import { makeBatch, makeDataset } from '../src/data/dataset.js';
-import { buildModel } from '../src/models/zoo.js';
-import { Trainer } from '../src/train/trainer.js';
 import { nativeKernelCounts } from '../src/backend/native-kernels.js';
-import type { RegularizationTerm } from '../src/train/term.js';
-import { diversify, per, racecar } from '../src/index.js';
+import {
+  Random,
+  Trainer,
+  buildModel,
+  diversify,
+  makeBatch,
+  makeDataset,
+  per,
+  racecar,
+  type RegularizationTerm,
+} from '../src/index.js';
 import { num, useBenchBackend, type BenchBackend } from './harness.js';
 
 function argument(name: string, fallback: string): string {

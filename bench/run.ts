@@ -12,7 +12,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Random } from '../src/core/random.js';
+import { Random } from '../src/index.js';
 import { installWasmKernelFixes, uninstallWasmKernelFixes } from '../src/backend/wasm-kernels.js';
 import {
   INTERLEAVED_COLUMNS,

@@ -22,12 +22,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { formatMeanStd, pairedComparison, summarize } from '../src/analysis/stats.js';
-import { selectBackend } from '../src/backend/index.js';
-import { Random } from '../src/core/random.js';
-import { batchIndices, loadDataset } from '../src/data/index.js';
-import { buildModel } from '../src/models/zoo.js';
 import {
+  Random,
+  Trainer,
+  batchIndices,
+  buildModel,
+  formatMeanStd,
+  generativeDr,
+  loadDataset,
+  pairedComparison,
+  selectBackend,
+  summarize,
+} from '../src/index.js';
+
+const {
   bernoulli,
   generativeDrGradients,
   trainDbn,
@@ -35,10 +43,9 @@ import {
   uniformFrom,
   unrollDbn,
   visibleMatrix,
-  type DivergenceKind,
-  type Rbm,
-} from '../src/methods/diversify/generative/index.js';
-import { Trainer } from '../src/train/trainer.js';
+} = generativeDr;
+type DivergenceKind = generativeDr.DivergenceKind;
+type Rbm = generativeDr.Rbm;
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);

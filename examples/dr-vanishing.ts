@@ -14,17 +14,25 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { summarize } from '../src/analysis/stats.js';
-import { selectBackend } from '../src/backend/index.js';
-import { Random } from '../src/core/random.js';
-import { disposeBatch, loadDataset, makeBatch, type Batch } from '../src/data/index.js';
-import { diversify } from '../src/methods/diversify/index.js';
-import { buildModel } from '../src/models/zoo.js';
-import { decov } from '../src/methods/per/index.js';
-import { softmaxCrossEntropy } from '../src/train/losses.js';
-import type { RegularizationTerm } from '../src/train/term.js';
-import { forwardTrace } from '../src/train/trace.js';
-import { Trainer } from '../src/train/trainer.js';
+import {
+  Random,
+  Trainer,
+  buildModel,
+  disposeBatch,
+  diversify as dr,
+  forwardTrace,
+  loadDataset,
+  makeBatch,
+  per,
+  selectBackend,
+  softmaxCrossEntropy,
+  summarize,
+  type Batch,
+  type RegularizationTerm,
+} from '../src/index.js';
+
+const { diversify } = dr;
+const { decov } = per;
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);

@@ -13,9 +13,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend, type BackendName } from '../src/backend/index.js';
-import { UnderdampedLangevin } from '../src/methods/langevin/index.js';
+import { langevin, selectBackend, type BackendName } from '../src/index.js';
 import { arg, loadData, markdown, trainAndTrack, type EpochRow } from './langevin-common.js';
+
+const { UnderdampedLangevin } = langevin;
+type UnderdampedLangevin = langevin.UnderdampedLangevin;
 
 const epochs = Number(arg('epochs', '3'));
 const trainSize = Number(arg('train-size', '10000'));

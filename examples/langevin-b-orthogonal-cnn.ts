@@ -19,10 +19,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend, type BackendName } from '../src/backend/index.js';
-import { UnderdampedLangevin } from '../src/methods/langevin/index.js';
-import { selectSamples } from '../src/data/index.js';
+import { langevin, selectBackend, selectSamples, type BackendName } from '../src/index.js';
 import { arg, loadData, markdown, trainAndTrack, type EpochRow } from './langevin-common.js';
+
+const { UnderdampedLangevin } = langevin;
+type UnderdampedLangevin = langevin.UnderdampedLangevin;
 
 const epochs = Number(arg('epochs', '6'));
 const momentum = 0.9;
@@ -79,7 +80,12 @@ function build(
   const optimizer =
     method === 'momentum'
       ? tf.train.momentum(lr, momentum)
-      : new UnderdampedLangevin({ lr, momentum, tau: 0, constraints: 'none@conv_1,orthogonal@*' });
+      : new UnderdampedLangevin({
+          lr,
+          momentum,
+          tau: 0,
+          constraints: ['none@conv_1', 'orthogonal@*'],
+        });
   if (optimizer instanceof UnderdampedLangevin)
     optimizer.initialiseVariables(model.trainableWeights.map((w) => w.read() as tf.Variable));
   return { model, optimizer };

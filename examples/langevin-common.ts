@@ -5,9 +5,14 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Random } from '../src/core/random.js';
-import { loadDataset, loadMnist, type Dataset, type DataSplit } from '../src/data/index.js';
-import { Trainer } from '../src/train/trainer.js';
+import {
+  Random,
+  Trainer,
+  loadDataset,
+  loadMnist,
+  type DataSplit,
+  type Dataset,
+} from '../src/index.js';
 
 export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -17,12 +17,7 @@
  *   gap      = mean_l |I(X;T_l) − I(T_l;Y)|      (the same as a difference, in bits).
  */
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { pairedComparison, summarize } from '../src/analysis/stats.js';
-import { slug } from '../src/lab/matrix.js';
-import { readMetrics } from '../src/lab/run-folder.js';
-import type { RunConfig } from '../src/lab/run-config.js';
-import { readJson } from '../src/core/fs.js';
+import { collectReportInput, pairedComparison, summarize } from '../src/index.js';
 
 const OUT = 'runs/mi-balance';
 const SEEDS = 5;
@@ -60,23 +55,20 @@ if (!process.argv.includes('--no-train')) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-/** Folder of a method's run with `seed`, as `compare` names it (`ort:0.1` → `ort_0.1-s1`). */
-const runFolder = (method: string, seed: number) => path.join(OUT, `${slug(method)}-s${seed}`);
-
-/** Monitors of the last epoch, per method, per seed. */
+/** Monitors of the last epoch, per method, per seed (the experiment folder read as the report reads it). */
+const experiment = await collectReportInput(OUT);
 const last: Record<string, Record<string, number>[]> = {};
 for (const method of METHODS) {
-  last[method] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const folder = runFolder(method, seed);
-    const config = await readJson<RunConfig>(path.join(folder, 'config.json'));
-    const metrics = await readMetrics(folder);
-    if (metrics.length !== config.epochs) throw new Error(`${folder} has not finished`);
-    last[method].push({
-      ...metrics[metrics.length - 1].monitors,
-      acc: metrics.at(-1)!.valAccuracy!,
-    });
-  }
+  const runs = experiment.runs
+    .filter((run) => run.method === method && run.phase === 'train')
+    .sort((a, b) => a.seed - b.seed);
+  if (runs.length !== SEEDS)
+    throw new Error(`${OUT} has ${runs.length} runs of ${method}, not ${SEEDS}`);
+  last[method] = runs.map((run) => {
+    if (run.metrics.length !== run.config.epochs) throw new Error(`${run.dir} has not finished`);
+    const final = run.metrics[run.metrics.length - 1];
+    return { ...final.monitors, acc: final.valAccuracy! };
+  });
 }
 
 const fmt = (values: number[], digits = 2) => {

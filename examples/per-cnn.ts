@@ -10,7 +10,7 @@
  * `per:flatten:0` is the control with PER's batch order (PER draws from the run's generator,
  * which also shuffles). Writes examples/results/per-cnn.json.
  */
-import { loadMnist } from '../src/data/mnist.js';
+import { loadMnist } from '../src/index.js';
 import { argument, exampleBackend, runOnce, writeJson, type RunResult } from './per-shared.js';
 
 const epochs = Number(argument('epochs', '3'));

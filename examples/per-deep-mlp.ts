@@ -12,7 +12,7 @@
  * run sees another batch order than a vanilla run of the same seed; `per:0` (PER computed with
  * weight 0) is the control with PER's batch order. Writes examples/results/<out>.json.
  */
-import { loadMnist } from '../src/data/mnist.js';
+import { loadMnist } from '../src/index.js';
 import {
   argument,
   exampleBackend,

@@ -11,7 +11,7 @@
  * error, the final PER value (per layer, summed over 4 layers: floor 4·√(2/π) = 3.19) and the
  * per-layer activation mean and variance. Writes examples/results/per-large-lambda.json.
  */
-import { loadMnist } from '../src/data/mnist.js';
+import { loadMnist } from '../src/index.js';
 import { argument, exampleBackend, runOnce, writeJson, type RunResult } from './per-shared.js';
 
 const epochs = Number(argument('epochs', '3'));

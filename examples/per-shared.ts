@@ -5,13 +5,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { selectBackend } from '../src/backend/index.js';
-import { Random } from '../src/core/random.js';
-import type { Dataset } from '../src/data/dataset.js';
-import { buildModel, type ActivationName } from '../src/models/zoo.js';
-import { activationStats } from '../src/monitors/activation-stats.js';
-import { builtinRegistries } from '../src/registry.js';
-import { Trainer } from '../src/train/trainer.js';
+import {
+  Random,
+  Trainer,
+  activationStats,
+  buildModel,
+  builtinRegistries,
+  selectBackend,
+  type ActivationName,
+  type Dataset,
+} from '../src/index.js';
 
 /** wasm with reglab's kernel fixes when it loads, else cpu (REGLAB_BACKEND overrides). */
 export async function exampleBackend(): Promise<string> {

@@ -12,13 +12,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SingularValueDecomposition, Matrix } from 'ml-matrix';
-import { Random } from '../src/core/random.js';
-import { loadMnist } from '../src/data/mnist.js';
-import { disposeBatch, selectSamples } from '../src/data/dataset.js';
-import { buildModel } from '../src/models/zoo.js';
-import { spanBasis, projectionNorm } from '../src/analysis/svd.js';
-import { imagesFromArray, writePngGrid } from '../src/analysis/images.js';
-import { Trainer } from '../src/train/trainer.js';
+import {
+  Random,
+  Trainer,
+  buildModel,
+  disposeBatch,
+  imagesFromArray,
+  loadMnist,
+  projectionNorm,
+  selectSamples,
+  spanBasis,
+  writePngGrid,
+} from '../src/index.js';
 import {
   METHODS,
   correlation,

@@ -17,13 +17,10 @@
  *   STEPS=5000 SEEDS=3 npx tsx examples/racecar-peak.ts   (writes runs/examples/racecar-peak/)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { Random } from '../src/core/random.js';
-import { loadPeak, peakTemplate } from '../src/data/peak.js';
-import { disposeBatch } from '../src/data/dataset.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Random, Trainer, disposeBatch, loadPeak, peakTemplate } from '../src/index.js';
 import {
   METHODS,
+  peakModel,
   correlation,
   meanStd,
   doubleSoftmaxLoss,
@@ -38,22 +35,6 @@ const OUT = 'runs/examples/racecar-peak';
 const STEPS = Number(process.env.STEPS ?? 5000);
 const SEEDS = Number(process.env.SEEDS ?? 3);
 const PIXELS = 784;
-
-function peakModel(rng: Random): tfl.Sequential {
-  const init = () => tfl.initializers.glorotUniform({ seed: rng.seed() });
-  return tfl.sequential({
-    layers: [
-      tfl.layers.flatten({ name: 'flatten', inputShape: [28, 28, 1] }),
-      tfl.layers.dense({ name: 'dense_1', units: 128, kernelInitializer: init() }),
-      tfl.layers.batchNormalization({ name: 'bn_1' }),
-      tfl.layers.activation({ name: 'act_1', activation: 'relu' }),
-      tfl.layers.dense({ name: 'dense_2', units: 2, kernelInitializer: init() }),
-      tfl.layers.batchNormalization({ name: 'bn_2' }),
-      tfl.layers.activation({ name: 'act_2', activation: 'relu' }),
-      tfl.layers.activation({ name: 'softmax', activation: 'softmax' }),
-    ],
-  });
-}
 
 const backend = await exampleBackend();
 const peak = loadPeak({ trainSize: 100, testSize: 10, rawPixels: true, rng: new Random(0) });

@@ -3,24 +3,26 @@
  * double-softmax task loss, a full-batch training loop, reconstruction PNGs and JSON output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { selectBackend } from '../src/backend/index.js';
-import type { Random } from '../src/core/random.js';
-import { makeBatch, disposeBatch, datasetSize, type Dataset } from '../src/data/dataset.js';
 import {
+  datasetSize,
+  disposeBatch,
   imagesFromArray,
   inputsBesideReconstructions,
+  makeBatch,
+  racecar as rr,
+  selectBackend,
   writePngGrid,
-} from '../src/analysis/images.js';
-import {
-  orthogonality,
-  racecar,
-  reconstruct,
-  type ReconstructOptions,
-} from '../src/methods/racecar/index.js';
-import type { RegularizationTerm, TaskLoss } from '../src/train/term.js';
+  type Dataset,
+  type Random,
+  type RegularizationTerm,
+  type TaskLoss,
+} from '../src/index.js';
+
+const { orthogonality, racecar, reconstruct } = rr;
+type ReconstructOptions = rr.ReconstructOptions;
 
 /** The official code applies softmax cross-entropy to the already-softmaxed output. */
 export const doubleSoftmaxLoss: TaskLoss = (trace, batch) =>
@@ -111,3 +113,24 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 }
 
 export type { Random };
+
+/**
+ * The model of the official `SVD-example/peak_training.py`: 784→128→2, batch norm + ReLU after
+ * both dense layers, then a softmax layer (`fcout2 = tf.nn.relu(batch_norm(…))`,
+ * `prediction = tf.nn.softmax(fcout2)`), on 28×28×1 images.
+ */
+export function peakModel(rng: Random): tfl.Sequential {
+  const init = () => tfl.initializers.glorotUniform({ seed: rng.seed() });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.flatten({ name: 'flatten', inputShape: [28, 28, 1] }),
+      tfl.layers.dense({ name: 'dense_1', units: 128, kernelInitializer: init() }),
+      tfl.layers.batchNormalization({ name: 'bn_1' }),
+      tfl.layers.activation({ name: 'act_1', activation: 'relu' }),
+      tfl.layers.dense({ name: 'dense_2', units: 2, kernelInitializer: init() }),
+      tfl.layers.batchNormalization({ name: 'bn_2' }),
+      tfl.layers.activation({ name: 'act_2', activation: 'relu' }),
+      tfl.layers.activation({ name: 'softmax', activation: 'softmax' }),
+    ],
+  });
+}

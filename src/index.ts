@@ -52,6 +52,7 @@ export {
 export {
   DATASET_NAMES,
   SAMPLINGS,
+  batchIndices,
   batches,
   datasetSize,
   disposeBatch,
@@ -79,6 +80,15 @@ export {
 export { ACTIVATIONS, buildModel, type ActivationName, type ModelOptions } from './models/zoo.js';
 export { createModel, fileSystemHandler, loadModel } from './models/io.js';
 export { ResidualDense } from './models/residual.js';
+export { ZeroPadShortcut } from './models/shortcut.js';
+export {
+  RESNET_SCHEMA,
+  buildResNet,
+  parseResNetSpec,
+  type ResNetConfig,
+  type ResNetOptions,
+  type ShortcutKind,
+} from './models/resnet.js';
 export { INPUT_NODE, modelGraph, type GraphNode, type ModelGraph } from './models/graph.js';
 export {
   blocks,
@@ -148,10 +158,23 @@ export {
 } from './analysis/stats.js';
 export {
   firstLayerSingularImages,
+  projectionNorm,
+  projectionOntoSpan,
+  spanBasis,
   weightSpectrum,
   type LayerSpectrum,
   type SingularImages,
+  type SpanBasis,
 } from './analysis/svd.js';
+export {
+  encodePng,
+  imagesFromArray,
+  inputsBesideReconstructions,
+  writePngGrid,
+  type GridOptions,
+  type Image,
+  type ImageScale,
+} from './analysis/images.js';
 export * as mutualInformation from './analysis/mutual-information/index.js';
 export {
   ActivationStatsMonitor,
@@ -215,3 +238,4 @@ export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from './l
 export { queueStatus, type QueueStatus } from './lab/queue/status.js';
 export { reconstructionSnapshots, type ReconstructFunction } from './lab/snapshots.js';
 export { buildReport, type ReportOptions, type ReportOutcome } from './report/index.js';
+export { collectReportInput, type ReportInput, type ReportRun } from './report/collect.js';

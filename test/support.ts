@@ -60,3 +60,38 @@ export function toyTwoClassData(n: number, seed: number): Dataset {
   }
   return makeDataset({ name: 'toy', x, labels, sampleShape: [4, 4, 1], numClasses: 2 });
 }
+
+/**
+ * Checks the gradient of a scalar `loss` against central differences (f(w + ε) − f(w − ε)) / 2ε
+ * in every entry of `variables`: `compare(analytic, numeric, name)` sees each pair (e.g. an
+ * assertClose). The variables are restored; returns how many entries were checked.
+ */
+export function checkGradientByCentralDifferences(
+  loss: () => tf.Scalar,
+  variables: readonly tf.Variable[],
+  epsilon: number,
+  compare: (analytic: number, numeric: number, name: string) => void,
+): number {
+  const { grads } = tf.variableGrads(loss, [...variables]);
+  let checked = 0;
+  for (const variable of variables) {
+    const analytic = grads[variable.name].dataSync();
+    const values = variable.dataSync().slice();
+    const set = (data: Float32Array | Int32Array | Uint8Array) =>
+      tf.tidy(() => variable.assign(tf.tensor(data, variable.shape)));
+    const at = (i: number, delta: number) => {
+      const shifted = values.slice();
+      shifted[i] += delta;
+      set(shifted);
+      return tf.tidy(() => loss().dataSync()[0]);
+    };
+    for (let i = 0; i < values.length; i++) {
+      const numeric = (at(i, epsilon) - at(i, -epsilon)) / (2 * epsilon);
+      compare(analytic[i], numeric, `${variable.name}[${i}]`);
+      checked += 1;
+    }
+    set(values);
+  }
+  tf.dispose(Object.values(grads));
+  return checked;
+}

@@ -7,6 +7,7 @@
  */
 import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs-core';
+import { nullable, number, object, optional, string, type Schema } from './schema.js';
 import { ReglabError } from './errors.js';
 import { fillNormal } from './fast-normal.js';
 
@@ -18,6 +19,13 @@ export interface RandomState {
   /** The root seed, so a restored generator can still {@link Random.derive} streams. */
   root?: string;
 }
+
+/** The checked form of a {@link RandomState} read back from a file (core/schema.ts). */
+export const randomStateSchema: Schema<RandomState> = object({
+  alea: object({ c: number, s0: number, s1: number, s2: number }),
+  spareNormal: nullable(number),
+  root: optional(string),
+});
 
 export class Random {
   private alea: seedrandom.StatefulPRNG<seedrandom.State.Alea>;

@@ -499,8 +499,11 @@ export class Registry<T, C> {
   }
 }
 
-/** Whether `target` is a glob (`conv_*`, `dense_?`) or a `/regular expression/flags`. */
-function targetMatcher(target: string): ((name: string) => boolean) | undefined {
+/**
+ * The matcher of a glob (`conv_*`, `dense_?`: `*` any run of characters, `?` one) or a
+ * `/regular expression/flags` target; `undefined` for a plain name.
+ */
+export function targetMatcher(target: string): ((name: string) => boolean) | undefined {
   const regex = /^\/(.*)\/([a-z]*)$/.exec(target);
   if (regex) {
     let pattern: RegExp;

@@ -21,7 +21,8 @@ function text(cell: Cell): string {
   return cell === undefined ? '' : typeof cell === 'number' ? String(cell) : cell;
 }
 
-function escapeHtml(value: string): string {
+/** `value` as HTML text or attribute: `&`, `<`, `>` and `"` escaped (tables, the HTML report). */
+export function escapeHtml(value: string): string {
   return value
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

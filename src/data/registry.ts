@@ -2,7 +2,8 @@
  * One entry point from a declarative spec (what the CLI's `--dataset --data-dir
  * --train-size --test-size --raw-pixels --transfer` flags produce) to a loaded split.
  */
-import { check, ReglabError } from '../core/errors.js';
+import { check } from '../core/errors.js';
+import { Registry } from '../core/spec.js';
 import { Random } from '../core/random.js';
 import type { DataSplit, Dataset } from './dataset.js';
 import { loadCifar10 } from './cifar.js';
@@ -121,23 +122,35 @@ const LOADERS: Record<DatasetName, Loader> = {
   },
 };
 
-/** Parses one transfer `kind:amount` into a data set transform. */
-function parseOneTransfer(text: string): (data: Dataset) => Dataset {
-  const [kind, amountText, ...rest] = text.trim().split(':');
-  const amount = Number(amountText);
-  const valid =
-    rest.length === 0 && amountText !== undefined && amountText !== '' && Number.isFinite(amount);
-  if (valid && kind === 'rotate') return (data) => rotate(data, amount);
-  if (valid && kind === 'thicken') return (data) => thicken(data, amount);
-  throw new ReglabError(
-    `unknown transfer "${text}"`,
-    'use rotate:DEGREES (e.g. rotate:45) or thicken:RADIUS (e.g. thicken:1), comma-separated to combine',
-  );
-}
+/** Transfer variants in the one spec grammar (core/spec.ts): `rotate:45`, `thicken:1`. */
+const transfers = new Registry<(data: Dataset) => Dataset, void>('transfer', [
+  {
+    schema: {
+      name: 'rotate',
+      summary: 'every image rotated by DEGREES (counter-clockwise)',
+      value: { name: 'degrees', type: 'number', required: true },
+    },
+    create:
+      ({ value }) =>
+      (data) =>
+        rotate(data, value as number),
+  },
+  {
+    schema: {
+      name: 'thicken',
+      summary: 'strokes thickened by a disc of RADIUS pixels (grey-value dilation)',
+      value: { name: 'radius', type: 'number', min: 0, required: true },
+    },
+    create:
+      ({ value }) =>
+      (data) =>
+        thicken(data, value as number),
+  },
+]);
 
 /** Parses `rotate:45`, `thicken:1` or a comma-separated chain into one transform. */
 export function parseTransfer(text: string): (data: Dataset) => Dataset {
-  const steps = text.split(',').map(parseOneTransfer);
+  const steps = text.split(',').map((step) => transfers.create(step.trim(), undefined));
   return (data) => steps.reduce((acc, step) => step(acc), data);
 }
 

@@ -10,10 +10,8 @@
  */
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../backend/select.js';
-import { ReglabError } from '../core/errors.js';
 import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig } from './run-config.js';
 import { writeFileAtomic } from '../core/fs.js';
@@ -22,7 +20,8 @@ import { expandMatrix, type ExperimentConfig, type RunCell } from './matrix.js';
 import { resultsTable, type CellOutcome, type ResultsTable } from './results.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 import { type RunResult } from './run-config.js';
-import { readResult } from './run-folder.js';
+import { claimExperimentFolder, readResult } from './run-folder.js';
+import { lockFolder } from '../core/lock.js';
 import { finishedOutcome, type CellExecutorFactory } from './executor.js';
 
 export interface CompareOptions {
@@ -43,26 +42,6 @@ export interface CompareOutcome {
   table: ResultsTable;
   /** Cells that failed (their error) — run the same command again to retry them. */
   failed: CellOutcome[];
-}
-
-/** The format `experiment.json` is written in (2: canonical specs, see lab/run-folder.ts). */
-export const EXPERIMENT_FORMAT = 2;
-
-/** Saves the experiment, refusing a folder that holds a different one. */
-async function claimFolder(out: string, experiment: ExperimentConfig): Promise<void> {
-  const file = path.join(out, 'experiment.json');
-  const previous = await fs.readFile(file, 'utf8').catch(() => undefined);
-  const text = JSON.stringify({ format: EXPERIMENT_FORMAT, ...experiment }, null, 2);
-  if (previous !== undefined && previous !== text) {
-    const old = !/"format"/.test(previous);
-    throw new ReglabError(
-      `${out} holds a different experiment (experiment.json differs${old ? '; it was written by an older reglab, format 1, whose racecar default started from the probabilities' : ''})`,
-      old
-        ? 'its results still read with `reglab report`; run the new experiment in another --out'
-        : 'choose another --out, or delete the folder',
-    );
-  }
-  await writeFileAtomic(file, text);
 }
 
 /**
@@ -146,10 +125,23 @@ export async function compare(
   experiment: ExperimentConfig,
   options: CompareOptions,
 ): Promise<CompareOutcome> {
-  const log = options.log ?? console.log;
   experiment = canonicalExperiment(experiment, options.registries);
   const cells = expandMatrix(experiment);
-  await claimFolder(options.out, experiment);
+  const lock = await lockFolder(options.out, 'experiment folder');
+  try {
+    await claimExperimentFolder(options.out, experiment);
+    return await runMatrix(experiment, cells, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runMatrix(
+  experiment: ExperimentConfig,
+  cells: RunCell[],
+  options: CompareOptions,
+): Promise<CompareOutcome> {
+  const log = options.log ?? console.log;
   const finished = await finishedCells(cells, options.out);
   const executor = await (options.executor ?? localExecutor)({
     experiment,

@@ -8,6 +8,12 @@
  *   model.json + weights.bin                   the final model (tf.loadLayersModel reads it)
  *   result.json     written last: the test numbers; its presence marks a finished run
  *
+ * Order: {@link prepareRun} builds and checks everything — config, data, model (and `--init`),
+ * optimizer and constraints, terms, monitors, one dry forward pass through the terms — before
+ * any file is written; only then does lab/run-folder.ts lock and claim the folder. Each epoch's
+ * commit point is the checkpoint (train/checkpoint.ts); `metrics.jsonl` is rewritten whole from
+ * the trainer's history after it, and rebuilt from the checkpoint when a run resumes.
+ *
  * `reglab train`, `reglab compare` and `reglab demo` all go through {@link trainRun}.
  */
 import path from 'node:path';
@@ -18,8 +24,9 @@ import { Random } from '../core/random.js';
 import type { DataSplit } from '../data/dataset.js';
 import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig, loadRunData, type RunConfig, type RunResult } from './run-config.js';
-import { readMetrics, writeMetrics, writeResult, writeRunConfig } from './run-folder.js';
-import { Trainer, type EpochMetrics, type TrainerCallbacks } from '../train/trainer.js';
+import { openRunForWriting, writeMetrics, writeResult } from './run-folder.js';
+import { crashPoint } from '../core/fs.js';
+import { Trainer, type TrainerCallbacks } from '../train/trainer.js';
 import { fileSystemHandler } from '../models/io.js';
 import { loadModel } from '../models/io.js';
 import { createModel } from '../models/io.js';
@@ -73,13 +80,21 @@ export async function copyWeightsFrom(model: tfl.LayersModel, source: string): P
   saved.dispose();
 }
 
-/** Trains the run a config describes; writes the run folder when `out` is given. */
-export async function trainRun(
-  config: RunConfig,
-  out?: string,
-  hooks: RunHooks = {},
-): Promise<RunResult> {
-  const started = performance.now();
+/** A run built and checked, with nothing written yet ({@link prepareRun}). */
+export interface PreparedRun {
+  /** The canonical config. */
+  config: RunConfig;
+  data: DataSplit;
+  trainer: Trainer;
+}
+
+/**
+ * Builds everything a run needs — canonical config, data, model (with `--init`), optimizer
+ * (constraint rules checked against the model), terms, monitors — and runs one dry forward pass
+ * through the terms, writing nothing: whatever can fail before training fails here, before a
+ * run folder is touched.
+ */
+export async function prepareRun(config: RunConfig, hooks: RunHooks = {}): Promise<PreparedRun> {
   const registries = hooks.registries ?? builtinRegistries();
   config = canonicalRunConfig(config, registries);
   const rng = new Random(config.seed);
@@ -87,63 +102,89 @@ export async function trainRun(
   // Streams by purpose, derived from the seed alone: the same seed gives every method the same
   // initial weights and batch order, whatever the method draws (paired comparisons).
   const model = await initialModel(config, data, rng.derive('init'));
-  const context = { rng: rng.derive('setup') };
-  const trainer = new Trainer({
-    model,
-    optimizer: registries.optimizers.create(config.optimizer, {
-      learningRate: config.lr,
-      momentum: config.momentum,
-      constraints: config.constraints ?? [],
+  try {
+    const context = { rng: rng.derive('setup') };
+    const trainer = new Trainer({
       model,
-      rng: rng.derive('optimizer'),
-    }),
-    terms: (config.regs ?? []).map((spec) => registries.terms.create(spec, context)),
-    monitors: (config.track ?? []).map((spec) => registries.monitors.create(spec, context)),
-    rng,
-    callbacks: withMetricsFile(out, hooks.callbacks),
-  });
-  hooks.onTrainer?.(trainer, data);
-  if (out) await writeRunConfig(out, config);
-  await trainer.fit(data.train, {
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    validation: data.test,
-    checkpointDir: out,
-    monitorSamples: config.monitorSamples,
-    validateEvery: config.evalEvery,
-  });
-  const test = trainer.evaluate(data.test);
-  const result: RunResult = {
-    testLoss: test.loss,
-    testAccuracy: test.accuracy,
-    trainAccuracy: trainer.history.at(-1)?.accuracy ?? Number.NaN,
-    epochs: trainer.epoch,
-    seconds: (performance.now() - started) / 1000,
-    backend: tf.getBackend(),
-    history: trainer.history,
-  };
-  if (out) {
-    await model.save(fileSystemHandler(out));
-    await writeResult(out, result);
+      optimizer: registries.optimizers.create(config.optimizer, {
+        learningRate: config.lr,
+        momentum: config.momentum,
+        constraints: config.constraints ?? [],
+        model,
+        rng: rng.derive('optimizer'),
+      }),
+      terms: (config.regs ?? []).map((spec) => registries.terms.create(spec, context)),
+      monitors: (config.track ?? []).map((spec) => registries.monitors.create(spec, context)),
+      rng,
+    });
+    trainer.dryRun(data.train);
+    return { config, data, trainer };
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
-  model.dispose();
-  return result;
 }
 
-/** Adds the `metrics.jsonl` writer (rewritten whole each epoch, so a resume stays consistent). */
+/** Trains the run a config describes; writes the run folder when `out` is given. */
+export async function trainRun(
+  config: RunConfig,
+  out?: string,
+  hooks: RunHooks = {},
+): Promise<RunResult> {
+  const started = performance.now();
+  const prepared = await prepareRun(config, hooks);
+  const { trainer, data } = prepared;
+  config = prepared.config;
+  const model = trainer.model;
+  const writer = out ? await openRunForWriting(out, config, hooks.log) : undefined;
+  try {
+    trainer.addCallbacks(withMetricsFile(out, trainer, hooks.callbacks));
+    hooks.onTrainer?.(trainer, data);
+    await trainer.fit(data.train, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      validation: data.test,
+      checkpointDir: out,
+      monitorSamples: config.monitorSamples,
+      validateEvery: config.evalEvery,
+    });
+    const test = trainer.evaluate(data.test);
+    const result: RunResult = {
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+      trainAccuracy: trainer.history.at(-1)?.accuracy ?? Number.NaN,
+      epochs: trainer.epoch,
+      seconds: (performance.now() - started) / 1000,
+      backend: tf.getBackend(),
+      history: trainer.history,
+    };
+    if (out) {
+      await model.save(fileSystemHandler(out));
+      await writeResult(out, result);
+    }
+    return result;
+  } finally {
+    model.dispose();
+    trainer.optimizer.dispose();
+    await writer?.release();
+  }
+}
+
+/**
+ * Writes `metrics.jsonl` after each epoch's checkpoint: the trainer's whole history (which a
+ * resumed trainer restored from the checkpoint), so the file is always the checkpoint's view.
+ */
 function withMetricsFile(
   out: string | undefined,
+  trainer: Trainer,
   callbacks: TrainerCallbacks = {},
 ): TrainerCallbacks {
   if (!out) return callbacks;
-  const history: EpochMetrics[] = [];
   return {
     ...callbacks,
     async onEpochEnd(metrics) {
-      history.push(metrics);
-      const previous = await readMetrics(out);
-      const merged = [...previous.filter((m) => m.epoch < history[0].epoch), ...history];
-      await writeMetrics(out, merged);
+      await writeMetrics(out, trainer.history);
+      crashPoint('metrics:written');
       return callbacks.onEpochEnd?.(metrics);
     },
   };

@@ -18,8 +18,10 @@
  * by the merge that closes a residual unit; naming any other layer (`@bn_2`, `@act_1`) reads
  * that layer itself. Default sites
  * ({@link hiddenSites}): in a graph with `Add` merges, the output of every residual unit (the
- * merge and its activation chain — "after each residual block", as the PER paper places its
- * penalty), else every block but the output block. `placement: 'post'` reads the value after
+ * merge and its activation chain: the representation the next unit reads — our choice; the
+ * PER paper uses the "same regularization coefficient for activations in all layers", which
+ * `@stem_relu,*_relu1,*_out` spells for the zoo's ResNets), else every block but the output
+ * block. `placement: 'post'` reads the value after
  * the non-linearity, `pre` the value entering it (a fused layer's pre-activation, the input of
  * the chain's first activation layer).
  */
@@ -27,6 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import { matchTargets } from '../core/spec.js';
+import { ZERO_PAD_SHORTCUT_CLASS } from './shortcut.js';
 import { INPUT_NODE, modelGraph, type GraphNode, type ModelGraph } from './graph.js';
 
 /** What a layer is (see the file comment). */
@@ -59,6 +62,7 @@ const ROLES: Readonly<Record<string, LayerRole>> = {
   GlobalAveragePooling2D: 'structural',
   GlobalMaxPooling2D: 'structural',
   ZeroPadding2D: 'structural',
+  [ZERO_PAD_SHORTCUT_CLASS]: 'structural',
   Cropping2D: 'structural',
   Dropout: 'structural',
   SpatialDropout1D: 'structural',

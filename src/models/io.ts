@@ -13,6 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import { readJson, writeFileAtomic } from '../core/fs.js';
 import './residual.js';
+import './shortcut.js';
 import { buildModel, type ModelOptions } from './zoo.js';
 
 function concatenate(buffer: ArrayBuffer | ArrayBuffer[]): Uint8Array {

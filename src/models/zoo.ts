@@ -3,11 +3,13 @@
  * `dense_1, dense_2, …` for dense layers, `conv_1, …` for convolutions, `bn_k` / `act_k` for the
  * batch norm and activation that follow weight layer k, `pool_k`, `flatten`.
  *
- * Specs: `linear`, `mlp:256,256`, `cnn`, `cnn-bn`; `models/io.ts` loads a saved `model.json`.
+ * Specs: `linear`, `mlp:256,256`, `cnn`, `cnn-bn`, `resnet:20` (a functional CIFAR ResNet,
+ * built in `resnet.ts` with its own names); `models/io.ts` loads a saved `model.json`.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
+import { buildResNet } from './resnet.js';
 
 /** Hidden-layer activations the zoo offers. */
 export const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'linear'] as const;
@@ -131,7 +133,7 @@ function parseWidths(spec: string, text: string): number[] {
 }
 
 /** Builds a zoo model from `spec` (see the file comment). */
-export function buildModel(spec: string, options: ModelOptions): tfl.Sequential {
+export function buildModel(spec: string, options: ModelOptions): tfl.LayersModel {
   checkActivation(options.activation);
   const [kind, argument] = spec.split(':', 2);
   const builder = new ModelBuilder(options);
@@ -160,10 +162,12 @@ export function buildModel(spec: string, options: ModelOptions): tfl.Sequential 
         .dense(options.numClasses, false)
         .build();
     }
+    case 'resnet':
+      return buildResNet(spec, options);
     default:
       throw new ReglabError(
         `unknown model "${spec}"`,
-        'use linear, mlp:256,256, cnn, cnn-bn or the path of a model.json',
+        'use linear, mlp:256,256, cnn, cnn-bn, resnet:20 or the path of a model.json',
       );
   }
 }

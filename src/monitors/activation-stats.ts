@@ -98,15 +98,18 @@ export class ActivationStatsMonitor implements Monitor {
   }
 
   /** `site/mean`, `site/var` and `site/sw1` for every site. */
-  compute({ trace, model }: TermContext): Record<string, number> {
+  compute({ trace, model, step }: TermContext): Record<string, number> {
     const out: Record<string, number> = {};
+    // A stream per step, derived from the seed alone: a run resumed from a checkpoint draws
+    // the same directions as an uninterrupted one (a stream carried across epochs would restart).
+    const rng = this.rng.derive(`step ${step}`);
     tf.tidy(() => {
       for (const { site, samples } of this.selector.activations(trace, model)) {
         const [rows, units] = samples.shape;
         const { mean, variance } = tf.moments(samples, 0);
         const [meanValue, varianceValue] = tf.stack([tf.mean(mean), tf.mean(variance)]).dataSync();
-        const directions = this.rng.unitDirections(units, this.slices);
-        const gaussian = this.rng.fastNormalTensor([rows, units]);
+        const directions = rng.unitDirections(units, this.slices);
+        const gaussian = rng.fastNormalTensor([rows, units]);
         out[`${site.name}/mean`] = meanValue;
         out[`${site.name}/var`] = varianceValue;
         out[`${site.name}/sw1`] = slicedWasserstein1(samples, gaussian, directions);

@@ -107,27 +107,48 @@ export class MutualInformationMonitor implements Monitor {
     this.noiseVariance = options.noiseVariance ?? DEFAULT_NOISE_VARIANCE;
     this.layers = options.layers;
     if (!/^[A-Za-z][\w-]*$/.test(this.name))
-      throw new ReglabError(`mi: name "${this.name}" is not a word`, 'write mi:name=mi_pca:0');
+      throw new ReglabError(`mi: name "${this.name}" is not a word`, 'write mi:name=mi_pca');
     if (!(ESTIMATORS as readonly string[]).includes(this.estimator)) {
       throw new ReglabError(
         `mi: unknown estimator "${this.estimator}"`,
         `choose one of ${ESTIMATORS.join(', ')}`,
       );
     }
-    checkInteger('samples', this.samples, 2, 'mi:samples=2000:0');
-    checkInteger('k', this.neighbours, 1, 'mi:k=3:0');
+    checkInteger('samples', this.samples, 2, 'mi:samples=2000');
+    checkInteger('k', this.neighbours, 1, 'mi:k=3');
     if (this.neighbours >= this.samples)
       throw new ReglabError(
         `mi: k=${this.neighbours} neighbours need more than ${this.samples} samples`,
-        'write mi:k=3:0 or raise samples=',
+        'write mi:k=3 or raise samples=',
       );
-    checkInteger('bins', this.bins, 2, 'mi:binning:bins=30:0');
-    checkInteger('dims', this.dims, 0, 'mi:binning:dims=2:0 (0 bins every unit)');
+    checkInteger('bins', this.bins, 2, 'mi:binning:bins=30');
+    checkInteger('dims', this.dims, 0, 'mi:binning:dims=2 (0 bins every unit)');
     if (!(this.noiseVariance > 0))
       throw new ReglabError(
         `mi: noise=${this.noiseVariance} is not positive`,
-        'write mi:kde:noise=1e-3:0',
+        'write mi:kde:noise=1e-3',
       );
+    this.checkOptionsFitEstimator();
+  }
+
+  /**
+   * An option of another estimator (`mi:bins=100` runs knn) is an error, not ignored: the first
+   * wave's `mi:bins=100:0` binned, and the default is knn now. (Options at their defaults are
+   * indistinguishable from options not given, so only a changed value is caught.)
+   */
+  private checkOptionsFitEstimator(): void {
+    const foreign: [string, boolean, string][] = [
+      [`k=${this.neighbours}`, this.neighbours !== DEFAULT_NEIGHBOURS, 'knn'],
+      [`bins=${this.bins}`, this.bins !== DEFAULT_BINS, 'binning'],
+      [`dims=${this.dims}`, this.dims !== DEFAULT_BINNING_DIMS, 'binning'],
+      [`noise=${this.noiseVariance}`, this.noiseVariance !== DEFAULT_NOISE_VARIANCE, 'kde'],
+    ];
+    for (const [option, given, estimator] of foreign)
+      if (given && estimator !== this.estimator)
+        throw new ReglabError(
+          `mi: ${option} belongs to the ${estimator} estimator, but this monitor uses ${this.estimator}`,
+          `write mi:${estimator}:${option}${estimator === 'binning' ? ' (the first wave binned every unit: mi:binning:dims=0)' : ''}`,
+        );
   }
 
   /** The measured blocks' final outputs, checking requested names exist. */

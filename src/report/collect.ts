@@ -7,12 +7,12 @@ import path from 'node:path';
 import { ReglabError } from '../core/errors.js';
 import { expandMatrix, type ExperimentConfig } from '../lab/matrix.js';
 import { resultsTable, type CellOutcome, type ResultsTable } from '../lab/results.js';
-import { pathExists, readJson } from '../core/fs.js';
+import { pathExists } from '../core/fs.js';
 import type { EpochMetrics } from '../train/trainer.js';
 import { type RunConfig } from '../lab/run-config.js';
 import { readMetrics } from '../lab/run-folder.js';
 import { readResult } from '../lab/run-folder.js';
-import { readRunConfig } from '../lab/run-folder.js';
+import { readExperiment, readRunConfig } from '../lab/run-folder.js';
 
 /** One run of the report. */
 export interface ReportRun {
@@ -40,6 +40,8 @@ export interface ReportInput {
   table: ResultsTable;
   /** The shared config (experiment base, or the run's config). */
   config: Record<string, unknown>;
+  /** Runs of the experiment (or the lone run) that have no result yet: their folder ids. */
+  missing: string[];
 }
 
 const FOLDER_HINT =
@@ -58,13 +60,16 @@ export async function collectReportInput(dir: string): Promise<ReportInput> {
 }
 
 async function collectExperiment(dir: string): Promise<ReportInput> {
-  const experiment = await readJson<ExperimentConfig>(path.join(dir, 'experiment.json'));
+  const experiment = await readExperiment(dir);
   const runs: ReportRun[] = [];
   const outcomes: CellOutcome[] = [];
+  const missing: string[] = [];
   for (const cell of expandMatrix(experiment)) {
     const runDir = path.join(dir, cell.id);
-    if (!(await pathExists(path.join(runDir, 'config.json')))) continue;
-    const result = await readResult(runDir);
+    const started = await pathExists(path.join(runDir, 'config.json'));
+    const result = started ? await readResult(runDir) : undefined;
+    if (!result) missing.push(cell.id);
+    if (!started) continue;
     runs.push({
       id: cell.id,
       dir: runDir,
@@ -81,16 +86,14 @@ async function collectExperiment(dir: string): Promise<ReportInput> {
         : { cell, status: 'failed', error: 'not finished' },
     );
   }
-  // The table as compare wrote it when present; else rebuilt from the run folders (a matrix still running).
-  const saved = await readJson<{ table: ResultsTable }>(path.join(dir, 'results.json')).catch(
-    () => undefined,
-  );
+  // The table from the run folders themselves (what compare wrote, or a matrix still running).
   return {
     dir,
     kind: 'experiment',
     methods: experiment.methods.map((m) => m.label),
     runs,
-    table: saved?.table ?? resultsTable(outcomes, experiment),
+    table: resultsTable(outcomes, experiment),
+    missing,
     config: {
       ...experiment.base,
       seeds: experiment.seeds,
@@ -131,6 +134,7 @@ async function collectRun(dir: string): Promise<ReportInput> {
     runs: [run],
     table: resultsTable([outcome], experiment),
     config: { ...config },
+    missing: result ? [] : [run.id],
   };
 }
 

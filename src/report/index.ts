@@ -131,6 +131,13 @@ export async function buildReport(
   const input = await collectReportInput(dir);
   log(`${input.kind} ${dir}: ${input.runs.length} run(s), methods ${input.methods.join(', ')}`);
   const notes: string[] = [];
+  if (input.missing.length > 0) {
+    const total =
+      input.kind === 'experiment' ? `${input.missing.length} of its runs have` : 'the run has';
+    notes.push(
+      `incomplete: ${total} no result yet (${input.missing.join(', ')}); run the same ${input.kind === 'experiment' ? 'reglab compare' : 'reglab train'} --out ${dir} again to finish ${input.missing.length > 1 ? 'them' : 'it'}`,
+    );
+  }
   const figures = [
     ...(await metricFigures(input, notes)),
     ...(await weightFigures(input, options, notes)),

@@ -3,7 +3,7 @@
  * charts as SVG, image grids as PNG; no external file, script or font) and a Markdown file that
  * links the PNG files written beside it.
  */
-import { renderTable } from '../core/table.js';
+import { escapeHtml, renderTable } from '../core/table.js';
 import type { ResultsTable } from '../lab/results.js';
 import type { Figure } from './figures.js';
 
@@ -16,14 +16,6 @@ export interface ReportContent {
   figures: Figure[];
   /** Why figures are missing, and other remarks. */
   notes: string[];
-}
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
 }
 
 function formatValue(value: unknown): string {

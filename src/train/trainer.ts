@@ -19,6 +19,17 @@ import {
   type Batch,
   type Dataset,
 } from '../data/dataset.js';
+import {
+  array,
+  integer,
+  measured,
+  number,
+  object,
+  optional,
+  parseChecked,
+  record,
+  type Schema,
+} from '../core/schema.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { accuracy, softmaxCrossEntropy } from './losses.js';
 import type { Monitor, RegularizationTerm, TaskLoss, TermContext } from './term.js';
@@ -47,6 +58,19 @@ export interface EpochMetrics {
   monitors: Record<string, number>;
   seconds: number;
 }
+
+/** The checked form of {@link EpochMetrics} (checkpoints, `metrics.jsonl`; core/schema.ts). */
+export const EpochMetricsSchema: Schema<EpochMetrics> = object({
+  epoch: integer,
+  loss: measured,
+  task: measured,
+  accuracy: measured,
+  terms: record(measured),
+  valLoss: optional(measured),
+  valAccuracy: optional(measured),
+  monitors: record(measured),
+  seconds: number,
+});
 
 /** Hooks called during {@link Trainer.fit}. Returning `false` from `onEpochEnd` stops training. */
 export interface TrainerCallbacks {
@@ -127,6 +151,31 @@ export class Trainer {
   /** Adds callbacks; they run after those already registered. */
   addCallbacks(callbacks: TrainerCallbacks): void {
     this.callbacks.push(callbacks);
+  }
+
+  /**
+   * Checks, before any training or file write, that the task loss and every term compute on
+   * the first `samples` samples of `data`: a forward pass in inference mode, terms given a copy
+   * of their generator, no gradient — it changes no state of the run (shape errors, a term that
+   * does not fit the model, fail here).
+   */
+  dryRun(data: Dataset, samples = 2): void {
+    const count = Math.min(samples, datasetSize(data));
+    if (count === 0) return;
+    const batch = makeBatch(
+      data,
+      Int32Array.from({ length: count }, (_, i) => i),
+    );
+    try {
+      tf.tidy(() => {
+        const trace = forwardTrace(this.model, batch.x, false);
+        this.loss(trace, batch);
+        const context = { ...this.context(trace, batch), rng: new Random(this.termRng.state()) };
+        for (const term of this.terms) term.compute(context);
+      });
+    } finally {
+      disposeBatch(batch);
+    }
   }
 
   /** What terms and monitors see for one batch. */
@@ -328,7 +377,11 @@ export class Trainer {
     this.step = state.step;
     this.shuffleRng = new Random(state.rng.shuffle);
     this.termRng = new Random(state.rng.terms);
-    const history = (state.extra?.history ?? []) as EpochMetrics[];
+    const history = parseChecked(
+      `${dir}/checkpoint.json`,
+      state.extra?.history ?? [],
+      array(EpochMetricsSchema),
+    );
     this.history.splice(0, this.history.length, ...history);
   }
 }

@@ -117,8 +117,12 @@ test('bad flags and unknown names give clear errors', async () => {
     /unknown optimizer "adamw"/,
   );
   await assert.rejects(
+    trainAction({ ...flags('unused'), model: 'vgg' }, () => {}),
+    /unknown model "vgg"/,
+  );
+  await assert.rejects(
     trainAction({ ...flags('unused'), model: 'resnet' }, () => {}),
-    /unknown model "resnet"/,
+    /"resnet" needs depth/,
   );
 });
 

@@ -19,8 +19,19 @@ test('unknown data sets and transfers list what is valid', () => {
     () => loadDataset({ dataset: 'svhn' }),
     new RegExp(`unknown data set "svhn" — use one of ${DATASET_NAMES.join(', ')}`),
   );
-  assert.throws(() => parseTransfer('shear:3'), /unknown transfer "shear:3" — use rotate:DEGREES/);
-  assert.throws(() => parseTransfer('rotate:'), /unknown transfer/);
+  // transfers are specs of the one grammar: unknown names, options and bad values are errors
+  assert.throws(
+    () => parseTransfer('shear:3'),
+    /unknown transfer "shear" — choose one of: rotate, thicken/,
+  );
+  assert.throws(() => parseTransfer('rotate:'), /empty part .* write rotate:degrees/);
+  assert.throws(() => parseTransfer('rotate'), /"rotate" needs degrees/);
+  assert.throws(() => parseTransfer('rotate:45:x'), /unknown option "x" in "rotate:45:x"/);
+  assert.throws(
+    () => parseTransfer('thicken:-1'),
+    /radius "-1" in "thicken:-1" is not a number ≥ 0/,
+  );
+  assert.throws(() => parseTransfer('rotate:45,shear:1'), /unknown transfer "shear"/);
   assert.throws(
     () => loadDataset({ dataset: 'folder' }),
     /needs a data directory — pass --data-dir/,

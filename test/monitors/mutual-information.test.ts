@@ -7,7 +7,11 @@ import { buildModel } from '../../src/models/zoo.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { forwardTrace } from '../../src/train/trace.js';
 import { builtinRegistries } from '../../src/registry.js';
-import { mutualInformationMonitor, traceBlocks } from '../../src/monitors/mutual-information.js';
+import {
+  MutualInformationMonitor,
+  mutualInformationMonitor,
+  traceBlocks,
+} from '../../src/monitors/mutual-information.js';
 import { digammaTable, mutualInformation } from '../../src/analysis/mutual-information/index.js';
 import type { Monitor } from '../../src/train/term.js';
 import { assertClose, assertNoLeak, useBackend } from '../support.js';
@@ -211,5 +215,14 @@ test('bad options and unknown blocks are errors naming the fix', () => {
   assert.throws(() => create('mi:estimator=gauss'), /not one of knn, binning, kde/);
   assert.throws(() => create('mi:name=a/b'), /name "a\/b"/);
   assert.equal(create('mi:binning:name=mi_pca').name, 'mi_pca');
+  // an option of another estimator is not silently ignored (the first wave's mi:bins=100:0 binned)
+  assert.throws(
+    () => create('mi:bins=100'),
+    /bins=100 belongs to the binning estimator.*write mi:binning:bins=100/s,
+  );
+  assert.throws(() => create('mi:kde:dims=3'), /dims=3 belongs to the binning estimator/);
+  assert.throws(() => create('mi:binning:k=5'), /k=5 belongs to the knn estimator/);
+  assert.throws(() => create('mi:noise=0.1'), /write mi:kde:noise=0.1/);
+  assert.equal((create('mi:binning:bins=100:dims=3') as MutualInformationMonitor).bins, 100);
   assert.throws(() => measure('mi@conv_9'), /no block named "conv_9".*dense_1/s);
 });

@@ -7,7 +7,10 @@
  *   reglab train --init runs/PRETRAIN --model mlp:500,500 --activation sigmoid ...
  *
  * The folder holds model.json + weights.bin (the unrolled model), config.json (the flags) and
- * metrics.jsonl (one line per epoch per level).
+ * metrics.jsonl (one line per epoch per level), and the stack checkpoint
+ * (stack.json + stack-<levels>.bin). It follows the rules of a run folder (lab/run-folder.ts):
+ * everything is checked before the first write, one writer at a time, an interrupted stack
+ * resumes after its last finished level (bit for bit), a folder of `reglab train` is refused.
  */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -17,30 +20,25 @@ import { datasetSize, loadDataset } from '../../data/index.js';
 import {
   DIVERGENCES,
   saveUnrolled,
-  trainDbn,
+  trainDbnResumably,
   unrollDbn,
   type RbmEpochMetrics,
 } from '../../methods/diversify/generative/index.js';
-import { writeFileAtomic } from '../../core/fs.js';
+import {
+  openPretrainForWriting,
+  writePretrainMetrics,
+  type PretrainConfig,
+} from '../../lab/run-folder.js';
 import { parseGenerativeDr } from '../../methods/diversify/generative/spec.js';
 import { addBackendOption, addDataOptions, positiveInt, positiveNumber } from '../options.js';
 
-/** The flags of `reglab pretrain`. */
-export interface PretrainFlags {
-  dataset: string;
-  dataDir?: string;
-  trainSize?: number;
-  testSize?: number;
-  rawPixels?: boolean;
-  transfer?: string;
-  layers: number[];
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  k: number;
-  persistent?: boolean;
+/** The flags of `reglab pretrain`: the stack's config (lab/run-folder.ts) as flags. */
+export interface PretrainFlags extends Omit<
+  PretrainConfig,
+  'command' | 'dr' | 'model' | 'activation'
+> {
+  /** Generative DR spec, `divergence[:maxPairs=N]:λ`. */
   dr?: string;
-  seed: number;
   out?: string;
   backend: BackendName;
 }
@@ -69,21 +67,18 @@ export async function pretrainAction(
       'runs',
       `pretrain-${flags.dataset}-${flags.layers.join('_')}-${dr ? `${dr.divergence}_${dr.lambda}` : 'cd'}-s${flags.seed}`,
     );
-  const rng = new Random(flags.seed);
   const { train } = loadDataset({ ...flags, testSize: flags.testSize ?? 1, seed: flags.seed });
   print(
     `data: ${train.name} ${datasetSize(train)} samples, shape [${train.sampleShape}]; run folder: ${out}`,
   );
-  const lines: string[] = [];
-  const onEpoch = (level: number, metrics: RbmEpochMetrics) => {
-    lines.push(JSON.stringify({ level, ...metrics }));
-    print(
-      `level ${level} epoch ${metrics.epoch}/${flags.epochs}: reconstruction ${metrics.reconstructionError.toFixed(3)}, free energy ${metrics.freeEnergy.toFixed(2)}` +
-        (dr ? `, DR penalty ${metrics.drPenalty.toFixed(4)}` : '') +
-        ` (${metrics.seconds.toFixed(1)} s)`,
-    );
-  };
-  const { rbms } = trainDbn(train, {
+  const config: PretrainConfig = {
+    command: 'pretrain',
+    dataset: flags.dataset,
+    dataDir: flags.dataDir,
+    trainSize: flags.trainSize,
+    testSize: flags.testSize,
+    rawPixels: flags.rawPixels,
+    transfer: flags.transfer,
     layers: flags.layers,
     epochs: flags.epochs,
     batchSize: flags.batchSize,
@@ -91,26 +86,41 @@ export async function pretrainAction(
     k: flags.k,
     persistent: flags.persistent,
     dr,
-    rng,
-    onEpoch,
-  });
-  const model = unrollDbn(rbms, {
-    inputShape: train.sampleShape,
-    numClasses: train.numClasses,
-    rng,
-  });
-  const config = {
-    command: 'pretrain',
-    ...flags,
-    dr,
+    seed: flags.seed,
     model: `mlp:${flags.layers.join(',')}`,
     activation: 'sigmoid',
   };
-  await saveUnrolled(model, out);
-  await writeFileAtomic(path.join(out, 'config.json'), JSON.stringify(config, null, 2));
-  await writeFileAtomic(path.join(out, 'metrics.jsonl'), lines.join('\n') + '\n');
-  model.dispose();
-  for (const rbm of rbms) rbm.dispose();
+  const writer = await openPretrainForWriting(out, config, print);
+  try {
+    const start = writer.checkpoint;
+    if (start) print(`resuming after level ${start.rbms.length} of ${flags.layers.length}`);
+    // a resumed stack continues the generator where its last finished level left it
+    const rng = new Random(start?.rng ?? flags.seed);
+    const onEpoch = (level: number, metrics: RbmEpochMetrics) =>
+      print(
+        `level ${level} epoch ${metrics.epoch}/${flags.epochs}: reconstruction ${metrics.reconstructionError.toFixed(3)}, free energy ${metrics.freeEnergy.toFixed(2)}` +
+          (dr ? `, DR penalty ${metrics.drPenalty.toFixed(4)}` : '') +
+          ` (${metrics.seconds.toFixed(1)} s)`,
+      );
+    const { layers, epochs, batchSize, lr, k, persistent } = config;
+    const { rbms, history } = await trainDbnResumably(
+      train,
+      { layers, epochs, batchSize, lr, k, persistent, dr, rng, onEpoch },
+      out,
+      start,
+    );
+    const model = unrollDbn(rbms, {
+      inputShape: train.sampleShape,
+      numClasses: train.numClasses,
+      rng,
+    });
+    await writePretrainMetrics(out, history);
+    await saveUnrolled(model, out);
+    model.dispose();
+    for (const rbm of rbms) rbm.dispose();
+  } finally {
+    await writer.release();
+  }
   print(
     `fine-tune with: reglab train --init ${out} --model mlp:${flags.layers.join(',')} --activation sigmoid --dataset ${flags.dataset}`,
   );

@@ -51,6 +51,7 @@ export async function trainAction(
   const progress = consoleProgress(config.epochs, batches, print);
   const result = await trainRun(config, out, {
     data,
+    log: print,
     callbacks: progress,
     onTrainer: (trainer) => {
       if (flags.snapshots === undefined) return;

@@ -33,12 +33,12 @@ export interface GreedyLayerwiseOptions {
   activation?: ActivationName;
   rng: Random;
   /** Called after stage l (1-based) with its model, before the next stage copies it. */
-  onStage?(stage: number, model: tfl.Sequential): void;
+  onStage?(stage: number, model: tfl.LayersModel): void;
 }
 
 /** The trained model and the epoch history of every stage. */
 export interface GreedyLayerwiseResult {
-  model: tfl.Sequential;
+  model: tfl.LayersModel;
   stages: EpochMetrics[][];
 }
 
@@ -52,7 +52,7 @@ export async function trainGreedyLayerwise(
     'pass widths: [256, 256]',
   );
   const stages: EpochMetrics[][] = [];
-  let previous: tfl.Sequential | undefined;
+  let previous: tfl.LayersModel | undefined;
   for (let l = 1; l <= options.widths.length; l++) {
     const model = buildModel(`mlp:${options.widths.slice(0, l).join(',')}`, {
       inputShape: options.train.sampleShape,
@@ -78,7 +78,7 @@ export async function trainGreedyLayerwise(
     options.onStage?.(l, model);
     previous = model;
   }
-  const model = previous as tfl.Sequential;
+  const model = previous as tfl.LayersModel;
   for (const layer of model.layers) layer.trainable = true;
   return { model, stages };
 }

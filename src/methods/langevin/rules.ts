@@ -10,19 +10,30 @@
  *
  * Targets:
  * - a layer name, e.g. `dense_1`: that layer's kernel(s) (`dense_1/kernel`, `conv_2/kernel`);
+ * - a glob over layer names, e.g. `conv_*`, `stage*_conv?` (`*` any run of characters, `?` one;
+ *   the grammar's globs, core/spec.ts `targetMatcher`): the kernels of every layer it matches;
  * - a name with a slash, e.g. `dense_1/kernel`: any variable whose name contains it;
  * - `*`: every kernel;
  * - a RegExp (or `/…/flags` in a spec string): any variable whose name it matches — this is the
  *   one way to constrain a non-kernel.
  *
- * Spec strings (`parseConstraintSpec`): comma-separated `constraint[@target]`, with constraint
- * `circle:R`, `sphere:R`, `orthogonal` or `none`, and the target `*` when left out:
- *   circle:0.05@dense_1,circle:0.1@dense_2
- *   none@conv_1,orthogonal@*
+ * `all-but-first` (a flag of every constraint, `orthogonal:all-but-first`, no targets): every
+ * kernel but the first, as the official code constrains a ResNet-34 ("orthogonal constraints on
+ * every kernel but the first conv"; a 3×3 stem on 1–3 input channels has fewer rows than
+ * columns). It is a `*` rule that leaves out the first kernel among the variables the rules are
+ * checked against ({@link checkRules}, which binds it): the first in the model's weight order,
+ * which tfjs-layers keeps in topological order (a ResNet's `stem_conv`, the zoo's `conv_1` or
+ * `dense_1`).
+ *
+ * Spec strings (`parseConstraintSpec`): one `constraint[:all-but-first][@target,…]` each, with
+ * constraint `circle:R`, `sphere:R`, `orthogonal` or `none`, and the target `*` when left out:
+ *   circle:0.05@dense_1    circle:0.1@dense_2
+ *   none@conv_1            orthogonal@*
+ *   orthogonal@stage*_conv*           orthogonal:all-but-first
  *   sphere:1@/dense_\d+\/kernel/
  */
 import { ReglabError } from '../../core/errors.js';
-import { Registry, warnOnce } from '../../core/spec.js';
+import { Registry, targetMatcher, warnOnce } from '../../core/spec.js';
 import type { Constraint } from './constraint.js';
 import { circle } from './circle.js';
 import { none } from './none.js';
@@ -30,9 +41,14 @@ import { orthogonal } from './orthogonal.js';
 import { sphere } from './sphere.js';
 
 export interface ConstraintRule {
-  /** Layer name, variable-name fragment with `/`, `*` for all kernels, or a RegExp. */
+  /** Layer name or glob, variable-name fragment with `/`, `*` for all kernels, or a RegExp. */
   pattern: string | RegExp;
   constraint: Constraint;
+  /**
+   * Set for `all-but-first` (pattern `*`): the first kernel's variable name, bound by
+   * {@link checkRules} (see the module comment).
+   */
+  allButFirst?: { first?: string };
 }
 
 const KERNEL = /kernel(_\d+)?$/;
@@ -44,8 +60,14 @@ export function ruleMatches(pattern: string | RegExp, name: string): boolean {
   const last = name.split('/').pop() ?? name;
   if (pattern === '*') return KERNEL.test(last);
   if (pattern.includes('/')) return name.includes(pattern);
-  const parts = name.split('/');
-  return parts.slice(0, -1).includes(pattern) && KERNEL.test(last);
+  const layers = name.split('/').slice(0, -1);
+  const glob = targetMatcher(pattern);
+  return (glob ? layers.some(glob) : layers.includes(pattern)) && KERNEL.test(last);
+}
+
+/** Whether `rule` acts on the variable `name`: its pattern matches, and it is not the kernel `all-but-first` leaves out. */
+function ruleActsOn(rule: ConstraintRule, name: string): boolean {
+  return ruleMatches(rule.pattern, name) && rule.allButFirst?.first !== name;
 }
 
 /** The rule acting on variable `name` (see the module comment), or undefined when none does. */
@@ -54,7 +76,7 @@ export function ruleFor(
   name: string,
 ): ConstraintRule | undefined {
   const matching = (fallback: boolean) =>
-    rules.filter((r) => (r.pattern === '*') === fallback && ruleMatches(r.pattern, name));
+    rules.filter((r) => (r.pattern === '*') === fallback && ruleActsOn(r, name));
   const specific = matching(false);
   const candidates = specific.length > 0 ? specific : matching(true);
   if (candidates.length > 1) {
@@ -81,6 +103,8 @@ const LISTED_NAMES = 40;
  * in a target cannot silently train unconstrained.
  */
 export function checkRules(rules: readonly ConstraintRule[], names: readonly string[]): void {
+  const firstKernel = names.find((name) => ruleMatches('*', name));
+  for (const rule of rules) if (rule.allButFirst) rule.allButFirst.first = firstKernel;
   const used = new Set<ConstraintRule>();
   for (const name of names) {
     const rule = ruleFor(rules, name);
@@ -102,6 +126,12 @@ export function checkRules(rules: readonly ConstraintRule[], names: readonly str
 
 const radiusValue = { name: 'radius', type: 'number', above: 0, required: true } as const;
 const targets = { name: 'layers' } as const;
+const options = {
+  'all-but-first': {
+    type: 'flag',
+    description: 'every kernel but the first (no targets), as the official ResNet setting',
+  },
+} as const;
 
 /** The constraints by spec, in the one grammar (core/spec.ts): `circle:R`, `sphere:R`, `orthogonal`, `none`. */
 export const constraintRegistry = new Registry<Constraint, void>('constraint', [
@@ -110,6 +140,7 @@ export const constraintRegistry = new Registry<Constraint, void>('constraint', [
       name: 'circle',
       summary: 'each scalar weight on a circle of radius R with its auxiliary ξ',
       value: radiusValue,
+      options,
       targets,
     },
     create: (spec) => circle(spec.value as number),
@@ -119,6 +150,7 @@ export const constraintRegistry = new Registry<Constraint, void>('constraint', [
       name: 'sphere',
       summary: "each unit's incoming weights on a sphere of radius R",
       value: radiusValue,
+      options,
       targets,
     },
     create: (spec) => sphere(spec.value as number),
@@ -127,6 +159,7 @@ export const constraintRegistry = new Registry<Constraint, void>('constraint', [
     schema: {
       name: 'orthogonal',
       summary: 'the kernel matrix on the Stiefel manifold (MᵀM = I)',
+      options,
       targets,
     },
     create: () => orthogonal(),
@@ -135,6 +168,7 @@ export const constraintRegistry = new Registry<Constraint, void>('constraint', [
     schema: {
       name: 'none',
       summary: 'unconstrained (e.g. to exempt one layer from a `*` rule)',
+      options,
       targets,
     },
     create: () => none(),
@@ -178,6 +212,15 @@ export function parseConstraintSpec(spec: string | readonly string[]): Constrain
     for (const part of parts) {
       const parsed = constraintRegistry.parse(part);
       const constraint = constraintRegistry.get(parsed.name).create(parsed, undefined);
+      if (parsed.options['all-but-first']) {
+        if (parsed.targets)
+          throw new ReglabError(
+            `constraint rule "${part}": all-but-first takes no @targets (it means every kernel but the first)`,
+            `write ${parsed.name}:all-but-first alone, or name the layers (${parsed.name}@conv_*)`,
+          );
+        rules.push({ pattern: '*', constraint, allButFirst: {} });
+        continue;
+      }
       for (const target of parsed.targets ?? ['*'])
         rules.push({ pattern: parseTarget(target, part), constraint });
     }
@@ -187,6 +230,7 @@ export function parseConstraintSpec(spec: string | readonly string[]): Constrain
 
 /** The spec string of a rule (inverse of {@link parseConstraintSpec}). */
 export function ruleToSpec(rule: ConstraintRule): string {
+  if (rule.allButFirst) return `${rule.constraint.spec()}:all-but-first`;
   const target =
     rule.pattern instanceof RegExp ? `/${rule.pattern.source}/${rule.pattern.flags}` : rule.pattern;
   return `${rule.constraint.spec()}@${target}`;

@@ -7,7 +7,8 @@
  *   their linear map after subtracting the bias: x' = Aᵀ(y' − b) (paper Eq. 2, `W_mᵀ(d'_{m+1} − b_m)`);
  *   a 1×1 projection shortcut and a stride-2 convolution are Conv2D layers like any other;
  * - **structural** layers (Flatten, Reshape, pooling, global average pooling, zero padding,
- *   Dropout) are reversed by their adjoint (reshape back, un-pool, broadcast, crop, identity);
+ *   a ResNet's zero-padded subsampling shortcut, Dropout) are reversed by their adjoint
+ *   (reshape back, un-pool, broadcast, crop, scatter back, identity);
  * - **merge** layers (Add, Concatenate, Average, Multiply) are reversed by the adjoint of the
  *   merge, which maps one reverse value to one per input ({@link reverseMerge});
  * - **shared** layers (Activation layers, BatchNormalization, a weight layer's fused activation)
@@ -20,6 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../../core/errors.js';
 import { RESIDUAL_DENSE_CLASS, type ResidualDense } from '../../models/residual.js';
+import { ZERO_PAD_SHORTCUT_CLASS, type ZeroPadShortcut } from '../../models/shortcut.js';
 
 /** How a layer takes part in the reverse pass (see the file comment). */
 export type ReverseRole = 'weight' | 'structural' | 'merge' | 'shared';
@@ -35,6 +37,7 @@ export const SUPPORTED_LAYERS: Readonly<Record<string, ReverseRole>> = {
   AveragePooling2D: 'structural',
   GlobalAveragePooling2D: 'structural',
   ZeroPadding2D: 'structural',
+  [ZERO_PAD_SHORTCUT_CLASS]: 'structural',
   Dropout: 'structural',
   Add: 'merge',
   Concatenate: 'merge',
@@ -332,6 +335,19 @@ export function reverseZeroPadding2D(
   return tf.slice(y, [0, top, left, 0], [...inputShape]);
 }
 
+/**
+ * ZeroPadShortcut (a ResNet's option-A shortcut, S(x) = zero-pad(x[:, ::s, ::s, :])): its exact
+ * adjoint, the kept channels put back on the sampled pixels with zeros between (see
+ * models/shortcut.ts).
+ */
+export function reverseZeroPadShortcut(
+  layer: tfl.layers.Layer,
+  y: tf.Tensor,
+  inputShape: readonly number[],
+): tf.Tensor {
+  return (layer as ZeroPadShortcut).adjoint(y, inputShape);
+}
+
 /** Flatten / Reshape: reshape back to the forward input shape (an orthogonal map, so its own adjoint). */
 export function reverseReshape(y: tf.Tensor, inputShape: readonly number[]): tf.Tensor {
   return tf.reshape(y, [...inputShape]);
@@ -440,6 +456,8 @@ export function reverseLayer(
       return reverseGlobalAveragePooling2D(layer, y, inputShape);
     case 'ZeroPadding2D':
       return reverseZeroPadding2D(layer, y, inputShape);
+    case ZERO_PAD_SHORTCUT_CLASS:
+      return reverseZeroPadShortcut(layer, y, inputShape);
     case 'Dropout':
       return reverseDropout(y);
     default:

@@ -133,6 +133,83 @@ test('rules: layer names select kernels, regexes anything, specific targets win 
 
 const MLP_VARIABLES = ['dense_1/kernel', 'dense_1/bias', 'dense_2/kernel', 'dense_2/bias'];
 
+/** A ResNet's variables in tfjs-layers' weight order (stem first). */
+const RESNET_VARIABLES = [
+  'stem_conv/kernel',
+  'stem_bn/gamma',
+  'stage1_block1_conv1/kernel',
+  'stage1_block1_conv2/kernel',
+  'stage2_block1_conv1/kernel',
+  'stage2_block1_proj_conv/kernel',
+  'dense/kernel',
+  'dense/bias',
+];
+
+test("rules: globs over layer names select those layers' kernels; a glob that matches nothing is an error", () => {
+  assert.ok(ruleMatches('stage*_conv*', 'stage2_block1_conv1/kernel'));
+  assert.ok(ruleMatches('stage*_conv?', 'stage1_block1_conv2/kernel_1'));
+  assert.ok(!ruleMatches('stage*_conv?', 'stage2_block1_proj_conv/kernel'));
+  assert.ok(!ruleMatches('stage*_conv*', 'stem_conv/kernel'));
+  assert.ok(!ruleMatches('stage*', 'stem_bn/gamma'), 'a glob selects kernels only');
+  const rules = parseConstraintSpec(['orthogonal@stage*_conv*', 'circle:0.1@dense']);
+  checkRules(rules, RESNET_VARIABLES);
+  const kinds = RESNET_VARIABLES.map((name) => resolveConstraint(rules, name).kind);
+  assert.deepEqual(kinds, [
+    'none',
+    'none',
+    'orthogonal',
+    'orthogonal',
+    'orthogonal',
+    'orthogonal',
+    'circle',
+    'none',
+  ]);
+  throwsNaming(
+    () => checkRules(parseConstraintSpec('orthogonal@conv_*'), RESNET_VARIABLES),
+    ['"orthogonal@conv_*"', 'matches no variable', 'stem_conv/kernel'],
+    'glob matching nothing',
+  );
+});
+
+test('rules: all-but-first constrains every kernel but the first, prints back, takes no targets', () => {
+  const rules = parseConstraintSpec('orthogonal:all-but-first');
+  checkRules(rules, RESNET_VARIABLES);
+  const constrained = RESNET_VARIABLES.filter(
+    (name) => resolveConstraint(rules, name).kind === 'orthogonal',
+  );
+  assert.deepEqual(constrained, [
+    'stage1_block1_conv1/kernel',
+    'stage1_block1_conv2/kernel',
+    'stage2_block1_conv1/kernel',
+    'stage2_block1_proj_conv/kernel',
+    'dense/kernel',
+  ]);
+  assert.equal(ruleToSpec(rules[0]), 'orthogonal:all-but-first');
+  assert.deepEqual(parseConstraintSpec(ruleToSpec(rules[0]))[0].allButFirst, {});
+  // The same set as the explicit pair of rules.
+  const explicit = parseConstraintSpec(['orthogonal', 'none@stem_conv']);
+  for (const name of RESNET_VARIABLES)
+    assert.equal(resolveConstraint(rules, name).kind, resolveConstraint(explicit, name).kind, name);
+  // A specific rule still wins over it; with one kernel only it acts on nothing: an error.
+  const mixed = parseConstraintSpec(['orthogonal:all-but-first', 'circle:0.1@dense']);
+  checkRules(mixed, RESNET_VARIABLES);
+  assert.equal(resolveConstraint(mixed, 'dense/kernel').kind, 'circle');
+  throwsNaming(
+    () =>
+      checkRules(parseConstraintSpec('orthogonal:all-but-first'), [
+        'dense_1/kernel',
+        'dense_1/bias',
+      ]),
+    ['"orthogonal:all-but-first"', 'matches no variable'],
+    'one kernel',
+  );
+  throwsNaming(
+    () => parseConstraintSpec('orthogonal:all-but-first@conv_*'),
+    ['all-but-first takes no @targets'],
+    'with targets',
+  );
+});
+
 /** Asserts `body` throws a ReglabError whose message contains every fragment. */
 function throwsNaming(body: () => unknown, fragments: string[], label: string): void {
   assert.throws(

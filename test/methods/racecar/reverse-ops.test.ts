@@ -17,10 +17,13 @@ import {
   reverseResidualDense,
   reverseRole,
   reverseZeroPadding2D,
+  reverseZeroPadShortcut,
+  reverseLayer,
   sharedBatchNormalization,
   sharedLayer,
 } from '../../../src/methods/racecar/reverse-ops.js';
 import { ResidualDense } from '../../../src/models/residual.js';
+import { ZeroPadShortcut } from '../../../src/models/shortcut.js';
 import { assertClose, useBackend } from '../../support.js';
 
 before(() => useBackend());
@@ -371,6 +374,34 @@ test('ZeroPadding2D reverse crops the padding (asymmetric and symmetric): adjoin
       shape,
       `zero padding ${JSON.stringify(padding)}`,
     );
+  }
+});
+
+test("ZeroPadShortcut (a ResNet's option-A shortcut) reverse is its adjoint, even and odd sizes, through reverseLayer", () => {
+  for (const [shape, filters, strides] of [
+    [[2, 8, 8, 2], 4, 2],
+    [[2, 7, 5, 3], 6, 2],
+    [[1, 4, 4, 3], 3, 1],
+  ] as const) {
+    const layer = new ZeroPadShortcut({ filters, strides });
+    assert.equal(reverseRole(layer), 'structural');
+    const message = `shortcut [${shape}] → ${filters}, stride ${strides}`;
+    assertAdjoint(
+      (x) => layer.apply(x) as tf.Tensor,
+      (y) => reverseZeroPadShortcut(layer, y, shape),
+      [...shape],
+      message,
+    );
+    tf.tidy(() => {
+      const x = rng.normalTensor([...shape]);
+      const y = layer.apply(x) as tf.Tensor;
+      const direct = reverseZeroPadShortcut(layer, y, shape);
+      const walked = reverseLayer(layer, y, { forwardInput: x, forwardOutput: y });
+      assertClose(walked.dataSync(), direct.dataSync(), { message });
+      // SᵀS keeps the sampled pixels: S(Sᵀ(S x)) = S x.
+      const again = layer.apply(direct) as tf.Tensor;
+      assertClose(again.dataSync(), y.dataSync(), { message: `${message}: S Sᵀ S = S` });
+    });
   }
 });
 

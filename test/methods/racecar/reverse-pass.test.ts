@@ -19,7 +19,12 @@ import {
   reversePass,
 } from '../../../src/methods/racecar/index.js';
 import { ResidualDense } from '../../../src/models/residual.js';
-import { assertClose, assertNoLeak, useBackend } from '../../support.js';
+import {
+  assertClose,
+  assertNoLeak,
+  checkGradientByCentralDifferences,
+  useBackend,
+} from '../../support.js';
 
 before(() => useBackend());
 
@@ -40,7 +45,7 @@ function batchNorm(a: Matrix, gamma: number[], beta: number[], epsilon: number):
 }
 
 /** A 2-layer MLP with random (non-zero) biases. */
-function twoLayer(seed: number, batchNorm: boolean): tfl.Sequential {
+function twoLayer(seed: number, batchNorm: boolean): tfl.LayersModel {
   const rng = new Random(seed);
   const model = buildModel('mlp:5', { inputShape: [6], numClasses: 3, rng, batchNorm });
   for (const name of ['dense_1', 'dense_2']) {
@@ -161,31 +166,15 @@ test('finite differences confirm the gradient of the racecar loss (tiny tanh net
   const term = racecar({ lambda: 1 });
   const loss = () => term.compute({ trace: forwardTrace(model, x, true) } as TermContext);
   const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { grads } = tf.variableGrads(loss, weights);
-  const epsilon = 1e-2;
-  let checked = 0;
-  for (const variable of weights) {
-    const analytic = grads[variable.name].dataSync();
-    const values = variable.dataSync().slice();
-    for (let i = 0; i < values.length; i++) {
-      const at = (delta: number) => {
-        const shifted = values.slice();
-        shifted[i] += delta;
-        variable.assign(tf.tensor(shifted, variable.shape));
-        return tf.tidy(() => loss().dataSync()[0]);
-      };
-      const numeric = (at(epsilon) - at(-epsilon)) / (2 * epsilon);
-      variable.assign(tf.tensor(values, variable.shape));
-      assertClose(analytic[i], numeric, {
-        atol: 2e-3,
-        rtol: 2e-2,
-        message: `${variable.name}[${i}]`,
-      });
-      checked += 1;
-    }
-  }
+  const checked = checkGradientByCentralDifferences(
+    loss,
+    weights,
+    1e-2,
+    (analytic, numeric, name) =>
+      assertClose(analytic, numeric, { atol: 2e-3, rtol: 2e-2, message: name }),
+  );
   assert.equal(checked, 3 * 4 + 4 + 4 * 2 + 2);
-  tf.dispose([x, ...Object.values(grads)]);
+  x.dispose();
 });
 
 test('reconstruct returns d′_1 shaped like x, for MLP, CNN with BN and a residual block', () => {
@@ -251,6 +240,10 @@ test('term factories parse racecar and ort specs', () => {
   assert.throws(
     () => terms.create('racecar:layerwize:1e-5', { rng }),
     /racecar accepts sum, mean, full, layerwise/,
+  );
+  assert.throws(
+    () => terms.create('ort:frobenious:0.1', { rng }),
+    /unknown option "frobenious" in "ort:frobenious:0.1" — ort accepts srip, frobenius/,
   );
   assert.throws(() => terms.create('ort:srip:frobenius:0.1', { rng }), /sets kind twice/);
   assert.throws(() => terms.create('racecar', { rng }), /needs λ/);
