@@ -61,9 +61,9 @@ import { readsLearningRate, readsMomentum } from '../train/optimizers.js';
 import { EpochMetricsSchema, type EpochMetrics } from '../train/trainer.js';
 import { specName } from '../core/spec.js';
 import type { ExperimentConfig, MethodSpec } from './matrix.js';
+import { removeStaleStackFiles } from '../methods/diversify/generative/dbn.js';
 import {
   loadDbnCheckpoint,
-  removeStaleStackFiles,
   DIVERGENCES,
   type DbnCheckpoint,
   type GenerativeDrOptions,

@@ -105,13 +105,15 @@ function leadingFlags(words: readonly string[]): string[] {
 /**
  * A flag-only line is a fragment of a `reglab train` command: completed with what it needs to
  * be checked as a whole — a Langevin optimizer for constraint rules, the zoo's `cnn` for
- * targets named `conv_…`.
+ * targets named `conv_…`, its tiny ResNet for targets named `stage…` or `stem_…`.
  */
 function completeFragment(flags: string[]): string[] {
   const completed = [...flags];
   if (flags.includes('--constraint') && !flags.includes('--optimizer'))
     completed.push('--optimizer', 'cola-ud:h=0.3:gamma=1:tau=0');
-  if (flags.some((flag) => flag.includes('conv_')) && !flags.includes('--model'))
+  if (flags.some((flag) => /stage|stem_/.test(flag)) && !flags.includes('--model'))
+    completed.push('--model', 'resnet:8');
+  else if (flags.some((flag) => flag.includes('conv_')) && !flags.includes('--model'))
     completed.push('--model', 'cnn');
   return completed;
 }
