@@ -236,6 +236,14 @@ export {
   type CompareOptions,
   type CompareOutcome,
 } from './lab/compare.js';
+export type { CellExecutor, CellExecutorFactory, ExecutorContext } from './lab/executor.js';
+export {
+  queueExecutor,
+  type QueueExecutorOptions,
+  type QueueProgress,
+} from './lab/queue/executor.js';
+export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from './lab/queue/worker.js';
+export { queueStatus, type QueueStatus } from './lab/queue/status.js';
 export { reconstructionSnapshots, type ReconstructFunction } from './lab/snapshots.js';
 export { buildReport, type ReportOptions, type ReportOutcome } from './report/index.js';
 export { collectReportInput, type ReportInput, type ReportRun } from './report/collect.js';

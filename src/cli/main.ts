@@ -11,6 +11,8 @@ import { registerPretrainCommand } from './commands/pretrain.js';
 import { registerReconstructCommand } from './commands/reconstruct.js';
 import { registerSvdCommand } from './commands/svd.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerWorkerCommand } from './commands/worker.js';
+import { registerQueueCommand } from './commands/queue.js';
 
 /**
  * Builds the program. Settings are made before the sub-commands are added, since commander
@@ -35,6 +37,8 @@ export function buildProgram(
   registerReconstructCommand(program);
   registerSvdCommand(program);
   registerReportCommand(program);
+  registerWorkerCommand(program);
+  registerQueueCommand(program);
   return program;
 }
 

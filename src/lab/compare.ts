@@ -4,6 +4,9 @@
  * interrupted one is run again next time (resuming its checkpoint), and finished runs are never
  * lost. Ends with one results table: mean ± std, a 95% confidence interval and a paired
  * t-test against the baseline over seeds; saved as JSON, CSV and Markdown.
+ *
+ * Where the cells train is a {@link CellExecutor} (lab/executor.ts): by default
+ * {@link localExecutor} below; `reglab compare --queue` passes the queue's (lab/queue/).
  */
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -19,6 +22,7 @@ import type { WorkerReply, WorkerRequest } from './worker.js';
 import { type RunResult } from './run-config.js';
 import { claimExperimentFolder, readResult } from './run-folder.js';
 import { lockFolder } from '../core/lock.js';
+import { finishedOutcome, type CellExecutorFactory } from './executor.js';
 
 export interface CompareOptions {
   /** Experiment folder: `experiment.json`, one folder per run, `results.*`. */
@@ -29,6 +33,8 @@ export interface CompareOptions {
   log?: (line: string) => void;
   /** The factories specs are built from (default {@link builtinRegistries}). */
   registries?: Registries;
+  /** Where the cells train (default {@link localExecutor}: child processes on this machine). */
+  executor?: CellExecutorFactory;
 }
 
 export interface CompareOutcome {
@@ -61,8 +67,8 @@ const workerFile = new URL(
   import.meta.url,
 );
 
-/** Trains one cell in a child process. */
-function runInChild(request: WorkerRequest): Promise<WorkerReply> {
+/** Trains one cell in a fresh child process (lab/worker.ts); the queue's workers use it too. */
+export function runInChild(request: WorkerRequest): Promise<WorkerReply> {
   return new Promise((resolve) => {
     const child = fork(workerFile, [], {
       execArgv: process.execArgv,
@@ -103,7 +109,11 @@ async function schedule(
     const outcome = slots[slot].then(async () => {
       return runCell(cell, dependency ? await dependency : undefined);
     });
-    slots[slot] = outcome.then(() => undefined);
+    // The next cell of the slot waits for this one, whether it ended or threw.
+    slots[slot] = outcome.then(
+      () => undefined,
+      () => undefined,
+    );
     outcomes.set(cell.id, outcome);
     return outcome;
   };
@@ -132,55 +142,70 @@ async function runMatrix(
   options: CompareOptions,
 ): Promise<CompareOutcome> {
   const log = options.log ?? console.log;
-  const workers = options.workers ?? availableParallelism();
-  let finished = 0;
-  const runCell = async (cell: RunCell, dependency?: CellOutcome): Promise<CellOutcome> => {
-    const dir = path.join(options.out, cell.id);
-    const cached = await readResult(dir);
-    const outcome: CellOutcome =
-      dependency?.status === 'failed'
-        ? { cell, status: 'failed', error: `not run: ${dependency.cell.id} failed` }
-        : cached
-          ? done(cell, cached, true)
-          : await trainCell(cell, dir, options);
-    finished += 1;
-    log(`[${finished}/${cells.length}] ${describe(outcome)}`);
-    return outcome;
-  };
-  log(
-    `${cells.length} runs (${experiment.methods.length} methods × ${experiment.seeds.length} seeds${experiment.transfer ? ' × (train + transfer)' : ''}), ${workers} at a time`,
-  );
-  const outcomes = await schedule(cells, workers, runCell);
-  const table = resultsTable(outcomes, experiment);
-  await writeResults(options.out, outcomes, table);
-  return { cells: outcomes, table, failed: outcomes.filter((o) => o.status === 'failed') };
+  const finished = await finishedCells(cells, options.out);
+  const executor = await (options.executor ?? localExecutor)({
+    experiment,
+    cells,
+    finished,
+    out: options.out,
+    backend: options.backend,
+    workers: options.workers,
+    log,
+  });
+  try {
+    let count = 0;
+    const runCell = async (cell: RunCell, dependency?: CellOutcome): Promise<CellOutcome> => {
+      const cached = finished.get(cell.id);
+      const outcome: CellOutcome =
+        dependency?.status === 'failed'
+          ? { cell, status: 'failed', error: `not run: ${dependency.cell.id} failed` }
+          : cached
+            ? finishedOutcome(cell, cached, true)
+            : await executor.train(cell, path.join(options.out, cell.id));
+      count += 1;
+      log(`[${count}/${cells.length}] ${describe(outcome)}`);
+      return outcome;
+    };
+    log(
+      `${cells.length} runs (${experiment.methods.length} methods × ${experiment.seeds.length} seeds${experiment.transfer ? ' × (train + transfer)' : ''}), ${executor.description}`,
+    );
+    const outcomes = await schedule(cells, executor.slots, runCell);
+    const table = resultsTable(outcomes, experiment);
+    await writeResults(options.out, outcomes, table);
+    return { cells: outcomes, table, failed: outcomes.filter((o) => o.status === 'failed') };
+  } finally {
+    await executor.close?.();
+  }
 }
+
+/** The cells whose run folder holds `result.json`, with it. */
+async function finishedCells(cells: RunCell[], out: string): Promise<Map<string, RunResult>> {
+  const results = await Promise.all(cells.map((cell) => readResult(path.join(out, cell.id))));
+  return new Map(cells.flatMap((cell, k) => (results[k] ? [[cell.id, results[k]] as const] : [])));
+}
+
+/** The default executor: each cell in its own child process here, `workers` at a time. */
+export const localExecutor: CellExecutorFactory = async (context) => {
+  const workers = context.workers ?? availableParallelism();
+  return {
+    slots: workers,
+    description: `${workers} at a time`,
+    train: (cell, dir) => trainCell(cell, dir, context),
+  };
+};
 
 async function trainCell(
   cell: RunCell,
   dir: string,
-  options: CompareOptions,
+  options: Pick<CompareOptions, 'out' | 'backend'>,
 ): Promise<CellOutcome> {
   const config = cell.after
     ? { ...cell.config, init: path.join(options.out, cell.after) }
     : cell.config;
   const reply = await runInChild({ config, out: dir, backend: options.backend });
   return reply.ok
-    ? done(cell, reply.result, false)
+    ? finishedOutcome(cell, reply.result, false)
     : { cell, status: 'failed', error: reply.error };
-}
-
-function done(cell: RunCell, result: Omit<RunResult, 'history'>, cached: boolean): CellOutcome {
-  return {
-    cell,
-    status: cached ? 'cached' : 'done',
-    result: {
-      testAccuracy: result.testAccuracy,
-      testLoss: result.testLoss,
-      trainAccuracy: result.trainAccuracy,
-      seconds: result.seconds,
-    },
-  };
 }
 
 function describe(outcome: CellOutcome): string {

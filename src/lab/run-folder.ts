@@ -605,3 +605,60 @@ export async function writePretrainMetrics(
   if (lines.length === 0) await fs.rm(file, { force: true });
   else await writeFileAtomic(file, lines.join('\n') + '\n');
 }
+
+/**
+ * The files that make a finished run folder, in the order they are written (`result.json`,
+ * the mark of a finished run, last). The checkpoint is not among them: a finished run does not
+ * resume. The queue (lab/queue/) carries these from a worker to the coordinator.
+ */
+export const RUN_ARTEFACTS = [
+  'config.json',
+  'metrics.jsonl',
+  'model.json',
+  'weights.bin',
+  'result.json',
+] as const;
+
+/** A finished run folder's {@link RUN_ARTEFACTS} as bytes (a missing one is an error). */
+export async function readRunArtefacts(dir: string): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {};
+  for (const name of RUN_ARTEFACTS) {
+    files[name] = await fs.readFile(path.join(dir, name)).catch(() => {
+      throw new ReglabError(
+        `run folder ${dir} has no ${name}`,
+        'only a finished run (result.json written) can be read whole',
+      );
+    });
+  }
+  return files;
+}
+
+/**
+ * Writes a finished run's {@link RUN_ARTEFACTS} into `dir` (each atomically, `result.json`
+ * last). `init`, when given, replaces the `init` of `config.json`: a transfer run trained on
+ * another machine from its copy of the weights records the folder they came from here.
+ */
+export async function writeRunArtefacts(
+  dir: string,
+  files: Readonly<Record<string, Uint8Array>>,
+  init?: string,
+): Promise<void> {
+  const missing = RUN_ARTEFACTS.filter((name) => !(name in files));
+  const extra = Object.keys(files).filter(
+    (name) => !(RUN_ARTEFACTS as readonly string[]).includes(name),
+  );
+  if (missing.length > 0 || extra.length > 0)
+    throw new ReglabError(
+      `a run's files for ${dir} ${missing.length ? `lack ${missing.join(', ')}` : `include unknown ${extra.join(', ')}`}`,
+      `a finished run is exactly ${RUN_ARTEFACTS.join(', ')}; was it sent by another reglab version?`,
+    );
+  await fs.mkdir(dir, { recursive: true });
+  for (const name of RUN_ARTEFACTS) {
+    let bytes = files[name];
+    if (name === 'config.json' && init !== undefined) {
+      const stored = JSON.parse(Buffer.from(bytes).toString('utf8')) as StoredRunConfig;
+      bytes = Buffer.from(JSON.stringify({ ...stored, init }, null, 2));
+    }
+    await writeFileAtomic(path.join(dir, name), bytes);
+  }
+}

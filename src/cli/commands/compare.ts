@@ -12,6 +12,7 @@ import {
   type ExperimentConfig,
 } from '../../lab/matrix.js';
 import { checkOutputFolder, readJson } from '../../core/fs.js';
+import { queueExecutor, type QueueProgress } from '../../lab/queue/executor.js';
 import {
   addBackendOption,
   addDataOptions,
@@ -19,6 +20,7 @@ import {
   flagsGiven,
   pathFlag,
   positiveInt,
+  positiveNumber,
   runConfigFromFlags,
   withInitArchitecture,
   type TrainingFlags,
@@ -35,6 +37,8 @@ interface CompareFlags extends TrainingFlags {
   config?: string;
   out?: string;
   workers?: number;
+  queue?: string;
+  resultCap?: number;
 }
 
 function seedList(seeds: number): number[] {
@@ -123,11 +127,31 @@ export async function compareAction(
 ): Promise<CompareOutcome> {
   const experiment = await experimentFromFlags(flags, given, print);
   const out = flags.out ?? path.join('runs', `compare-${experiment.base.dataset}`);
+  if (flags.queue && flags.workers !== undefined)
+    throw new ReglabError(
+      '--workers sets how many runs train on this machine, but --queue sends them to the queue',
+      'drop --workers; start `reglab worker --queue URL --concurrency N` on each machine instead',
+    );
   await checkOutputFolder(out);
-  await selectBackend(flags.backend as BackendName, { log: print });
+  const chosen = await selectBackend(flags.backend as BackendName, { log: print });
+  // On a queue, `auto` could pick different backends on different machines: fix it here.
+  const backend = (flags.queue ? chosen : flags.backend) as BackendName;
   print(`experiment folder: ${out}`);
-  const options = { out, backend: flags.backend as BackendName, workers: flags.workers };
+  const executor = flags.queue
+    ? queueExecutor({
+        url: flags.queue,
+        resultCap: flags.resultCap && flags.resultCap * 2 ** 20,
+        onProgress: (progress) => print(formatQueueProgress(progress)),
+      })
+    : undefined;
+  const options = { out, backend, workers: flags.workers, executor };
   return runAndPrint(experiment, options, print, 'run the same command again');
+}
+
+/** One line: the queued cells by state, then per worker. */
+export function formatQueueProgress(p: QueueProgress): string {
+  const workers = p.workers.map((w) => `${w.name} ${w.running} running ${w.done} done`);
+  return `queue: ${p.done}/${p.total} done, ${p.running} running, ${p.waiting} waiting, ${p.failed} failed${workers.length ? ` | ${workers.join('; ')}` : ''}`;
 }
 
 /** Registers `reglab compare`. */
@@ -162,6 +186,15 @@ export function registerCompareCommand(program: Command): void {
     )
     .option('--transfer-epochs <n>', 'epochs of the transfer fine-tune', positiveInt, 2)
     .option('--workers <n>', 'parallel runs (default: number of cores)', positiveInt)
+    .option(
+      '--queue <url>',
+      'run the cells on `reglab worker`s through a Redis queue: redis://[:password@]host:port[/db] or rediss:// (TLS); see docs/lab.md "Many machines"',
+    )
+    .option(
+      '--result-cap <MiB>',
+      'with --queue: the most a cell may send back (its files together); default 64',
+      positiveNumber,
+    )
     .option(
       '--out <dir>',
       'experiment folder (default runs/compare-<dataset>); finished runs there are skipped',
