@@ -3,28 +3,25 @@
  *
  * What the queue adds per cell, without training: a coordinator (`compare` with
  * `queueExecutor`) sends N cells to a private redis-server; one BullMQ worker in this process
- * answers each job at once with the files of a real finished run (trained once up front:
+ * answers each job at once with the files of a real finished run (trained once up front by a local `compare`:
  * MNIST 1,000 images, mlp:64, 1 epoch — 200 KB of weights); the coordinator collects and writes
  * them. Wall time / N is the round trip of one cell through the queue machinery (enqueue,
  * pickup, result transfer, polling, writing the run folder), for poll intervals 100 and 500 ms.
  * Writes bench/results/queue-overhead.json.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { compare, runInChild } from '../src/lab/compare.js';
-import type { ExperimentConfig } from '../src/lab/matrix.js';
-import { queueExecutor } from '../src/lab/queue/executor.js';
-import {
-  CELLS_QUEUE,
-  encodeFiles,
-  QUEUE_PREFIX,
-  type CellJobResult,
-} from '../src/lab/queue/jobs.js';
-import { readRunArtefacts } from '../src/lab/run-folder.js';
+import { compare, queueExecutor, type ExperimentConfig } from '../src/index.js';
 import { startRedis } from '../test/lab/queue-support.js';
+
+// The queue's protocol (src/lab/queue/jobs.ts): the cells queue under the prefix `reglab`, and
+// a result of {result, files: base64 by name}; this bench plays a worker that answers at once.
+const CELLS_QUEUE = 'cells';
+const QUEUE_PREFIX = 'reglab';
+const RUN_FILES = ['config.json', 'metrics.jsonl', 'model.json', 'weights.bin', 'result.json'];
 
 const args = process.argv.slice(2);
 const k = args.indexOf('--cells');
@@ -40,16 +37,19 @@ const base: ExperimentConfig['base'] = {
   lr: 1e-3,
 };
 const scratch = await mkdtemp(path.join(tmpdir(), 'reglab-bench-overhead-'));
-const run = path.join(scratch, 'run');
-const reply = await runInChild({
-  config: { ...base, regs: [], seed: 1 },
-  out: run,
-  backend: 'cpu',
-});
-if (!reply.ok) throw new Error(reply.error);
-const canned: CellJobResult = {
-  result: reply.result,
-  files: encodeFiles(await readRunArtefacts(run), 2 ** 26),
+const trained = path.join(scratch, 'trained');
+const one = await compare(
+  { base, methods: [{ label: 'std', regs: [] }], seeds: [1] },
+  { out: trained, backend: 'cpu', log: () => {}, workers: 1 },
+);
+if (one.failed.length) throw new Error(one.failed[0].error);
+const run = path.join(trained, one.cells[0].cell.id);
+const read = (name: string) => readFile(path.join(run, name));
+const canned = {
+  result: JSON.parse((await read('result.json')).toString()) as unknown,
+  files: Object.fromEntries(
+    await Promise.all(RUN_FILES.map(async (name) => [name, (await read(name)).toString('base64')])),
+  ),
 };
 
 const redis = await startRedis();

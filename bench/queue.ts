@@ -20,10 +20,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compare } from '../src/lab/compare.js';
-import type { ExperimentConfig } from '../src/lab/matrix.js';
-import { queueExecutor } from '../src/lab/queue/executor.js';
-import type { BackendName } from '../src/backend/select.js';
+import { compare, queueExecutor, type BackendName, type ExperimentConfig } from '../src/index.js';
 import { startRedis, startWorker } from '../test/lab/queue-support.js';
 
 const args = process.argv.slice(2);
