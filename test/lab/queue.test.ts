@@ -108,6 +108,14 @@ test('the result cap: files over it are a named error', () => {
   assert.deepEqual(Object.keys(encodeFiles(files, 4 * 2 ** 20)), ['weights.bin', 'model.json']);
 });
 
+/** `compare` on the test queue, with its log lines. */
+async function queued(experiment: ExperimentConfig, out: string) {
+  const lines: string[] = [];
+  const executor = queueExecutor({ url: redis.url, ...fast });
+  const outcome = await compare(experiment, { ...quiet, out, log: (l) => lines.push(l), executor });
+  return { outcome, lines };
+}
+
 /** At least `n` running workers (the earlier tests' or new ones). */
 async function liveWorkers(n: number): Promise<WorkerProcess[]> {
   const alive = () =>
@@ -177,13 +185,7 @@ test('two workers finish a sweep whose table equals the local run byte for byte;
   assert.deepEqual((await queueStatus(redis.url)).cells, []);
 
   const trained = trainingLines();
-  const lines: string[] = [];
-  const again = await compare(sweep, {
-    ...quiet,
-    out,
-    log: (l) => lines.push(l),
-    executor: queueExecutor({ url: redis.url, ...fast }),
-  });
+  const { outcome: again, lines } = await queued(sweep, out);
   assert.deepEqual(
     again.cells.map((c) => c.status),
     Array(6).fill('cached'),
@@ -257,13 +259,7 @@ test('a coordinator that stops early leaves its cells to the workers; the next r
     log: () => {},
   });
   await early.close?.(); // before any cell ended: the jobs stay on the queue
-  const lines: string[] = [];
-  const outcome = await compare(experiment, {
-    ...quiet,
-    out,
-    log: (l) => lines.push(l),
-    executor: queueExecutor({ url: redis.url, ...fast }),
-  });
+  const { outcome, lines } = await queued(experiment, out);
   assert.deepEqual(
     outcome.cells.map((c) => c.status),
     ['done', 'done'],
