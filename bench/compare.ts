@@ -16,12 +16,15 @@
  * PyTorch missing → its side is skipped with the reason; the native addon missing → likewise.
  *
  * Sides: `wasm`, `native`, `native-builtin` (REGLAB_NATIVE_GEMM=builtin), `cpu`, `webgpu`,
- * `tensorflow`, `torch` (CPU, or CUDA with --device gpu). Writes bench/results/compare-<device>.{json,md}.
+ * `tensorflow`, `torch` (CPU, or CUDA with --device gpu); `<backend>@<dir>` is that backend in
+ * the reglab checkout at `<dir>` (e.g. an older commit, for before/after ratios in one run).
+ * Writes bench/results/compare-<device>.{json,md}.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { num } from './harness.js';
@@ -74,19 +77,29 @@ function tail(text: string): string {
   return text.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
 }
 
-/** A reglab worker on one backend (a child Node process talking over IPC). */
+/**
+ * A reglab worker on one backend (a child Node process talking over IPC). `native@../old`
+ * runs the worker of another checkout of reglab (its own src/ and native build) on that
+ * backend: before/after comparisons in one interleaved run.
+ */
 async function reglabSide(name: string): Promise<Side | string> {
-  const backend = name === 'native-builtin' ? 'native' : name;
+  const [sideBackend, tree] = name.split('@');
+  const backend = sideBackend === 'native-builtin' ? 'native' : sideBackend;
   const env = {
     ...process.env,
-    ...(name === 'native-builtin' ? { REGLAB_NATIVE_GEMM: 'builtin' } : {}),
+    ...(sideBackend === 'native-builtin' ? { REGLAB_NATIVE_GEMM: 'builtin' } : {}),
   };
+  const worker = tree
+    ? path.join(path.resolve(tree), 'bench/compare-worker.ts')
+    : here('./compare-worker.ts');
+  if (!existsSync(worker)) return `${name}: no ${worker}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', here('./compare-worker.ts'), '--backend', backend],
+    ['--import', 'tsx', worker, '--backend', backend],
     {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env,
+      ...(tree ? { cwd: path.resolve(tree) } : {}),
     },
   );
   let stderr = '';

@@ -21,8 +21,9 @@ def accuracy(logits, labels):
     return (logits.argmax(1) == labels).float().mean()
 
 
-# --- racecar (src/racecar/reverse-pass.ts, racecar-term.ts): chained reverse pass from the
-# softmax output, d'_m = f(W_mᵀ(d'_{m+1} − b_m)), penalty ½ Σ_m ‖d'_m − d_m‖² (reduction sum).
+# --- racecar (src/methods/racecar/reverse-pass.ts, racecar-term.ts): chained reverse pass from
+# the logits (reglab's default `start: 'pre-softmax'`, as the official scripts),
+# d'_m = f(W_mᵀ(d'_{m+1} − b_m)), penalty ½ Σ_m ‖d'_m − d_m‖² (reduction sum).
 
 def _unpool_argmax(y, forward_in):
     """Routes y back to each 2x2 window's maximum (every tied cell), zeros elsewhere (reverse-ops.ts)."""
@@ -32,11 +33,11 @@ def _unpool_argmax(y, forward_in):
 
 
 def racecar(model, trace):
-    probs = F.softmax(trace["logits"], 1)
+    start = trace["logits"]
     layers = model.layers
     states = []
     if model.kind == "mlp":
-        r = probs
+        r = start
         for m in range(len(layers) - 1, 0, -1):
             r = F.relu((r - layers[m].bias) @ layers[m].kernel.t())
             states.append((r, trace["hidden"][m - 1]))
@@ -44,7 +45,7 @@ def racecar(model, trace):
         states.append((r, trace["input"]))
     else:
         dense = layers[-1]
-        r = ((probs - dense.bias) @ dense.kernel.t()).reshape(trace["pools"][-1].shape)
+        r = ((start - dense.bias) @ dense.kernel.t()).reshape(trace["pools"][-1].shape)
         for m in range(len(layers) - 2, -1, -1):
             # un-pool, then conv m's own activation applied forwards: the state at its output
             r = F.relu(_unpool_argmax(r, trace["hidden"][m]))
@@ -55,7 +56,7 @@ def racecar(model, trace):
     return sum(0.5 * ((rev - fwd) ** 2).sum() for rev, fwd in states)
 
 
-# --- SRIP (src/racecar/orthogonality.ts): per kernel matrix W [rows, out], A x = Wᵀ(Wx) − x,
+# --- SRIP (src/methods/racecar/orthogonality.ts): per kernel matrix W [rows, out], A x = Wᵀ(Wx) − x,
 # a = A u (u ~ N(0, I) fresh each step), σ² = ‖A a‖² / max(‖a‖², 1e-12); penalty Σ σ².
 
 def kernel_matrix(kernel):
@@ -77,7 +78,7 @@ def srip(model, generator):
     return total
 
 
-# --- PER (src/per/projected-error.ts, per-term.ts): per hidden output h [b, d] (flattened),
+# --- PER (src/methods/per/projected-error.ts, per-term.ts): per hidden output h [b, d] (flattened),
 # θ_k = v_k/‖v_k‖, v_k ~ N(0, I_d), s = `slices`; L = mean f(hθ), f(x) = x·erf(x/√2) + √(2/π)e^{−x²/2}.
 
 def per(trace, generator, slices):
@@ -91,7 +92,7 @@ def per(trace, generator, slices):
     return total
 
 
-# --- DR, cosine (src/diversify/diversify.ts, similarity.ts, pairs.ts): per hidden output,
+# --- DR, cosine (src/methods/diversify/diversify.ts, similarity.ts, pairs.ts): per hidden output,
 # S = UUᵀ with rows u_i = h_i/√(‖h_i‖² + 1e-8), M = triu(1 − yyᵀ), DR = Σ M∘S / max(ΣM, 1).
 
 def dr_cosine(trace, onehot):
@@ -104,7 +105,7 @@ def dr_cosine(trace, onehot):
     return total
 
 
-# --- Constrained underdamped Langevin at τ = 0 (src/langevin/underdamped.ts with {lr, momentum}:
+# --- Constrained underdamped Langevin at τ = 0 (src/methods/langevin/underdamped.ts with {lr, momentum}:
 # h = √(2lr/(1 + μ)), c = μ). Kernels constrained, biases free (none.ts: the momentum step).
 
 def _tall(x):
