@@ -20,7 +20,12 @@ import type { RegularizationTerm, TermContext } from '../../train/term.js';
 import { resolveSites, type Site } from '../../models/anatomy.js';
 import { siteTensor } from '../../train/trace.js';
 import { differentClassMask, maskedPairMean } from './pairs.js';
-import { pairwiseSimilarity, SIMILARITIES, type SimilarityKind } from './similarity.js';
+import {
+  maskedCosineMean,
+  pairwiseSimilarity,
+  SIMILARITIES,
+  type SimilarityKind,
+} from './similarity.js';
 
 /** Options of {@link diversify}. */
 export interface DiversifyOptions {
@@ -94,8 +99,9 @@ export class DiversifyTerm implements RegularizationTerm {
     return this.sites.sites;
   }
 
-  /** DR_l of one feature matrix with its pair mask. */
+  /** DR_l of one feature matrix with its pair mask (cosine: its gradient written out). */
   layerValue(features: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+    if (this.similarity === 'cosine') return maskedCosineMean(features, mask);
     return tf.tidy(() => {
       const similarity = pairwiseSimilarity(features, this.similarity, {
         tau: this.options.tau,
