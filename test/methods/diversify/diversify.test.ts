@@ -20,7 +20,7 @@ import {
   trainGreedyLayerwise,
   type SimilarityKind,
 } from '../../../src/methods/diversify/index.js';
-import { maskedCosineMean } from '../../../src/methods/diversify/similarity.js';
+import { cosinePairs, maskedCosineMean } from '../../../src/methods/diversify/similarity.js';
 import { assertClose, assertNoLeak, useBackend } from '../../support.js';
 
 before(() => useBackend());
@@ -136,10 +136,10 @@ test("cosine DR with its written-out gradient: the generic value exactly, autodi
         const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => f(x as tf.Tensor2D))(h);
         return { value: value.dataSync()[0], grad: grad.dataSync() };
       };
-      return [
-        run((x) => maskedCosineMean(x, mask)),
-        run((x) => maskedPairMean(pairwiseSimilarity(x, 'cosine'), mask)),
-      ];
+      const shared = run((x) => maskedCosineMean(x, cosinePairs(mask))); // as the term calls it
+      const fromMask = run((x) => maskedCosineMean(x, mask));
+      assert.deepEqual(shared, fromMask);
+      return [fromMask, run((x) => maskedPairMean(pairwiseSimilarity(x, 'cosine'), mask))];
     });
     assert.equal(fused.value, generic.value, `${name}: value`);
     assertClose(fused.grad, generic.grad, { rtol: 1e-5, atol: 1e-7, message: `${name}: gradient` });
