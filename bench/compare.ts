@@ -1,6 +1,6 @@
 /**
  * `npm run bench:compare -- [--device cpu|gpu] [--sides wasm,native,torch] [--groups mlp,cnn]
- *   [--variants std,rr,…] [--rounds 5] [--seconds 2] [--quick]`
+ *   [--variants std,rr,…] [--rounds 5] [--seconds 2] [--order case|side] [--quick]`
  *
  * reglab and PyTorch side by side, in one run on one machine: the same models (zoo `mlp:256,256`
  * and `cnn`, Glorot-uniform kernels, zero biases), batch, data shape, optimizer (momentum SGD,
@@ -10,18 +10,23 @@
  * Every side is a long-lived worker process (bench/compare-worker.ts per reglab backend,
  * bench/pytorch/worker.py with Debian's /usr/bin/python3 at one thread); the runner asks them
  * in turn for timed blocks of training steps: per round, for every case, every side once (the
- * order rotates per round), so load changes on a shared machine hit all sides alike. Reported:
+ * order rotates per round), so load changes on a shared machine hit all sides alike; with
+ * `--order side`, every case of one side in a row instead, so a method's block sits next to
+ * its Std block (the method ÷ Std ratio is then the one measured closest in time). Reported:
  * samples/s per side (median and range over rounds), the reglab / PyTorch ratio of each round
  * (median and range), and each method's step time over Std on the same side (median and range).
  * PyTorch missing → its side is skipped with the reason; the native addon missing → likewise.
  *
  * Sides: `wasm`, `native`, `native-builtin` (REGLAB_NATIVE_GEMM=builtin), `cpu`, `webgpu`,
- * `tensorflow`, `torch` (CPU, or CUDA with --device gpu). Writes bench/results/compare-<device>.{json,md}.
+ * `tensorflow`, `torch` (CPU, or CUDA with --device gpu); `<backend>@<dir>` is that backend in
+ * the reglab checkout at `<dir>` (e.g. an older commit, for before/after ratios in one run).
+ * Writes bench/results/compare-<device>.{json,md}.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { num } from './harness.js';
@@ -74,19 +79,29 @@ function tail(text: string): string {
   return text.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
 }
 
-/** A reglab worker on one backend (a child Node process talking over IPC). */
+/**
+ * A reglab worker on one backend (a child Node process talking over IPC). `native@../old`
+ * runs the worker of another checkout of reglab (its own src/ and native build) on that
+ * backend: before/after comparisons in one interleaved run.
+ */
 async function reglabSide(name: string): Promise<Side | string> {
-  const backend = name === 'native-builtin' ? 'native' : name;
+  const [sideBackend, tree] = name.split('@');
+  const backend = sideBackend === 'native-builtin' ? 'native' : sideBackend;
   const env = {
     ...process.env,
-    ...(name === 'native-builtin' ? { REGLAB_NATIVE_GEMM: 'builtin' } : {}),
+    ...(sideBackend === 'native-builtin' ? { REGLAB_NATIVE_GEMM: 'builtin' } : {}),
   };
+  const worker = tree
+    ? path.join(path.resolve(tree), 'bench/compare-worker.ts')
+    : here('./compare-worker.ts');
+  if (!existsSync(worker)) return `${name}: no ${worker}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', here('./compare-worker.ts'), '--backend', backend],
+    ['--import', 'tsx', worker, '--backend', backend],
     {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env,
+      ...(tree ? { cwd: path.resolve(tree) } : {}),
     },
   );
   let stderr = '';
@@ -240,6 +255,9 @@ async function main(): Promise<void> {
   ).split(',');
   const groupNames = (argument(argv, 'groups') ?? 'mlp,cnn').split(',');
   const variantFilter = argument(argv, 'variants')?.split(',');
+  const orderBy = argument(argv, 'order') ?? 'case';
+  if (orderBy !== 'case' && orderBy !== 'side')
+    throw new Error(`--order ${orderBy}: use case or side`);
   for (const g of groupNames)
     if (!GROUPS[device][g]) throw new Error(`--groups: unknown group ${g}`);
   for (const v of variantFilter ?? [])
@@ -297,32 +315,39 @@ async function main(): Promise<void> {
         }
       }
       for (let round = 0; round < rounds; round++) {
-        for (const variant of variants) {
+        // The side order rotates per round; `--order side` runs every variant of one side in a
+        // row (a method next to its Std), `case` every side of one variant (reglab next to PyTorch).
+        const order = sides.map((_, k) => sides[(k + round) % sides.length]);
+        const jobs =
+          orderBy === 'side'
+            ? order.flatMap((side) => variants.map((variant) => ({ variant, side })))
+            : variants.flatMap((variant) => order.map((side) => ({ variant, side })));
+        const lines = new Map<string, string[]>(variants.map((variant) => [variant, []]));
+        for (const { variant, side } of jobs) {
           const id = `${groupName}/${variant}`;
-          const order = sides.map((_, k) => sides[(k + round) % sides.length]);
-          const line: string[] = [];
-          for (const side of order) {
-            if (!live.has(`${side.name} ${id}`)) continue;
-            const reply = await side.request({
-              cmd: 'run',
-              id,
-              seconds,
-              minSteps: 3,
-              warmup: round === 0 ? 3 : 0,
-            });
-            if (!reply.ok) {
-              failures.push(`${side.name} ${id}: ${reply.error}`);
-              live.delete(`${side.name} ${id}`);
-              continue;
-            }
-            const rate = (group.batch * (reply.steps as number)) / (reply.seconds as number);
-            samples[id][side.name].push(rate);
-            if (typeof reply.leakedPerStep === 'number')
-              leaks[`${side.name} ${id}`] = reply.leakedPerStep;
-            line.push(`${side.name} ${num(rate)}`);
+          if (!live.has(`${side.name} ${id}`)) continue;
+          const reply = await side.request({
+            cmd: 'run',
+            id,
+            seconds,
+            minSteps: 3,
+            warmup: round === 0 ? 3 : 0,
+          });
+          if (!reply.ok) {
+            failures.push(`${side.name} ${id}: ${reply.error}`);
+            live.delete(`${side.name} ${id}`);
+            continue;
           }
-          console.log(`round ${round + 1}/${rounds} ${id}: ${line.join(', ')} samples/s`);
+          const rate = (group.batch * (reply.steps as number)) / (reply.seconds as number);
+          samples[id][side.name].push(rate);
+          if (typeof reply.leakedPerStep === 'number')
+            leaks[`${side.name} ${id}`] = reply.leakedPerStep;
+          lines.get(variant)!.push(`${side.name} ${num(rate)}`);
         }
+        for (const [variant, line] of lines)
+          console.log(
+            `round ${round + 1}/${rounds} ${groupName}/${variant}: ${line.join(', ')} samples/s`,
+          );
       }
       for (const variant of variants)
         for (const side of sides)

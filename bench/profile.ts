@@ -1,11 +1,12 @@
 /**
  * `npx tsx bench/profile.ts [--backend wasm] [--model mlp|cnn] [--batch 128] [--steps 20]
- *   [--pixels unit|raw] [--term rr|per|dr|srip]`
+ *   [--pixels unit|raw] [--term rr|per|dr|srip] [--optimizer momentum|circle|orthogonal|orthogonal-shake10]`
  *
  * Where a training step's time goes: every kernel registered for the backend is wrapped with a
  * timer (kernels of the cpu, wasm and native backends run synchronously, so the wall time around
  * `kernelFunc` is the kernel's time), then `steps` trainer steps (momentum SGD, the zoo model,
- * seeded uniform data in [0, 1) or, with `--pixels raw`, in [0, 255)) are timed. Prints the
+ * seeded uniform data in [0, 1) or, with `--pixels raw`, in [0, 255); `--optimizer` swaps
+ * momentum SGD for bench:compare's constrained Langevin variants at the same lr and μ) are timed. Prints the
  * kernels by total time, with calls per step and the share of the step, and the time spent
  * outside kernels (engine bookkeeping, the gradient tape, JavaScript glue). On native, a
  * deferred product (src/backend/native-backend.ts) is computed inside whichever kernel first
@@ -18,6 +19,7 @@ import {
   Trainer,
   buildModel,
   diversify,
+  langevin,
   makeBatch,
   makeDataset,
   per,
@@ -83,6 +85,20 @@ const TERMS: Record<string, () => RegularizationTerm> = {
   srip: () => racecar.orthogonality({ factor: 0.1 }),
 };
 
+/** The optimizers of bench:compare (lr 0.01, μ 0.9; Langevin through its {lr, momentum} mode). */
+const OPTIMIZERS: Record<string, () => tf.Optimizer> = {
+  momentum: () => tf.train.momentum(0.01, 0.9),
+  circle: () => new langevin.UnderdampedLangevin({ lr: 0.01, constraints: 'circle:0.1@*' }),
+  orthogonal: () => new langevin.UnderdampedLangevin({ lr: 0.01, constraints: 'orthogonal@*' }),
+  'orthogonal-shake10': () =>
+    new langevin.UnderdampedLangevin({
+      lr: 0.01,
+      constraints: 'orthogonal@*',
+      shakeTol: 1e-30,
+      shakeMaxIter: 10,
+    }),
+};
+
 async function main(): Promise<void> {
   const backend = argument('backend', 'wasm') as BenchBackend;
   const modelKey = argument('model', 'mlp');
@@ -100,7 +116,11 @@ async function main(): Promise<void> {
   const term = argument('term', '');
   if (term && !TERMS[term]) throw new Error(`--term ${term}: use ${Object.keys(TERMS).join(', ')}`);
   const terms = term ? [TERMS[term]()] : [];
-  const trainer = new Trainer({ model, optimizer: tf.train.momentum(0.01, 0.9), terms, rng });
+  const optimizerKey = argument('optimizer', 'momentum');
+  if (!OPTIMIZERS[optimizerKey])
+    throw new Error(`--optimizer ${optimizerKey}: use ${Object.keys(OPTIMIZERS).join(', ')}`);
+  const optimizer = OPTIMIZERS[optimizerKey]();
+  const trainer = new Trainer({ model, optimizer, terms, rng });
   const batch = makeBatch(
     data,
     Int32Array.from({ length: batchSize }, (_, i) => i),
@@ -121,7 +141,7 @@ async function main(): Promise<void> {
     .sort((a, b) => b[1].ms - a[1].ms);
   const inKernels = rows.reduce((s, [, t]) => s + t.ms, 0) / steps;
   console.log(
-    `${modelKey}${term ? ` + ${term}` : ''} batch ${batchSize} on ${tf.getBackend()} (${backend}), pixels ×${scale}: ` +
+    `${modelKey}${term ? ` + ${term}` : ''}${optimizerKey === 'momentum' ? '' : `, ${optimizerKey}`} batch ${batchSize} on ${tf.getBackend()} (${backend}), pixels ×${scale}: ` +
       `${num(total, 2)} ms/step (${num((batchSize * 1000) / total)} samples/s), ` +
       `${num(inKernels, 2)} ms in kernels, ${num(total - inKernels, 2)} ms outside`,
   );

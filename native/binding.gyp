@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "reglab_native",
-      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/elementwise.cc"],
+      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/elementwise.cc", "src/normal.cc"],
       "include_dirs": ["<!(node blas.mjs addon)"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions"],

@@ -21,9 +21,9 @@ def accuracy(logits, labels):
     return (logits.argmax(1) == labels).float().mean()
 
 
-# --- racecar (src/methods/racecar/reverse-pass.ts, racecar-term.ts): chained reverse pass from the
-# last value before the softmax (reglab's default, as the official code), d'_m = f(W_mᵀ(d'_{m+1} − b_m)),
-# penalty ½ Σ_m ‖d'_m − d_m‖² (reduction sum).
+# --- racecar (src/methods/racecar/reverse-pass.ts, racecar-term.ts): chained reverse pass from
+# the logits (reglab's default `start: 'pre-softmax'`, as the official scripts),
+# d'_m = f(W_mᵀ(d'_{m+1} − b_m)), penalty ½ Σ_m ‖d'_m − d_m‖² (reduction sum).
 
 def _unpool_argmax(y, forward_in):
     """Routes y back to each 2x2 window's maximum (every tied cell), zeros elsewhere (reverse-ops.ts)."""

@@ -97,10 +97,16 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   if (bias.data && bias.length != 1 && static_cast<int64_t>(bias.length) != N)
     throw Napi::RangeError::New(info.Env(), "bias must have 1 or N values");
   const int lda = static_cast<int>(ta ? M : K), ldb = static_cast<int>(tb ? K : N);
+  // XᵀX or XXᵀ of one tensor (the same array as both operands): a Gram matrix, half the work.
+  const bool gram = a.data == b.data && ta != tb && sa == sb && M == N;
   for (int64_t i = 0; i < batch; ++i) {
     float* c = out.data + i * M * N;
-    reglab::sgemm(ta, tb, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), a.data + i * sa,
-                  lda < 1 ? 1 : lda, b.data + i * sb, ldb < 1 ? 1 : ldb, c, static_cast<int>(N), false);
+    if (gram)
+      reglab::ssyrk(ta, static_cast<int>(N), static_cast<int>(K), a.data + i * sa, lda < 1 ? 1 : lda, c,
+                    static_cast<int>(N));
+    else
+      reglab::sgemm(ta, tb, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), a.data + i * sa,
+                    lda < 1 ? 1 : lda, b.data + i * sb, ldb < 1 ? 1 : ldb, c, static_cast<int>(N), false);
     reglab::biasActivation(c, M, static_cast<int>(N), bias.data, static_cast<int>(bias.length), act, alpha);
   }
   return info.Env().Undefined();
@@ -171,6 +177,16 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   need(info, x, inputSize(g), "x");
   need(info, y, outputSize(g), "y");
   reglab::maxPool(g, x.data, y.data);
+  return info.Env().Undefined();
+}
+
+// avgPool(geometry, x, y)
+Napi::Value AvgPool(const Napi::CallbackInfo& info) {
+  Conv2DGeometry g = geometry(info, 0);
+  View x = floats(info, 1), y = floats(info, 2);
+  need(info, x, inputSize(g), "x");
+  need(info, y, outputSize(g), "y");
+  reglab::avgPool(g, x.data, y.data);
   return info.Env().Undefined();
 }
 
@@ -260,6 +276,45 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// projectedError(x, value, erf)
+Napi::Value ProjectedError(const Napi::CallbackInfo& info) {
+  View x = floats(info, 0), value = floats(info, 1), erf = floats(info, 2);
+  need(info, value, static_cast<int64_t>(x.length), "value");
+  need(info, erf, static_cast<int64_t>(x.length), "erf");
+  reglab::projectedError(x.data, value.data, erf.data, static_cast<int64_t>(x.length));
+  return info.Env().Undefined();
+}
+
+// The ziggurat tables as three Float64Arrays of 128 values at info[i], info[i+1], info[i+2].
+reglab::NormalTables normalTables(const Napi::CallbackInfo& info, size_t i) {
+  const double* t[3];
+  for (size_t j = 0; j < 3; ++j) {
+    if (!info[i + j].IsTypedArray() || info[i + j].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[i + j].As<Napi::Float64Array>().ElementLength() != 128)
+      throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i + j) + " must be a Float64Array of 128");
+    t[j] = info[i + j].As<Napi::Float64Array>().Data();
+  }
+  return reglab::NormalTables{t[0], t[1], t[2]};
+}
+
+// fillNormal(out, seed, k, w, f)
+Napi::Value FillNormal(const Napi::CallbackInfo& info) {
+  View out = floats(info, 0);
+  reglab::fillNormal(out.data, static_cast<int64_t>(out.length), static_cast<int32_t>(integer(info, 1)),
+                     normalTables(info, 2));
+  return info.Env().Undefined();
+}
+
+// unitColumns(out, rows, cols, seed, k, w, f)
+Napi::Value UnitColumns(const Napi::CallbackInfo& info) {
+  View out = floats(info, 0);
+  const int64_t rows = integer(info, 1), cols = integer(info, 2);
+  if (rows < 0 || cols < 0) throw Napi::RangeError::New(info.Env(), "unitColumns: negative size");
+  need(info, out, rows * cols, "out");
+  reglab::unitColumns(out.data, rows, cols, static_cast<int32_t>(integer(info, 3)), normalTables(info, 4));
+  return info.Env().Undefined();
+}
+
 // Turns C++ exceptions other than Napi::Error (std::bad_alloc of a packing buffer) into
 // JavaScript errors instead of terminating the process.
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
@@ -286,12 +341,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Guarded<Conv2DBackpropInput>));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Guarded<Conv2DBackpropFilter>));
   exports.Set("maxPool", Napi::Function::New(env, Guarded<MaxPool>));
+  exports.Set("avgPool", Napi::Function::New(env, Guarded<AvgPool>));
   exports.Set("maxPoolGrad", Napi::Function::New(env, Guarded<MaxPoolGrad>));
   exports.Set("binary", Napi::Function::New(env, Guarded<Binary>));
   exports.Set("unary", Napi::Function::New(env, Guarded<Unary>));
   exports.Set("reduce", Napi::Function::New(env, Guarded<Reduce>));
   exports.Set("transpose", Napi::Function::New(env, Guarded<Transpose>));
   exports.Set("softmax", Napi::Function::New(env, Guarded<Softmax>));
+  exports.Set("projectedError", Napi::Function::New(env, Guarded<ProjectedError>));
+  exports.Set("fillNormal", Napi::Function::New(env, Guarded<FillNormal>));
+  exports.Set("unitColumns", Napi::Function::New(env, Guarded<UnitColumns>));
   return exports;
 }
 

@@ -235,6 +235,25 @@ void maxPool(const Conv2DGeometry& g, const float* x, float* y) {
       [](int64_t) {});
 }
 
+void avgPool(const Conv2DGeometry& g, const float* x, float* y) {
+  const int C = g.inChannels;
+  std::vector<double> sum(C);
+  int count = 0;
+  forEachWindow(
+      g,
+      [&](int64_t) {
+        std::fill(sum.begin(), sum.end(), 0.0);
+        count = 0;
+      },
+      [&](int64_t, int64_t in) {
+        for (int c = 0; c < C; ++c) sum[c] += x[in + c];
+        ++count;
+      },
+      [&](int64_t out) {
+        for (int c = 0; c < C; ++c) y[out + c] = static_cast<float>(sum[c] / count);
+      });
+}
+
 void maxPoolGrad(const Conv2DGeometry& g, const float* dy, const float* x, float* dx) {
   const int C = g.inChannels;
   std::fill(dx, dx + static_cast<int64_t>(g.batch) * g.inHeight * g.inWidth * C, 0.f);

@@ -117,6 +117,20 @@ void unary(int op, const float* x, float* out, int64_t n, float alpha) {
   }
 }
 
+void projectedError(const float* x, float* value, float* erf, int64_t n) {
+  // tfjsErf's formula with v = |x|/√2, whose exp(−v²) = exp(−x²/2) is also the Gaussian term.
+  constexpr double sqrtHalf = 0.70710678118654752440, sqrtTwoOverPi = 0.79788456080286535588;
+  for (int64_t i = 0; i < n; ++i) {
+    const double xd = x[i], v = std::fabs(xd) * sqrtHalf, t = 1.0 / (1.0 + 0.3275911 * v);
+    const double poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+    const double gauss = std::exp(-v * v);
+    const double r = 1.0 - poly * gauss;
+    const double e = xd > 0 ? r : (xd < 0 ? -r : (xd != xd ? xd : 0.0));
+    erf[i] = static_cast<float>(e);
+    value[i] = static_cast<float>(xd * e + sqrtTwoOverPi * gauss);
+  }
+}
+
 void reduce(int op, const float* x, float* out, int64_t outer, int64_t reduceSize, int64_t inner) {
   const bool sum = op == RSum || op == RMean;
   std::vector<double> acc(sum ? inner : 0);

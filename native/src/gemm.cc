@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <numeric>
 
 #ifdef REGLAB_OPENBLAS
 #include <cblas.h>
@@ -252,6 +253,35 @@ void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, int ld
   }
 #endif
   builtinSgemm(transA, transB, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void ssyrk(bool trans, int N, int K, const float* A, int lda, float* C, int ldc) {
+  if (N <= 0) return;
+  if (K <= 0) {
+    builtinSgemm(trans, !trans, N, N, K, A, lda, A, lda, C, ldc, false);
+    return;
+  }
+#ifdef REGLAB_OPENBLAS
+  if (current == GemmImpl::OpenBlas) {
+    cblas_ssyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, N, K, 1.f, A, lda,
+                0.f, C, ldc);
+  } else
+#endif
+  {
+    // Blocks of NB rows/columns, a multiple of both register tiles so no block wastes a tile.
+    constexpr int tile = MR * NR / std::gcd(MR, NR);
+    constexpr int NB = tile * ((96 + tile - 1) / tile);
+    // Row i of X = op(A): A + i (trans: a column of A) or A + i·lda.
+    auto row = [&](int i) { return A + (trans ? static_cast<size_t>(i) : static_cast<size_t>(i) * lda); };
+    for (int i0 = 0; i0 < N; i0 += NB) {
+      const int mb = std::min(NB, N - i0);
+      for (int j0 = i0; j0 < N; j0 += NB)
+        builtinSgemm(trans, !trans, mb, std::min(NB, N - j0), K, row(i0), lda, row(j0), lda,
+                     C + static_cast<size_t>(i0) * ldc + j0, ldc, false);
+    }
+  }
+  for (int i = 1; i < N; ++i)
+    for (int j = 0; j < i; ++j) C[static_cast<size_t>(i) * ldc + j] = C[static_cast<size_t>(j) * ldc + i];
 }
 
 }  // namespace reglab

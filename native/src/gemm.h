@@ -23,6 +23,11 @@ GemmImpl currentGemm();
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, int lda, const float* B,
            int ldb, float* C, int ldc, bool accumulate);
 
+// C (N×N) = op(A)·op(A)ᵀ with op(A) = trans ? Aᵀ : A (N×K): a Gram matrix (XᵀX or XXᵀ of one
+// operand). Computes the upper triangle only (OpenBLAS ssyrk, or the built-in GEMM on the
+// diagonal and upper blocks: ~½ the work of sgemm) and mirrors it, so C is exactly symmetric.
+void ssyrk(bool trans, int N, int K, const float* A, int lda, float* C, int ldc);
+
 // The built-in GEMM, whatever setGemm chose (for the tests and the benches).
 void builtinSgemm(bool transA, bool transB, int M, int N, int K, const float* A, int lda,
                   const float* B, int ldb, float* C, int ldc, bool accumulate);

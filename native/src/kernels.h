@@ -37,6 +37,9 @@ void conv2dBackpropFilter(const Conv2DGeometry& g, const float* x, const float* 
 // Max pooling (outChannels = inChannels); ties and NaN as tfjs's cpu backend: the first
 // strictly greater value of the window in row-major order wins, -inf when none does.
 void maxPool(const Conv2DGeometry& g, const float* x, float* y);
+// Average pooling over each window's cells inside the input (cpu backend's AvgPool: summed in
+// double in row-major window order, divided by the number of those cells; NaN for none).
+void avgPool(const Conv2DGeometry& g, const float* x, float* y);
 // dx = the gradient routed to each window's maximum (cpu backend's MaxPoolGrad semantics).
 void maxPoolGrad(const Conv2DGeometry& g, const float* dy, const float* x, float* dx);
 
@@ -54,6 +57,10 @@ enum UnaryOp : int {
 };
 void unary(int op, const float* x, float* out, int64_t n, float alpha);
 
+// PER's projected error function, fused: value = x·erf(x/√2) + √(2/π)·exp(−x²/2) and its
+// derivative erf(x/√2) (TF.js's Abramowitz–Stegun erf), one shared exp per element, in double.
+void projectedError(const float* x, float* value, float* erf, int64_t n);
+
 // Reductions of x viewed as [outer, reduce, inner] into out [outer, inner].
 enum ReduceOp : int { RSum = 0, RMax = 1, RMin = 2, RMean = 3 };
 void reduce(int op, const float* x, float* out, int64_t outer, int64_t reduceSize, int64_t inner);
@@ -63,5 +70,17 @@ void softmax(const float* x, float* out, int64_t rows, int64_t cols);
 
 // out = transpose(x, perm) for x of `rank` dims `shape`.
 void transpose(const float* x, float* out, int rank, const int64_t* shape, const int* perm);
+
+// The ziggurat tables of src/core/fast-normal.ts (128 layers each).
+struct NormalTables {
+  const double* k;  // integer acceptance bounds
+  const double* w;  // scales
+  const double* f;  // densities at the layer edges
+};
+// out[0..n) = N(0, 1) draws of fast-normal.ts's fillNormal(out, seed), the same stream.
+void fillNormal(float* out, int64_t n, int32_t seed, const NormalTables& tables);
+// out [rows, cols] = fillNormal draws with every column scaled to unit length (norms summed in
+// double, row by row), as fast-normal.ts's fillUnitColumns.
+void unitColumns(float* out, int64_t rows, int64_t cols, int32_t seed, const NormalTables& tables);
 
 }  // namespace reglab

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NormalKernels } from '../core/fast-normal.js';
 
 /** How the addon was built (`info()`). */
 export interface NativeAddonInfo {
@@ -65,6 +66,8 @@ export interface NativeAddon {
     dw: Float32Array,
   ): void;
   maxPool(geometry: Int32Array, x: Float32Array, y: Float32Array): void;
+  /** Absent from addons built before it. */
+  avgPool?(geometry: Int32Array, x: Float32Array, y: Float32Array): void;
   maxPoolGrad(geometry: Int32Array, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
@@ -78,6 +81,12 @@ export interface NativeAddon {
   ): void;
   transpose(x: Float32Array, out: Float32Array, shape: Int32Array, perm: Int32Array): void;
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
+  /** PER's f(x) and erf(x/√2) (fused-kernels.ts; absent from addons built before it). */
+  projectedError?(x: Float32Array, value: Float32Array, erf: Float32Array): void;
+  /** core/fast-normal.ts's fillNormal stream (absent from addons built before it). */
+  fillNormal?: NormalKernels['fillNormal'];
+  /** core/fast-normal.ts's fillUnitColumns (absent from addons built before it). */
+  unitColumns?: NormalKernels['unitColumns'];
 }
 
 /** native/ of this package, or REGLAB_NATIVE_DIR (where scripts/build-native.mjs built it). */

@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { ReglabError } from '../core/errors.js';
+import { useNormalKernels } from '../core/fast-normal.js';
 import {
   loadNativeAddon,
   NATIVE_BUILD_HINT,
@@ -240,11 +241,16 @@ export function registerNativeBackend(): NativeAddon {
   }
   for (const make of NATIVE_KERNELS) {
     const config = make(addon);
+    if (!config) continue;
     if (tf.getKernel(config.kernelName, NATIVE_BACKEND))
       tf.unregisterKernel(config.kernelName, NATIVE_BACKEND);
     tf.registerKernel(config);
   }
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 1);
+  // The seeded normals of PER's directions and the monitors, in C++ (the same streams); an
+  // addon built before these existed keeps the JavaScript loops.
+  if (addon.fillNormal && addon.unitColumns)
+    useNormalKernels({ fillNormal: addon.fillNormal, unitColumns: addon.unitColumns });
   return addon;
 }
 

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.js';
 import { addSegmentRows } from './segment-sum.js';
+import { PROJECTED_ERROR_KERNEL } from './fused-kernels.js';
 
 type Info = tf.TensorInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -94,7 +95,9 @@ function nativeKernel(
         return out;
       }
       count(nativeKernelCounts.fallback, kernelName);
-      return tf.getKernel(kernelName, 'cpu')!.kernelFunc(args);
+      const cpu = tf.getKernel(kernelName, 'cpu');
+      if (!cpu) throw new Error(`native ${kernelName}: these inputs are not float32 arrays`);
+      return cpu.kernelFunc(args);
     },
   });
 }
@@ -337,6 +340,21 @@ const maxPool = nativeKernel(tf.MaxPool, (addon, backend, { inputs, attrs }) => 
   addon.maxPool(geometry(info), xv, y);
   return output(backend, info.outShape, y);
 });
+
+/** Average pooling (racecar's sum pool in the un-pooling adjoint); 1×1 identity pools to cpu. */
+const avgPool = (addon: NativeAddon): tf.KernelConfig | undefined =>
+  addon.avgPool
+    ? nativeKernel(tf.AvgPool, (_, backend, { inputs, attrs }) => {
+        const { x } = inputs as { x: Info };
+        const xv = floats(backend, x);
+        if (!xv) return null;
+        const info = poolInfo(x.shape, attrs as unknown as PoolAttrs);
+        if (info.filterHeight === 1 && info.filterWidth === 1) return null;
+        const y = alloc(backend, size(info.outShape));
+        addon.avgPool!(geometry(info), xv, y);
+        return output(backend, info.outShape, y);
+      })(addon)
+    : undefined;
 
 const maxPoolGrad = nativeKernel(tf.MaxPoolGrad, (addon, backend, { inputs, attrs }) => {
   const { dy, input } = inputs as { dy: Info; input: Info };
@@ -623,7 +641,29 @@ const splitV = nativeKernel(tf.SplitV, (_addon, backend, { inputs, attrs }) => {
 });
 
 /** Every native kernel, built for an addon (registered by native-backend.ts). */
-export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig)[] = [
+// ---------------------------------------------------------------------------------------------
+// Fused kernels (fused-kernels.ts): no cpu kernel of the name to fall back on, and no need —
+// their inputs are float32 by construction.
+
+/**
+ * PER's f(x) and erf(x/√2) in one pass (native/src/elementwise.cc projectedError); not
+ * registered with an addon built before it, so PER runs its composite there.
+ */
+const projectedError = (addon: NativeAddon): tf.KernelConfig | undefined =>
+  addon.projectedError
+    ? nativeKernel(PROJECTED_ERROR_KERNEL, (_, backend, { inputs }) => {
+        const x = inputs.x as Info;
+        const xv = floats(backend, x);
+        if (!xv) return null;
+        const value = alloc(backend, xv.length);
+        const erf = alloc(backend, xv.length);
+        addon.projectedError!(xv, value, erf);
+        return [output(backend, x.shape, value), output(backend, x.shape, erf)];
+      })(addon)
+    : undefined;
+
+/** The native kernels (a factory returns undefined where the addon lacks the function). */
+export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig | undefined)[] = [
   batchMatMul,
   fusedMatMul,
   conv2D,
@@ -631,6 +671,7 @@ export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig)[] = [
   conv2DBackpropInput,
   conv2DBackpropFilter,
   maxPool,
+  avgPool,
   maxPoolGrad,
   ...binaryKernels,
   addN,
@@ -642,4 +683,5 @@ export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig)[] = [
   reshape,
   unsortedSegmentSum,
   splitV,
+  projectedError,
 ];

@@ -7,6 +7,10 @@
  * one compare for ~99% of draws, the exact tail and wedge rejection for the rest. The generator
  * is seeded by one draw of the run's `Random` (`Random.fastNormalTensor`,
  * `Random.unitDirections`: the one generator family), so a run stays reproducible from its seed.
+ *
+ * The native backend installs a C++ twin of both fills ({@link useNormalKernels},
+ * native/src/normal.cc: the same stream from the same tables, ~10× faster than this loop), which
+ * is what PER's per-step directions cost on that backend otherwise.
  */
 
 const LAYERS = 128;
@@ -40,8 +44,69 @@ const tables = (() => {
   return { k, w, f };
 })();
 
+/** The ziggurat tables (128 layers each), for the native twin of {@link fillNormal}. */
+export const zigguratTables: Readonly<{ k: Float64Array; w: Float64Array; f: Float64Array }> =
+  tables;
+
+/**
+ * Native implementations of {@link fillNormal} and {@link fillUnitColumns}: the same streams
+ * from the same tables (native/src/normal.cc).
+ */
+export interface NormalKernels {
+  fillNormal(
+    out: Float32Array,
+    seed: number,
+    k: Float64Array,
+    w: Float64Array,
+    f: Float64Array,
+  ): void;
+  unitColumns(
+    out: Float32Array,
+    rows: number,
+    cols: number,
+    seed: number,
+    k: Float64Array,
+    w: Float64Array,
+    f: Float64Array,
+  ): void;
+}
+
+let kernels: NormalKernels | undefined;
+
+/** Installs (or, with undefined, removes) the native fills; returns the ones replaced. */
+export function useNormalKernels(next: NormalKernels | undefined): NormalKernels | undefined {
+  const previous = kernels;
+  kernels = next;
+  return previous;
+}
+
 /** Fills `out` with N(0, 1) draws from a xoshiro128** stream seeded by `seed`. */
 export function fillNormal(out: Float32Array, seed: number): void {
+  if (kernels) kernels.fillNormal(out, seed, tables.k, tables.w, tables.f);
+  else fillNormalScript(out, seed);
+}
+
+/**
+ * Fills `out` [rows, cols] (row-major) with {@link fillNormal}'s draws and scales every column
+ * to unit length: the columns are directions uniform on S^{rows−1} (θ = v/‖v‖, v ~ N(0, I)).
+ * The norms are summed in double, row by row.
+ */
+export function fillUnitColumns(out: Float32Array, rows: number, cols: number, seed: number): void {
+  if (kernels) {
+    kernels.unitColumns(out, rows, cols, seed, tables.k, tables.w, tables.f);
+    return;
+  }
+  fillNormalScript(out, seed);
+  const squaredNorms = new Float64Array(cols);
+  for (let row = 0; row < rows; row++)
+    for (let k = 0; k < cols; k++) squaredNorms[k] += out[row * cols + k] ** 2;
+  const inverseNorms = squaredNorms.map((n) => 1 / Math.sqrt(n));
+  for (let row = 0; row < rows; row++)
+    for (let k = 0; k < cols; k++) out[row * cols + k] *= inverseNorms[k];
+}
+
+/** {@link fillNormal} in JavaScript (the reference the native twin is tested against). */
+export function fillNormalScript(out: Float32Array, seed: number): void {
   // splitmix32 expands the seed into the four state words (an all-zero state is impossible).
   let x = seed | 0;
   const mix = () => {

@@ -9,7 +9,7 @@ import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs-core';
 import { nullable, number, object, optional, string, type Schema } from './schema.js';
 import { ReglabError } from './errors.js';
-import { fillNormal } from './fast-normal.js';
+import { fillNormal, fillUnitColumns } from './fast-normal.js';
 
 /** Serialisable generator state (stored in checkpoints). */
 export interface RandomState {
@@ -130,19 +130,14 @@ export class Random {
 
   /**
    * `count` directions uniform on the unit sphere S^{d−1}, as the columns of a `[d, count]`
-   * matrix: θ = v/‖v‖ with v ~ N(0, I_d) from the fast stream. Drawn and normalised in
-   * JavaScript and uploaded once: on wasm, four elementwise kernels on a d×s matrix cost more
-   * than the loop.
+   * matrix: θ = v/‖v‖ with v ~ N(0, I_d) from the fast stream (fast-normal.ts
+   * `fillUnitColumns`). Drawn and normalised on the CPU and uploaded once: on wasm, four
+   * elementwise kernels on a d×s matrix cost more than the loop; the native backend does the
+   * loop in C++.
    */
   unitDirections(dimension: number, count: number): tf.Tensor2D {
     const values = new Float32Array(dimension * count);
-    fillNormal(values, this.seed());
-    const squaredNorms = new Float64Array(count);
-    for (let row = 0; row < dimension; row++)
-      for (let k = 0; k < count; k++) squaredNorms[k] += values[row * count + k] ** 2;
-    const inverseNorms = squaredNorms.map((n) => 1 / Math.sqrt(n));
-    for (let row = 0; row < dimension; row++)
-      for (let k = 0; k < count; k++) values[row * count + k] *= inverseNorms[k];
+    fillUnitColumns(values, dimension, count, this.seed());
     return tf.tensor2d(values, [dimension, count]);
   }
 

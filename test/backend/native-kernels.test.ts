@@ -14,10 +14,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients
 import '@tensorflow/tfjs-backend-cpu';
 import { Random } from '../../src/core/random.js';
+import {
+  fillNormalScript,
+  fillUnitColumns,
+  useNormalKernels,
+  zigguratTables,
+} from '../../src/core/fast-normal.js';
 import { loadNativeAddon, nativeAddonProblem } from '../../src/backend/native-addon.js';
 import { registerNativeBackend } from '../../src/backend/native-backend.js';
 import { nativeKernelCounts } from '../../src/backend/native-kernels.js';
 import { makeBatch, makeDataset } from '../../src/data/dataset.js';
+import { PROJECTED_ERROR_KERNEL } from '../../src/backend/fused-kernels.js';
+import { projectedError, projectedErrorScalar } from '../../src/methods/per/projected-error.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { Trainer } from '../../src/train/trainer.js';
 
@@ -146,6 +154,58 @@ for (const gemm of gemms) {
       await check('a broadcast, transposed', [tf.BatchMatMul], () =>
         tf.matMul(a1(), b3(), true, true),
       );
+    });
+
+    test('Gram products XᵀX and XXᵀ of one tensor (the symmetric path): values, gradients, exact symmetry', async () => {
+      // Small, one block, several 96-blocks with edges, K > 256, batches (the path is taken
+      // when both operands are the same array with opposite transpose flags).
+      for (const [rows, cols] of [
+        [7, 5],
+        [40, 33],
+        [300, 130],
+        [130, 300],
+        [517, 200],
+      ]) {
+        const x = input([rows, cols]);
+        for (const ta of [true, false]) {
+          const what = `${rows}×${cols} ${ta ? 'XᵀX' : 'XXᵀ'}`;
+          await check(what, [tf.BatchMatMul], () => tf.matMul(x(), x(), ta, !ta));
+          await check(`${what} gradient`, [tf.BatchMatMul], () =>
+            tf.grad((t: tf.Tensor) => tf.sum(tf.sin(tf.matMul(t, t, ta, !ta))))(x()),
+          );
+          await check(`${what} + bias, relu`, [tf._FusedMatMul], () => {
+            const t = x() as tf.Tensor2D;
+            const n = ta ? cols : rows;
+            return tf.fused.matMul({
+              a: t,
+              b: t,
+              transposeA: ta,
+              transposeB: !ta,
+              bias: tf.linspace(-1, 1, n),
+              activation: 'relu',
+            });
+          });
+          // The upper triangle is mirrored: exactly symmetric (OpenBLAS's general GEMM of the
+          // same operands, here through a copy, is not in the last bit; the built-in one is,
+          // as it sums every entry in the same order).
+          const [gram, viaCopy] = (await on('native', () => {
+            const t = x();
+            return [tf.matMul(t, t, ta, !ta), tf.matMul(t, tf.add(t, 0), ta, !ta)];
+          })) as { shape: number[]; values: Float32Array }[];
+          const n = gram.shape[0];
+          let asymmetric = 0;
+          for (let i = 0; i < n; i++)
+            for (let j = 0; j < i; j++) {
+              assert.equal(gram.values[i * n + j], gram.values[j * n + i], `${what} [${i},${j}]`);
+              if (viaCopy.values[i * n + j] !== viaCopy.values[j * n + i]) asymmetric++;
+            }
+          if (gemm === 'openblas' && rows * cols > 10_000)
+            assert.ok(asymmetric > 0, `${what}: the copy took the same path`);
+        }
+      }
+      const x3 = input([3, 20, 9]);
+      await check('batch 3 XᵀX', [tf.BatchMatMul], () => tf.matMul(x3(), x3(), true, false));
+      await check('batch 3 XXᵀ', [tf.BatchMatMul], () => tf.matMul(x3(), x3(), false, true));
     });
 
     test('_FusedMatMul: bias and every fused activation, values and gradients', async () => {
@@ -335,6 +395,25 @@ for (const gemm of gemms) {
               )(x()),
             );
           }
+        }
+      }
+    });
+
+    test('AvgPool: windows, strides, same/valid padding (edge windows average their inside cells)', async () => {
+      for (const shape of [
+        [2, 9, 7, 3],
+        [3, 8, 8, 16],
+      ]) {
+        const x = input(shape);
+        for (const [size, stride, pad] of [
+          [2, 2, 'valid'],
+          [2, 2, 'same'],
+          [3, 2, 'same'],
+          [3, 1, 'valid'],
+        ] as [number, number, 'same' | 'valid'][]) {
+          await check(`avg pool [${shape}] ${size}/${stride} ${pad}`, [tf.AvgPool], () =>
+            tf.avgPool(x() as tf.Tensor4D, size, stride, pad),
+          );
         }
       }
     });
@@ -529,6 +608,74 @@ describe('native elementwise, reduction and transpose kernels', { skip }, () => 
       tf.mean(tf.cast(tf.equal(tf.tensor1d([1, 2, 3]), tf.tensor1d([1, 0, 3])), 'float32'));
     assertClose(await on('native', accuracy), await on('cpu', accuracy), 'mean of a cast bool');
     assert.equal(nativeKernelCounts.fallback.get(tf.Mean), meanBefore + 1);
+  });
+});
+
+describe('native fused kernels', { skip }, () => {
+  test("ReglabProjectedError: PER's f and its gradient equal the composite on cpu (1e-6), NaN and ±0 kept", async () => {
+    const x = input([37, 65], -6, 6);
+    const special = () => tf.tensor1d([0, -0, NaN, 1e-30, -1e-30, 40, -40, 0.5]);
+    await check('f', [PROJECTED_ERROR_KERNEL], () => projectedError(x()), 1e-6);
+    await check(
+      'f special values',
+      [PROJECTED_ERROR_KERNEL],
+      () => projectedError(special()),
+      1e-6,
+    );
+    await check(
+      'gradient',
+      [PROJECTED_ERROR_KERNEL],
+      () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(projectedError(t), tf.sin(t))))(x()),
+      1e-6,
+    );
+    // Against the float64 oracle too, elementwise (the kernel is no copy of the composite).
+    const got = (await on('native', () => projectedError(x())))[0].values;
+    const xs = x().dataSync();
+    xs.forEach((v, i) =>
+      assert.ok(
+        Math.abs(got[i] - projectedErrorScalar(v)) <= 1e-6 * (1 + Math.abs(v)),
+        `f(${v}) = ${got[i]}, oracle ${projectedErrorScalar(v)}`,
+      ),
+    );
+  });
+});
+
+describe('native seeded normals', { skip }, () => {
+  test('fillNormal and unitColumns give the JavaScript streams bit for bit; registering installs them', () => {
+    assert.ok(addon!.fillNormal && addon!.unitColumns, 'the addon lacks the normal kernels');
+    const { k, w, f } = zigguratTables;
+    // Tail (|x| > 3.44) and wedge draws are ~1% of each stream: thousands of slow-path draws.
+    for (const [length, seed] of [
+      [1, 0],
+      [1000, 17],
+      [65536, 123456789],
+      [200_001, -5],
+    ]) {
+      const script = new Float32Array(length);
+      fillNormalScript(script, seed);
+      const native = new Float32Array(length);
+      addon!.fillNormal!(native, seed, k, w, f);
+      assert.deepEqual(native, script, `fillNormal length ${length}, seed ${seed}`);
+    }
+    for (const [rows, cols, seed] of [
+      [7, 9, 3],
+      [256, 256, 99],
+      [784, 33, 2024],
+    ]) {
+      const previous = useNormalKernels(undefined);
+      assert.ok(previous, 'registerNativeBackend did not install the native normals');
+      const script = new Float32Array(rows * cols);
+      fillUnitColumns(script, rows, cols, seed);
+      useNormalKernels(previous);
+      const native = new Float32Array(rows * cols);
+      addon!.unitColumns!(native, rows, cols, seed, k, w, f);
+      assert.deepEqual(native, script, `unitColumns ${rows}×${cols}, seed ${seed}`);
+      // And it is what Random.unitDirections returns with the native backend registered.
+      const viaRandom = tf.tidy(() => new Random(seed).unitDirections(rows, cols).dataSync());
+      const expected = new Float32Array(rows * cols);
+      addon!.unitColumns!(expected, rows, cols, new Random(seed).seed(), k, w, f);
+      assert.deepEqual(viaRandom, expected, `Random.unitDirections ${rows}×${cols}`);
+    }
   });
 });
 

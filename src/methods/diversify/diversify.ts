@@ -20,7 +20,14 @@ import type { RegularizationTerm, TermContext } from '../../train/term.js';
 import { resolveSites, type Site } from '../../models/anatomy.js';
 import { siteTensor } from '../../train/trace.js';
 import { differentClassMask, maskedPairMean } from './pairs.js';
-import { pairwiseSimilarity, SIMILARITIES, type SimilarityKind } from './similarity.js';
+import {
+  cosinePairs,
+  maskedCosineMean,
+  pairwiseSimilarity,
+  type CosinePairs,
+  SIMILARITIES,
+  type SimilarityKind,
+} from './similarity.js';
 
 /** Options of {@link diversify}. */
 export interface DiversifyOptions {
@@ -94,8 +101,12 @@ export class DiversifyTerm implements RegularizationTerm {
     return this.sites.sites;
   }
 
-  /** DR_l of one feature matrix with its pair mask. */
-  layerValue(features: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+  /**
+   * DR_l of one feature matrix with its pair mask (cosine: its gradient written out; `pairs`,
+   * the mask's {@link cosinePairs}, shared between layers when given).
+   */
+  layerValue(features: tf.Tensor2D, mask: tf.Tensor2D, pairs?: CosinePairs): tf.Scalar {
+    if (this.similarity === 'cosine') return maskedCosineMean(features, pairs ?? mask);
     return tf.tidy(() => {
       const similarity = pairwiseSimilarity(features, this.similarity, {
         tau: this.options.tau,
@@ -109,12 +120,12 @@ export class DiversifyTerm implements RegularizationTerm {
     const sites = this.sitesOf(model);
     return tf.tidy(() => {
       const mask = differentClassMask(batch.y, this.options.maxPairs, rng);
-      const values = sites.map((site, l) =>
-        tf.mul(
-          this.layerValue(flattenFeatures(siteTensor(trace, site)), mask),
-          this.layerWeights?.[l] ?? 1,
-        ),
-      );
+      const pairs = this.similarity === 'cosine' ? cosinePairs(mask) : undefined;
+      const values = sites.map((site, l) => {
+        const value = this.layerValue(flattenFeatures(siteTensor(trace, site)), mask, pairs);
+        const weight = this.layerWeights?.[l] ?? 1;
+        return weight === 1 ? value : tf.mul(value, weight); // × 1 is exact: one kernel less
+      });
       return tf.addN(values) as tf.Scalar;
     });
   }

@@ -14,14 +14,33 @@ import type { Random } from '../../core/random.js';
  * The `[n, n]` 0/1 mask of different-class pairs i < j from one-hot targets `y`:
  * M = triu(1 − y·yᵀ) (y_i·y_j = 1 exactly when the classes agree, so the diagonal is 0).
  * With `maxPairs`, keeps a seeded random `maxPairs` of them (all of them when fewer).
+ *
+ * triu is a product with the 0/1 upper-triangular matrix U (j ≥ i), uploaded from a cached
+ * array: the same values as `tf.linalg.bandPart(·, 0, −1)`, whose index arithmetic (int32 and
+ * bool kernels) cost more than the rest of the DR term on the native backend.
  */
 export function differentClassMask(y: tf.Tensor2D, maxPairs?: number, rng?: Random): tf.Tensor2D {
   return tf.tidy(() => {
+    const n = y.shape[0];
     const sameClass = tf.matMul(y, y, false, true);
-    const mask = tf.linalg.bandPart(tf.sub(1, sameClass), 0, -1) as tf.Tensor2D;
+    const mask = tf.mul(tf.sub(1, sameClass), tf.tensor2d(upperTriangle(n), [n, n])) as tf.Tensor2D;
     if (maxPairs === undefined) return mask;
     return capMask(mask, maxPairs, rng);
   });
+}
+
+/** The last few upper-triangular 0/1 matrices (row-major, U_ij = 1 for j ≥ i), by size. */
+const upperTriangles = new Map<number, Float32Array>();
+
+function upperTriangle(n: number): Float32Array {
+  let values = upperTriangles.get(n);
+  if (!values) {
+    values = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) values.fill(1, i * n + i, (i + 1) * n);
+    if (upperTriangles.size >= 4) upperTriangles.clear();
+    upperTriangles.set(n, values);
+  }
+  return values;
 }
 
 /**

@@ -8,8 +8,13 @@
  * The wide formulas are the tall ones applied to Mᵀ, so a wide kernel is transposed (not
  * reshaped, which is the official code's bug) into a tall X = Mᵀ, handled there and transposed
  * back. SHAKE stops on the tolerance (default 1e-6; 1–2 corrections per projection, float32 plateaus
- * at ~1–2e-7) rather than running a fixed 10 iterations. Explicit transposes feed plain matMul
- * (wasm's transposeA/B matMul is ~20× slower).
+ * at ~1–2e-7) rather than running a fixed 10 iterations.
+ *
+ * Cost: one SHAKE correction is a Gram matrix YᵀY and a product X_n·λ, and a projection
+ * usually needs one correction and the check after it; the products XᵀV are taken with
+ * matMul's transpose flag (the native backend reads the operand transposed in place, reglab's
+ * wasm fix transposes it first), so a Gram matrix of one tensor reaches the native kernel as
+ * the same array twice and costs half a product there (symmetric rank-k update).
  *
  * Initialisation onto the manifold: the Newton–Schulz polar iteration X ← X(3I − XᵀX)/2 from
  * X/‖X‖_F (all singular values ≤ 1), i.e. the orthogonal polar factor of the kernel.
@@ -33,9 +38,9 @@ export function fromTallView(x: tf.Tensor2D, shape: readonly number[]): tf.Tenso
   return tf.reshape(n >= p ? x : tf.transpose(x), shape as number[]);
 }
 
-/** XᵀY with an explicit transpose. */
+/** XᵀY (XᵀX when both are the same tensor: exactly symmetric on the native backend). */
 function gram(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(tf.transpose(x), y);
+  return tf.matMul(x, y, true, false);
 }
 
 export class OrthogonalConstraint extends ShakeConstraint {

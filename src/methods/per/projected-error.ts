@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { erf } from '../../core/special.js';
+import { hasFusedKernel, PROJECTED_ERROR_KERNEL } from '../../backend/fused-kernels.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -37,19 +38,29 @@ export function projectedErrorFunction(x: tf.Tensor): tf.Tensor {
 /**
  * The same f with its gradient given in closed form, dy·erf(x/√2), reusing the forward erf:
  * the backward pass is one multiply instead of autodiff's six elementwise ops. The PER term
- * uses this one (see bench/per.ts for the step-time difference).
+ * uses this one (see bench/per.ts for the step-time difference). Where the backend has the
+ * fused kernel (backend/fused-kernels.ts: the native backend), f and erf are one kernel that
+ * shares the exponential: exp(−x²/2) is both the Gaussian term and erf's exp(−(x/√2)²).
  */
 export const projectedError: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...inputs) => {
   const input = inputs[0] as tf.Tensor;
   const save = inputs[1] as tf.GradSaveFunc;
-  const erfValue = tf.erf(tf.mul(input, Math.SQRT1_2));
-  const gaussianTerm = tf.mul(SQRT_2_OVER_PI, tf.exp(tf.mul(-0.5, tf.square(input))));
+  const [value, erfValue] = hasFusedKernel(PROJECTED_ERROR_KERNEL)
+    ? (tf.engine().runKernel(PROJECTED_ERROR_KERNEL, { x: input }) as tf.Tensor[])
+    : projectedErrorWithErf(input);
   save([erfValue]);
   return {
-    value: tf.add(tf.mul(input, erfValue), gaussianTerm),
+    value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]),
   };
 });
+
+/** [f(x), erf(x/√2)] by stock ops (the composite of the fused kernel). */
+function projectedErrorWithErf(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const erfValue = tf.erf(tf.mul(x, Math.SQRT1_2));
+  const gaussianTerm = tf.mul(SQRT_2_OVER_PI, tf.exp(tf.mul(-0.5, tf.square(x))));
+  return [tf.add(tf.mul(x, erfValue), gaussianTerm), erfValue];
+}
 
 /**
  * L_per of one `[b, d]` activation matrix on given unit directions `[d, s]`:

@@ -20,6 +20,7 @@ import {
   trainGreedyLayerwise,
   type SimilarityKind,
 } from '../../../src/methods/diversify/index.js';
+import { cosinePairs, maskedCosineMean } from '../../../src/methods/diversify/similarity.js';
 import { assertClose, assertNoLeak, useBackend } from '../../support.js';
 
 before(() => useBackend());
@@ -120,6 +121,52 @@ test('the DR gradient matches central finite differences of the float64 referenc
   }
 });
 
+test("cosine DR with its written-out gradient: the generic value exactly, autodiff's gradient, finite differences", () => {
+  const rows = features(9, 6, 7);
+  rows[4] = rows[4].map(() => 0); // a dead feature row (ε keeps it finite)
+  const labels = [0, 1, 0, 2, 1, 2, 2, 0, 1];
+  for (const [name, hRows, y] of [
+    ['mixed classes', rows, labels],
+    ['one class', rows, labels.map(() => 1)],
+  ] as const) {
+    const [fused, generic] = tf.tidy(() => {
+      const h = tf.tensor2d(hRows as number[][]);
+      const mask = differentClassMask(oneHot([...y], 3));
+      const run = (f: (x: tf.Tensor2D) => tf.Scalar) => {
+        const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => f(x as tf.Tensor2D))(h);
+        return { value: value.dataSync()[0], grad: grad.dataSync() };
+      };
+      const shared = run((x) => maskedCosineMean(x, cosinePairs(mask))); // as the term calls it
+      const fromMask = run((x) => maskedCosineMean(x, mask));
+      assert.deepEqual(shared, fromMask);
+      return [fromMask, run((x) => maskedPairMean(pairwiseSimilarity(x, 'cosine'), mask))];
+    });
+    assert.equal(fused.value, generic.value, `${name}: value`);
+    assertClose(fused.grad, generic.grad, { rtol: 1e-5, atol: 1e-7, message: `${name}: gradient` });
+  }
+  const h = features(6, 5, 8);
+  const gradient = tf.tidy(() =>
+    tf
+      .grad((x: tf.Tensor) =>
+        maskedCosineMean(x as tf.Tensor2D, differentClassMask(oneHot(LABELS, 3))),
+      )(tf.tensor2d(h))
+      .dataSync(),
+  );
+  const step = 1e-6;
+  const numeric = h.flatMap((row, i) =>
+    row.map((_, k) => {
+      const shifted = (delta: number) =>
+        h.map((r, a) => r.map((x, c) => (a === i && c === k ? x + delta : x)));
+      return (
+        (referenceDr(shifted(step), LABELS, 'cosine', TAU, MARGIN) -
+          referenceDr(shifted(-step), LABELS, 'cosine', TAU, MARGIN)) /
+        (2 * step)
+      );
+    }),
+  );
+  assertClose(gradient, numeric, { atol: 2e-5, rtol: 1e-3, message: 'finite differences' });
+});
+
 test('the pair mask holds exactly the different-class pairs i < j; same-class pairs contribute nothing', () => {
   const labels = [2, 0, 2, 1, 0];
   const mask = tf.tidy(() => differentClassMask(oneHot(labels, 3)).arraySync());
@@ -142,6 +189,35 @@ test('the pair mask holds exactly the different-class pairs i < j; same-class pa
       gradient.every((g) => g === 0),
       `${kind}: one-class gradient must be exactly 0 (no NaN)`,
     );
+  }
+});
+
+test('the pair mask equals the bandPart formula triu(1 − y·yᵀ) exactly, also for soft targets', () => {
+  const rng = new Random(4);
+  for (const [n, classes, soft] of [
+    [7, 3, false],
+    [33, 10, false],
+    [9, 4, true],
+  ] as const) {
+    const labels = Array.from({ length: n }, () => rng.int(classes));
+    const y = soft
+      ? tf.tensor2d(
+          Array.from({ length: n * classes }, () => rng.uniform()),
+          [n, classes],
+        )
+      : oneHot(labels, classes);
+    const [got, reference] = tf.tidy(() => [
+      differentClassMask(y).dataSync(),
+      tf.linalg.bandPart(tf.sub(1, tf.matMul(y, y, false, true)), 0, -1).dataSync(),
+    ]);
+    // === (not deepEqual): a negative entry times 0 is −0 here, 0 in bandPart; both are zero.
+    got.forEach((v, k) =>
+      assert.ok(
+        v === reference[k],
+        `n = ${n}${soft ? ', soft' : ''} [${k}]: ${v} vs ${reference[k]}`,
+      ),
+    );
+    y.dispose();
   }
 });
 
