@@ -26,6 +26,7 @@ import {
   buildModel,
   diversify,
   forwardTrace,
+  kernelMatrix,
   langevin,
   makeBatch,
   makeDataset,
@@ -34,8 +35,6 @@ import {
   selectBackend,
   type Batch,
 } from '../src/index.js';
-import { kernelMatrix } from '../src/models/anatomy.js';
-import { sripSquared } from '../src/methods/racecar/orthogonality.js';
 
 const N = 16;
 type Kind = 'mlp' | 'cnn';
@@ -85,7 +84,7 @@ function reglabSide(kind: Kind): Record<string, unknown> {
     new Random(20 + i).normalTensor([k.shape[k.shape.length - 1], 1]),
   );
   const srip = kernels.reduce(
-    (sum, k, i) => sum + sripSquared(kernelMatrix(k), us[i]).dataSync()[0],
+    (sum, k, i) => sum + racecar.sripSquared(kernelMatrix(k), us[i]).dataSync()[0],
     0,
   );
   const result: Record<string, unknown> = {
