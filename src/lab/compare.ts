@@ -13,7 +13,9 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../backend/select.js';
 import { builtinRegistries, type Registries } from '../registry.js';
-import { canonicalRunConfig } from './run-config.js';
+import { canonicalRunConfig, loadRunData } from './run-config.js';
+import { prepareRun } from './run.js';
+import type { DataSplit } from '../data/dataset.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { renderTable, type Table } from '../core/table.js';
 import { expandMatrix, type ExperimentConfig, type RunCell } from './matrix.js';
@@ -60,6 +62,39 @@ export function canonicalExperiment(
   const canonical = { ...experiment, methods };
   for (const cell of expandMatrix(canonical)) canonicalRunConfig(cell.config, registries);
   return JSON.parse(JSON.stringify(canonical)) as ExperimentConfig;
+}
+
+/**
+ * Builds every method's terms, monitors and optimizer on its model and takes one dry step
+ * (lab/run.ts `prepareRun`), one training cell per method, before any folder is written or any
+ * cell is scheduled: what only the model can tell (`@dens_1`, a layer that does not exist; a
+ * constraint rule that matches nothing) fails here once, not in every worker. Transfer cells
+ * start from their run's weights and are checked when their run is.
+ */
+async function checkMethodsOnTheirModels(
+  cells: RunCell[],
+  registries: Registries = builtinRegistries(),
+): Promise<void> {
+  const data = new Map<string, DataSplit>();
+  const checked = new Set<string>();
+  for (const cell of cells) {
+    if (cell.phase !== 'train' || checked.has(cell.method)) continue;
+    checked.add(cell.method);
+    // The shapes the check needs do not depend on the seed: one load per data description.
+    const key = dataKey(cell.config);
+    if (!data.has(key)) data.set(key, loadRunData(cell.config));
+    const { trainer } = await prepareRun(cell.config, { registries, data: data.get(key) });
+    trainer.model.dispose();
+    trainer.optimizer.dispose();
+  }
+}
+
+/** What a cell's data depends on, but its seed. */
+function dataKey(config: RunCell['config']): string {
+  const { dataset, dataDir, trainSize, testSize, testSet, sampling, rawPixels, transfer } = config;
+  const { batchSize, bptt } = config;
+  const fields = { dataset, dataDir, trainSize, testSize, testSet, sampling, rawPixels, transfer };
+  return JSON.stringify({ ...fields, batchSize, bptt });
 }
 
 const workerFile = new URL(
@@ -127,6 +162,7 @@ export async function compare(
 ): Promise<CompareOutcome> {
   experiment = canonicalExperiment(experiment, options.registries);
   const cells = expandMatrix(experiment);
+  await checkMethodsOnTheirModels(cells, options.registries);
   const lock = await lockFolder(options.out, 'experiment folder');
   try {
     await claimExperimentFolder(options.out, experiment);

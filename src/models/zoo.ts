@@ -136,7 +136,19 @@ function parseWidths(spec: string, text: string): number[] {
 /** Builds a zoo model from `spec` (see the file comment). */
 export function buildModel(spec: string, options: ModelOptions): tfl.LayersModel {
   checkActivation(options.activation);
-  const [kind, argument] = spec.split(':', 2);
+  const [kind, ...rest] = spec.split(':');
+  const argument = rest.length > 0 ? rest.join(':') : undefined;
+  // The fixed models take no argument and mlp one width list: anything more is refused, not
+  // dropped (`cnn:foo` once built a plain cnn).
+  const fixed = kind === 'linear' || kind === 'cnn' || kind === 'cnn-bn';
+  if ((fixed && rest.length > 0) || (kind === 'mlp' && rest.length > 1)) {
+    throw new ReglabError(
+      `model spec "${spec}" has an unknown part "${fixed ? argument : rest.slice(1).join(':')}"`,
+      fixed
+        ? `${kind} takes no options: write ${kind}`
+        : 'mlp takes one comma-separated width list, e.g. mlp:256,256',
+    );
+  }
   const builder = new ModelBuilder(options);
   switch (kind) {
     case 'linear':
@@ -170,7 +182,7 @@ export function buildModel(spec: string, options: ModelOptions): tfl.LayersModel
     default:
       throw new ReglabError(
         `unknown model "${spec}"`,
-        'use linear, mlp:256,256, cnn, cnn-bn, resnet:20 or the path of a model.json',
+        'use linear, mlp:256,256, cnn, cnn-bn, resnet:20, lstm-lm or the path of a model.json',
       );
   }
 }

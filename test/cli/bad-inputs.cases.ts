@@ -199,6 +199,36 @@ export const BAD_INPUTS: BadInput[] = [
     names: () => ['--seeds', '0'],
   },
   {
+    name: 'compare --method on a layer that does not exist (checked before any cell runs)',
+    args: (ctx) => [
+      'compare',
+      ...TINY,
+      '--epochs',
+      '1',
+      '--method',
+      'per:1e-4@dens_1',
+      '--out',
+      out(ctx),
+    ],
+    names: () => ['dens_1', 'dense_1'],
+  },
+  {
+    name: 'compare --constraint matching no variable (checked before any cell runs)',
+    args: (ctx) => [
+      'compare',
+      ...TINY,
+      '--epochs',
+      '1',
+      '--optimizer',
+      'cola-ud:h=0.01:gamma=1:tau=0',
+      '--constraint',
+      'circle:0.05@dens_1',
+      '--out',
+      out(ctx),
+    ],
+    names: () => ['circle:0.05@dens_1'],
+  },
+  {
     name: 'compare --workers 1.5',
     args: (ctx) => ['compare', ...TINY, '--workers', '1.5', '--out', out(ctx)],
     names: () => ['--workers', '1.5'],
@@ -278,6 +308,16 @@ export const BAD_INPUTS: BadInput[] = [
   trainCase('model mlp:abc', ['--model', 'mlp:abc'], ['mlp:abc']),
   trainCase('model mlp:0', ['--model', 'mlp:0'], ['mlp:0']),
   trainCase('unknown model resnet', ['--model', 'resnet'], ['resnet']),
+  trainCase(
+    'model cnn:foo (a fixed model takes no options)',
+    ['--model', 'cnn:foo'],
+    ['cnn:foo', 'write cnn'],
+  ),
+  trainCase(
+    'model mlp:8:tanh (one width list)',
+    ['--model', 'mlp:8:tanh'],
+    ['mlp:8:tanh', '"tanh"'],
+  ),
   trainCase(
     'model.json that does not exist',
     ['--model', 'missing/model.json'],

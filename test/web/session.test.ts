@@ -53,3 +53,35 @@ test('a lab session takes the same steps as trainRun with the same seed', async 
   assert.deepEqual(lab, cli);
   assert.equal(tf.memory().numTensors, before, 'a disposed session leaves no tensors');
 });
+
+test('the tiny ResNet of the model list trains in a lab session and shows every view', async () => {
+  await useBackend('cpu');
+  const settings: LabSettings = {
+    ...DEFAULT_SETTINGS,
+    dataset: 'peak',
+    trainSize: 24,
+    testSize: 8,
+    model: 'resnet:8:width=0.5',
+    method: 'rr',
+    regs: ['racecar:0.01'],
+    optimizer: 'adam',
+    lr: 0.01,
+    batchSize: 8,
+    seed: 1,
+  };
+  const before = tf.memory().numTensors;
+  const session = LabSession.create(settings, await loadLabData(settings, 'unused:'));
+  const losses = [0, 1, 2].map(() => session.step().loss);
+  const views = session.views();
+  session.dispose();
+  assert.ok(losses.every(Number.isFinite), `finite losses ${losses}`);
+  assert.ok(
+    'sigmas' in views.singular && views.singular.sigmas.length > 0,
+    JSON.stringify(views.singular).slice(0, 200),
+  );
+  assert.ok(
+    'outputs' in views.reconstructions && views.reconstructions.outputs.length > 0,
+    JSON.stringify(views.reconstructions).slice(0, 200),
+  );
+  assert.equal(tf.memory().numTensors, before, 'a disposed session leaves no tensors');
+});

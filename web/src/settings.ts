@@ -37,9 +37,7 @@ export const LAB_MODELS: readonly { spec: string; label: string }[] = [
   { spec: 'mlp:64', label: 'MLP 784-64-C' },
   { spec: 'mlp:128,64', label: 'MLP 784-128-64-C' },
   { spec: 'cnn', label: 'small CNN (32, 64 filters)' },
-  // Hook for the tiny ResNet: once src/models/zoo.ts has the `resnet:DEPTH[:width=K]` specs
-  // (helper "resnet", not on main yet), add { spec: 'resnet:8:width=0.5', label: 'tiny ResNet-8' }.
-  // Until then `?model=resnet:…` in the URL reaches the zoo, which names the specs it knows.
+  { spec: 'resnet:8:width=0.5', label: 'tiny ResNet-8 (8, 16, 32 filters)' },
 ];
 
 /** A method preset: its specs as a function of λ. */
