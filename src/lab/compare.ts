@@ -11,7 +11,8 @@
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { BackendName } from '../backend/select.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, type BackendName } from '../backend/select.js';
 import { builtinRegistries, type Registries } from '../registry.js';
 import { canonicalRunConfig, loadRunData } from './run-config.js';
 import { prepareRun } from './run.js';
@@ -67,14 +68,17 @@ export function canonicalExperiment(
 /**
  * Builds every method's terms, monitors and optimizer on its model and takes one dry step
  * (lab/run.ts `prepareRun`), one training cell per method, before any folder is written or any
- * cell is scheduled: what only the model can tell (`@dens_1`, a layer that does not exist; a
+ * cell is scheduled (on the active backend, else on `backend`): what only the model can tell (`@dens_1`, a layer that does not exist; a
  * constraint rule that matches nothing) fails here once, not in every worker. Transfer cells
  * start from their run's weights and are checked when their run is.
  */
 async function checkMethodsOnTheirModels(
   cells: RunCell[],
+  backend: BackendName,
   registries: Registries = builtinRegistries(),
 ): Promise<void> {
+  // The CLI has selected the backend already; a library caller may not have any yet.
+  if (!tf.engine().backendName) await selectBackend(backend, { log: false });
   const data = new Map<string, DataSplit>();
   const checked = new Set<string>();
   for (const cell of cells) {
@@ -162,7 +166,7 @@ export async function compare(
 ): Promise<CompareOutcome> {
   experiment = canonicalExperiment(experiment, options.registries);
   const cells = expandMatrix(experiment);
-  await checkMethodsOnTheirModels(cells, options.registries);
+  await checkMethodsOnTheirModels(cells, options.backend, options.registries);
   const lock = await lockFolder(options.out, 'experiment folder');
   try {
     await claimExperimentFolder(options.out, experiment);
