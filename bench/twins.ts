@@ -13,7 +13,8 @@
  *   μ 0.9) on the task loss, from the same weights: every weight after them (mlp);
  * - one momentum SGD step (lr 0.01, μ 0.9) on the task loss and one on task + RR λ 1e-5, as
  *   bench:compare's `resnet/std` and `resnet/rr` take them: the change of every trainable weight
- *   (resnet; this is what checks the twin's padding, shortcuts and reverse pass).
+ *   (resnet; this is what checks the twin's padding, shortcuts and reverse pass), and the batch
+ *   norms' moving means after the RR step.
  *
  * Prints each quantity with its relative difference (max |torch − reglab| / max |reglab|; for a
  * list of weights, the worst weight, each on its own scale) and exits 1 when one exceeds 1e-4 (float32 on both sides, different summation orders). Needs
@@ -128,6 +129,12 @@ function resnetSteps(): Record<string, unknown> {
     trainer.trainStep(run.batch as Batch);
     result[key] = trainable.map((w, i) => values(w.read()).map((v, j) => v - before[i][j]));
     result.names = trainable.map((w) => w.originalName);
+    // The moving means after the RR step: the reverse pass must not move them (its BN uses the
+    // reverse tensor's batch statistics without updating anything). The moving variances are not
+    // compared: TF.js averages the biased batch variance, PyTorch the unbiased one.
+    const means = run.model.weights.filter((w) => w.originalName.endsWith('/moving_mean'));
+    result.movingMeanNames = means.map((w) => w.originalName);
+    if (key === 'rrStep') result.rrMovingMeans = means.map((w) => values(w.read()));
     run.model.dispose();
     optimizer.dispose();
   }

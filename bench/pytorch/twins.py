@@ -57,7 +57,7 @@ def load_resnet(model, case):
 
 def resnet_step(case, x, labels, rr_lambda):
     """One momentum SGD step (lr 0.01, μ 0.9) on the task loss (+ λ·RR): each weight's change, in
-    reglab's order and layout. Computed in float64 from reglab's float32 weights and inputs: the
+    reglab's order and layout, and the BN moving means after it. Computed in float64 from reglab's float32 weights and inputs: the
     gradient through 20 batch norms is ill-conditioned enough that PyTorch's own float32 step
     differs from the float64 one by 4e-3 to 7e-3 (relative, worst weight; measured on this case),
     so the exact step is the oracle and bench/twins.ts allows 1e-2 for these keys."""
@@ -79,7 +79,8 @@ def resnet_step(case, x, labels, rr_lambda):
     for name in case["names"]:
         delta = (model.weights[name] - before[name]).detach()
         out.append((delta.permute(2, 3, 1, 0) if delta.dim() == 4 else delta).flatten().tolist())
-    return out
+    means = [model.running[name.rsplit("/", 1)[0]][0].tolist() for name in case["movingMeanNames"]]
+    return out, means
 
 
 def reglab_order(model, tensors):
@@ -130,8 +131,8 @@ def main():
         srip += ((aa**2).sum() / torch.clamp((a**2).sum(), min=1e-12)).item()
     result["srip"] = srip
     if kind == "resnet":
-        result["taskStep"] = resnet_step(case, x, labels, 0)
-        result["rrStep"] = resnet_step(case, x, labels, 1e-5)
+        result["taskStep"], _ = resnet_step(case, x, labels, 0)
+        result["rrStep"], result["rrMovingMeans"] = resnet_step(case, x, labels, 1e-5)
     if kind == "mlp":
         for name in ("orthogonal", "circle"):
             model = load(case)
