@@ -14,12 +14,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   Random,
   Trainer,
-  buildModel,
   diversify,
   forwardTrace,
   langevin,
-  makeBatch,
-  makeDataset,
   per,
   racecar,
   selectBackend,
@@ -28,11 +25,12 @@ import {
   type RegularizationTerm,
 } from '../src/index.js';
 import { loadNativeAddon } from '../src/backend/native-addon.js';
+import { benchCase, type BenchModel } from './cases.js';
 
 /** A case, as bench/compare.ts sends it to every side. */
 export interface CaseSpec {
   id: string;
-  model: 'mlp' | 'cnn';
+  model: BenchModel;
   method: 'std' | 'rr' | 'per' | 'dr' | 'srip' | 'circle' | 'orthogonal';
   batch: number;
   lr: number;
@@ -87,29 +85,14 @@ function optimizer(spec: CaseSpec): tf.Optimizer {
 }
 
 function setup(spec: CaseSpec): void {
-  const rng = new Random(1);
-  const sampleShape = spec.model === 'mlp' ? [784] : [28, 28, 1];
-  const x = Float32Array.from({ length: spec.batch * 784 }, () => rng.uniform());
-  const labels = Int32Array.from({ length: spec.batch }, (_, i) => i % 10);
-  const data = makeDataset({ name: 'bench', x, labels, sampleShape, numClasses: 10 });
-  const model = buildModel(spec.model === 'mlp' ? 'mlp:256,256' : 'cnn', {
-    inputShape: sampleShape,
-    numClasses: 10,
-    rng: new Random(2),
-  });
+  const { model, batch } = benchCase(spec.model, spec.batch);
   const trainer = new Trainer({
     model,
     optimizer: optimizer(spec),
     terms: terms(spec),
     rng: new Random(3),
   });
-  states.set(spec.id, {
-    trainer,
-    batch: makeBatch(
-      data,
-      Int32Array.from({ length: spec.batch }, (_, i) => i),
-    ),
-  });
+  states.set(spec.id, { trainer, batch });
 }
 
 /** Trainer.trainStep's work with an asynchronous read of the step's numbers (webgpu). */

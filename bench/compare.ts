@@ -3,7 +3,8 @@
  *   [--variants std,rr,…] [--rounds 5] [--seconds 2] [--order case|side] [--quick]`
  *
  * reglab and PyTorch side by side, in one run on one machine: the same models (zoo `mlp:256,256`
- * and `cnn`, Glorot-uniform kernels, zero biases), batch, data shape, optimizer (momentum SGD,
+ * and `cnn`, Glorot-uniform kernels, zero biases; `resnet:20` with He-normal kernels and batch
+ * norm, group `resnet`, not run by default), batch, data shape, optimizer (momentum SGD,
  * lr 0.01, μ 0.9) and methods (Std, RR, PER, DR, SRIP, circle and orthogonal Langevin; the
  * PyTorch versions in bench/pytorch/methods.py are written from reglab's formulas).
  *
@@ -29,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { BenchModel } from './cases.js';
 import { num } from './harness.js';
 
 type Reply = { ok: boolean; error?: string } & Record<string, unknown>;
@@ -178,7 +180,7 @@ const VARIANTS: Record<string, Variant> = {
 };
 
 interface Group {
-  model: 'mlp' | 'cnn';
+  model: BenchModel;
   batch: number;
   variants: string[];
 }
@@ -187,6 +189,8 @@ const GROUPS: Record<'cpu' | 'gpu', Record<string, Group>> = {
   cpu: {
     mlp: { model: 'mlp', batch: 128, variants: Object.keys(VARIANTS) },
     cnn: { model: 'cnn', batch: 128, variants: ['std', 'rr'] },
+    // Not in the default --groups (a ResNet-20 step is ~20× a cnn step; see bench/README.md).
+    resnet: { model: 'resnet', batch: 32, variants: ['std', 'rr', 'per'] },
   },
   gpu: {
     mlp: { model: 'mlp', batch: 1024, variants: ['std', 'rr', 'orthogonal'] },
@@ -387,7 +391,7 @@ async function main(): Promise<void> {
   const preamble = [
     `reglab ${pkg.version} vs PyTorch, \`npm run bench:compare -- ${argv.join(' ')}\`, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     `Machine: ${machine()}; load average ${startLoad.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (shared machine: sides interleaved, ${rounds} rounds of ≥ ${seconds} s per case and side).`,
-    `Work per step: the zoo model, momentum SGD (lr ${LR}, μ ${MOMENTUM}), seeded uniform [0, 1) inputs, 10 classes; forward, task loss + λ·term, backward, update, loss and accuracy read back.`,
+    `Work per step: the zoo model, momentum SGD (lr ${LR}, μ ${MOMENTUM}), seeded uniform [0, 1) inputs, 10 classes, the batch of each group (${groupNames.map((g) => `${g} ${GROUPS[device][g].batch}`).join(', ')}); forward, task loss + λ·term, backward, update, loss and accuracy read back.`,
     ...sides.map((s) => `- ${describe(s)}`),
     `- Debian packages: ${debVersions()}`,
     ...skipped.map((s) => `- skipped ${s}`),

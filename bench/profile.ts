@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts [--backend wasm] [--model mlp|cnn] [--batch 128] [--steps 20]
+ * `npx tsx bench/profile.ts [--backend wasm] [--model mlp|cnn|resnet] [--batch 128] [--steps 20]
  *   [--pixels unit|raw] [--term rr|per|dr|srip] [--optimizer momentum|circle|orthogonal|orthogonal-shake10]`
  *
  * Where a training step's time goes: every kernel registered for the backend is wrapped with a
@@ -27,6 +27,7 @@ import {
   type RegularizationTerm,
 } from '../src/index.js';
 import { num, useBenchBackend, type BenchBackend } from './harness.js';
+import { BENCH_MODELS, type BenchModel } from './cases.js';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -106,12 +107,15 @@ async function main(): Promise<void> {
   const steps = Number(argument('steps', '20'));
   const scale = argument('pixels', 'unit') === 'raw' ? 255 : 1;
   await useBenchBackend(backend);
+  if (!(modelKey in BENCH_MODELS))
+    throw new Error(`--model ${modelKey}: use ${Object.keys(BENCH_MODELS).join(', ')}`);
   const rng = new Random(0);
-  const shape = modelKey === 'mlp' ? [784] : [28, 28, 1];
-  const x = Float32Array.from({ length: batchSize * 784 }, () => scale * rng.uniform());
+  const { spec, sampleShape } = BENCH_MODELS[modelKey as BenchModel];
+  const shape = [...sampleShape];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: batchSize * size }, () => scale * rng.uniform());
   const labels = Int32Array.from({ length: batchSize }, (_, i) => i % 10);
   const data = makeDataset({ name: 'profile', x, labels, sampleShape: shape, numClasses: 10 });
-  const spec = modelKey === 'mlp' ? 'mlp:256,256' : 'cnn';
   const model = buildModel(spec, { inputShape: shape, numClasses: 10, rng: new Random(1) });
   const term = argument('term', '');
   if (term && !TERMS[term]) throw new Error(`--term ${term}: use ${Object.keys(TERMS).join(', ')}`);

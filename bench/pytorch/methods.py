@@ -9,6 +9,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from models import same_padding
+
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
@@ -33,6 +35,8 @@ def _unpool_argmax(y, forward_in):
 
 
 def racecar(model, trace):
+    if model.kind == "resnet":
+        return racecar_resnet(model, trace)
     start = trace["logits"]
     layers = model.layers
     states = []
@@ -53,6 +57,51 @@ def racecar(model, trace):
             conv = layers[m]
             r = F.conv_transpose2d(r - conv.bias.view(1, -1, 1, 1), conv.kernel, padding=conv.padding)
         states.append((r, trace["input"]))
+    return sum(0.5 * ((rev - fwd) ** 2).sum() for rev, fwd in states)
+
+
+# The ResNet reverse pass (reverse-pass.ts walking the graph with reverse-plan.ts; docs/racecar.md
+# "Graphs and residual networks"): per unit, from the reverse value r at its output,
+#   s_out = relu(r), s_bn2 = BN₂(s_out), s_r1 = relu(BN₁(conv₂ᵀ s_bn2)), x' = conv₁ᵀ s_r1 + Sᵀ s_out
+# (S the identity or the option-A shortcut), BN applied forwards with the reverse tensor's own
+# batch statistics; then the stem relu(BN(·)) and d'_1 = stem_convᵀ(·). The chain starts at the
+# logits: r = GAPᵀ(denseᵀ(logits − b)). Every state is matched (`states: 'blocks'`, the default).
+
+def _conv_adjoint(model, name, y, x_shape, stride):
+    """The adjoint of ResNet.conv (conv_transpose2d, then the TF 'same' padding cropped away)."""
+    w = model.weights[name + "/kernel"]
+    if stride == 1:
+        return F.conv_transpose2d(y, w, padding=1)
+    full = F.conv_transpose2d(y, w, stride=stride)
+    top, _ = same_padding(x_shape[2], 3, stride)
+    left, _ = same_padding(x_shape[3], 3, stride)
+    return full[:, :, top : top + x_shape[2], left : left + x_shape[3]]
+
+
+def _shortcut_adjoint(y, x_shape):
+    """Option A's adjoint: the kept channels back on the sampled pixels, zeros between."""
+    out = torch.zeros(x_shape, dtype=y.dtype, device=y.device)
+    out[:, :, ::2, ::2] = y[:, : x_shape[1]]
+    return out
+
+
+def racecar_resnet(model, trace):
+    w = model.weights
+    states = []
+    last = trace["units"][-1]["out"]
+    pooled = (trace["logits"] - w["dense/bias"]) @ w["dense/kernel"].t()
+    r = (pooled / (last.shape[2] * last.shape[3]))[:, :, None, None].expand(last.shape)
+    for (prefix, c_in, c_out, stride), unit in zip(reversed(model.units), reversed(trace["units"])):
+        s_out = F.relu(r)
+        s_bn2 = model.bn(prefix + "bn2", s_out, running=False)
+        s_r1 = F.relu(model.bn(prefix + "bn1", _conv_adjoint(model, prefix + "conv2", s_bn2, s_bn2.shape, 1), running=False))
+        states += [(s_out, unit["out"]), (s_bn2, unit["bn2"]), (s_r1, unit["relu1"])]
+        x_shape = unit["input"].shape
+        skip = s_out if stride == 1 and c_in == c_out else _shortcut_adjoint(s_out, x_shape)
+        r = _conv_adjoint(model, prefix + "conv1", s_r1, x_shape, stride) + skip
+    s_stem = F.relu(model.bn("stem_bn", r, running=False))
+    states.append((s_stem, trace["stem"]))
+    states.append((_conv_adjoint(model, "stem_conv", s_stem, s_stem.shape, 1), trace["input"]))
     return sum(0.5 * ((rev - fwd) ** 2).sum() for rev, fwd in states)
 
 

@@ -8,7 +8,7 @@ Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
                                          → {"steps", "seconds"} of a timed block of steps
   {"cmd": "teardown", "id": ...}, {"cmd": "quit"}
 
-A case: {"id", "model": "mlp"|"cnn", "method": "std"|"rr"|"per"|"dr"|"srip"|"circle"|"orthogonal",
+A case: {"id", "model": "mlp"|"cnn"|"resnet", "method": "std"|"rr"|"per"|"dr"|"srip"|"circle"|"orthogonal",
 "batch", "lr", "momentum", "params": {...}, "device": "cpu"|"cuda"}. One step is what reglab's
 Trainer.trainStep does: forward, task loss + λ·term, backward, optimizer step, and reading the
 loss and the accuracy back (`.item()`).
@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import methods  # noqa: E402
-from models import Model, input_shape  # noqa: E402
+from models import build, input_shape  # noqa: E402
 
 
 class Case:
@@ -39,15 +39,13 @@ class Case:
         self.device = torch.device(spec.get("device", "cpu"))
         gen = torch.Generator().manual_seed(int(spec.get("seed", 1)))
         self.gen = gen
-        self.model = Model(spec["model"], gen)
+        self.model = build(spec["model"], gen)
         batch = int(spec["batch"])
         self.x = torch.rand(input_shape(spec["model"], batch), generator=gen)
         self.labels = torch.arange(batch) % 10
         self.onehot = F_one_hot(self.labels)
         if self.device.type != "cpu":
-            for layer in self.model.layers:
-                layer.kernel = layer.kernel.detach().to(self.device).requires_grad_()
-                layer.bias = layer.bias.detach().to(self.device).requires_grad_()
+            self.model.to(self.device)
             self.x, self.labels, self.onehot = (t.to(self.device) for t in (self.x, self.labels, self.onehot))
         self.method = spec["method"]
         self.params = spec.get("params", {})
