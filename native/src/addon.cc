@@ -170,23 +170,14 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// maxPool(geometry, x, y)
-Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+// maxPool(geometry, x, y) and avgPool(geometry, x, y): one binding, the pooling as a parameter.
+template <void (*Pool)(const Conv2DGeometry&, const float*, float*)>
+Napi::Value PoolForward(const Napi::CallbackInfo& info) {
   Conv2DGeometry g = geometry(info, 0);
   View x = floats(info, 1), y = floats(info, 2);
   need(info, x, inputSize(g), "x");
   need(info, y, outputSize(g), "y");
-  reglab::maxPool(g, x.data, y.data);
-  return info.Env().Undefined();
-}
-
-// avgPool(geometry, x, y)
-Napi::Value AvgPool(const Napi::CallbackInfo& info) {
-  Conv2DGeometry g = geometry(info, 0);
-  View x = floats(info, 1), y = floats(info, 2);
-  need(info, x, inputSize(g), "x");
-  need(info, y, outputSize(g), "y");
-  reglab::avgPool(g, x.data, y.data);
+  Pool(g, x.data, y.data);
   return info.Env().Undefined();
 }
 
@@ -340,8 +331,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Guarded<Conv2D>));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Guarded<Conv2DBackpropInput>));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Guarded<Conv2DBackpropFilter>));
-  exports.Set("maxPool", Napi::Function::New(env, Guarded<MaxPool>));
-  exports.Set("avgPool", Napi::Function::New(env, Guarded<AvgPool>));
+  exports.Set("maxPool", Napi::Function::New(env, Guarded<PoolForward<reglab::maxPool>>));
+  exports.Set("avgPool", Napi::Function::New(env, Guarded<PoolForward<reglab::avgPool>>));
   exports.Set("maxPoolGrad", Napi::Function::New(env, Guarded<MaxPoolGrad>));
   exports.Set("binary", Napi::Function::New(env, Guarded<Binary>));
   exports.Set("unary", Napi::Function::New(env, Guarded<Unary>));
