@@ -990,10 +990,12 @@ describe('native backend storage', { skip }, () => {
     tf.dispose([a2, b2]);
   });
 
-  test('training steps match the cpu backend and leak nothing (MLP and CNN)', async () => {
+  test('training steps match the cpu backend and leak nothing (MLP, CNN, ResNet)', async () => {
     for (const [spec, sampleShape] of [
       ['mlp:24,16', [20]],
       ['cnn', [8, 8, 2]],
+      // Option-A shortcuts (PadV2, Slice) and batch norms (Tile in their gradient).
+      ['resnet:8:width=0.25', [8, 8, 3]],
     ] as const) {
       const weights: Float32Array[][] = [];
       for (const backend of ['native', 'cpu']) {
