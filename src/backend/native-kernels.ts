@@ -7,6 +7,9 @@
  * Each kernel reads its inputs' typed arrays in place (`backend.data.get(dataId).values`),
  * takes an output array from the backend (pooled, or deferred), and lets the addon fill it:
  * nothing is copied.
+ * A few kernels are block copies in JavaScript (GatherV2, SplitV, Slice, PadV2, Tile), where
+ * the cpu kernels copy element by element: `TypedArray.set` copies each contiguous run as one
+ * memcpy, which leaves C++ little to gain.
  * Whatever the addon does not cover — another dtype, NCHW, a broadcast it does not handle,
  * PReLU — goes to the cpu backend's own kernel, so results never depend on coverage.
  * {@link nativeKernelCounts} counts which path each call took (the tests check that the native
@@ -16,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.js';
 import { addSegmentRows } from './segment-sum.js';
+import { copyBox, tileInto } from './block-copy.js';
 import { PROJECTED_ERROR_KERNEL } from './fused-kernels.js';
 
 type Info = tf.TensorInfo;
@@ -640,6 +644,52 @@ const splitV = nativeKernel(tf.SplitV, (_addon, backend, { inputs, attrs }) => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// Block copies (block-copy.ts): the cpu kernels copy element by element through multi-indices.
+// In a native ResNet-20 step they were 75% of the time (bench/RESULTS.md, run I): Slice 35% and
+// PadV2 8% (the option-A shortcut and its gradient), Tile 32% (the batch-norm gradient).
+
+/** Slice as contiguous runs copied into a fresh output (never a view, so the pool can reuse it). */
+const slice = nativeKernel(tf.Slice, (_addon, backend, { inputs, attrs }) => {
+  const x = inputs.x as Info;
+  const xv = floats(backend, x);
+  if (!xv) return null;
+  const a = attrs as { begin: number | number[]; size?: number | number[] };
+  const [begin, extent] = tf.slice_util.parseSliceParams(x as tf.Tensor, a.begin, a.size);
+  tf.slice_util.assertParamsValid(x as tf.Tensor, begin, extent);
+  const out = alloc(backend, size(extent));
+  copyBox(xv, x.shape, begin, out, extent, new Array<number>(extent.length).fill(0), extent);
+  return output(backend, extent, out);
+});
+
+/** PadV2: the fill, then x copied into the interior by contiguous runs. */
+const padV2 = nativeKernel(tf.PadV2, (_addon, backend, { inputs, attrs }) => {
+  const x = inputs.x as Info;
+  const xv = floats(backend, x);
+  const { paddings, constantValue } = attrs as {
+    paddings: [number, number][];
+    constantValue: number;
+  };
+  if (!xv || paddings.some(([before, after]) => before < 0 || after < 0)) return null;
+  const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const out = alloc(backend, size(shape)).fill(constantValue);
+  const begin = paddings.map(([before]) => before);
+  copyBox(xv, x.shape, new Array<number>(x.shape.length).fill(0), out, shape, begin, x.shape);
+  return output(backend, shape, out);
+});
+
+/** Tile: x copied once, then each axis repeated as whole contiguous blocks (`tileInto`). */
+const tile = nativeKernel(tf.Tile, (_addon, backend, { inputs, attrs }) => {
+  const x = inputs.x as Info;
+  const xv = floats(backend, x);
+  if (!xv) return null;
+  const reps = (attrs as { reps: number[] }).reps;
+  const shape = x.shape.map((d, i) => d * reps[i]);
+  const out = alloc(backend, size(shape));
+  tileInto(xv, x.shape, reps, out);
+  return output(backend, shape, out);
+});
+
 /** Every native kernel, built for an addon (registered by native-backend.ts). */
 // ---------------------------------------------------------------------------------------------
 // Fused kernels (fused-kernels.ts): no cpu kernel of the name to fall back on, and no need —
@@ -683,5 +733,8 @@ export const NATIVE_KERNELS: ((addon: NativeAddon) => tf.KernelConfig | undefine
   reshape,
   unsortedSegmentSum,
   splitV,
+  slice,
+  padV2,
+  tile,
   projectedError,
 ];

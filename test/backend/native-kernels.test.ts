@@ -590,6 +590,265 @@ describe('native elementwise, reduction and transpose kernels', { skip }, () => 
       );
   });
 
+  test('Slice on 1- to 5-D tensors: begin/size, size −1, full and empty slices; exactly the cpu values', async () => {
+    const cases: [number[], number[], number[]][] = [
+      [[11], [3], [5]],
+      [[11], [0], [-1]],
+      [
+        [7, 9],
+        [2, 1],
+        [4, 7],
+      ],
+      [
+        [7, 9],
+        [0, 4],
+        [7, -1],
+      ], // inner run only
+      [
+        [7, 9],
+        [3, 0],
+        [2, 9],
+      ], // whole rows: one run
+      [
+        [4, 6, 5],
+        [1, 2, 0],
+        [2, 3, 5],
+      ],
+      [
+        [4, 6, 5],
+        [0, 0, 0],
+        [4, 6, 5],
+      ], // the full tensor
+      [
+        [4, 6, 5],
+        [1, 0, 2],
+        [2, 0, 3],
+      ], // empty
+      [
+        [4, 6, 5, 7],
+        [1, 2, 0, 3],
+        [2, 3, 5, 4],
+      ],
+      [
+        [2, 8, 2, 6],
+        [0, 0, 1, 0],
+        [2, 8, 1, 6],
+      ], // the option-A shortcut's row pick
+      [
+        [3, 4, 2, 5, 6],
+        [1, 1, 0, 2, 1],
+        [-1, 2, 2, 3, -1],
+      ],
+    ];
+    for (const [shape, begin, extent] of cases) {
+      const x = input(shape);
+      // Exactly: a copy (tol 0).
+      await check(
+        `slice [${shape}] at [${begin}] size [${extent}]`,
+        [tf.Slice],
+        () => tf.slice(x(), begin, extent),
+        0,
+      );
+    }
+    await tf.setBackend('native');
+    assert.throws(() => tf.slice(tf.zeros([3, 4]), [2, 0], [2, 4]), /begin.*size.*shape/i);
+  });
+
+  test('PadV2 with constant 0 and 2.5, paddings before/after and zeros, 1- to 4-D; exactly the cpu values', async () => {
+    const cases: [number[], [number, number][]][] = [
+      [[5], [[2, 3]]],
+      [[5], [[0, 0]]],
+      [
+        [4, 6],
+        [
+          [1, 0],
+          [0, 2],
+        ],
+      ],
+      [
+        [4, 6],
+        [
+          [0, 0],
+          [3, 1],
+        ],
+      ],
+      [
+        [2, 3, 4],
+        [
+          [0, 2],
+          [1, 1],
+          [0, 0],
+        ],
+      ],
+      [
+        [3, 5, 5, 4],
+        [
+          [0, 0],
+          [0, 1],
+          [0, 1],
+          [0, 0],
+        ],
+      ], // the shortcut's pad to even H, W
+      [
+        [3, 5, 5, 4],
+        [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [2, 6],
+        ],
+      ], // its new channels
+      [
+        [2, 3, 4, 5],
+        [
+          [1, 2],
+          [0, 1],
+          [2, 0],
+          [1, 3],
+        ],
+      ],
+      [
+        [2, 0, 3],
+        [
+          [1, 0],
+          [0, 2],
+          [1, 1],
+        ],
+      ], // empty input
+    ];
+    for (const [shape, paddings] of cases) {
+      const x = input(shape);
+      for (const value of [0, 2.5])
+        await check(
+          `pad [${shape}] by ${JSON.stringify(paddings)} with ${value}`,
+          [tf.PadV2],
+          () => tf.pad(x(), paddings, value),
+          0,
+        );
+    }
+    // Large outputs come from the pool, not zeroed: the zeros must be written.
+    const big = input([8, 8, 8, 8]);
+    const junk = input([8, 9, 9, 8]);
+    await check(
+      'pad into a reused buffer',
+      [tf.PadV2],
+      () => {
+        tf.add(junk(), 1).dispose(); // a pooled array of the output's length, now free
+        return tf.pad(big(), [
+          [0, 0],
+          [0, 1],
+          [0, 1],
+          [0, 0],
+        ]);
+      },
+      0,
+    );
+  });
+
+  test('Tile on 1- to 4-D tensors, multiples of 1 included; exactly the cpu values', async () => {
+    const cases: [number[], number[]][] = [
+      [[5], [3]],
+      [[5], [1]],
+      [
+        [3, 4],
+        [2, 1],
+      ],
+      [
+        [3, 4],
+        [1, 3],
+      ],
+      [
+        [3, 4],
+        [2, 3],
+      ],
+      [
+        [2, 1, 3],
+        [1, 4, 2],
+      ],
+      [
+        [2, 1, 3, 5],
+        [3, 2, 1, 2],
+      ],
+      [
+        [1, 1, 1, 6],
+        [4, 3, 5, 1],
+      ], // the batch-norm gradient's per-channel factor
+      [
+        [2, 3, 2, 2],
+        [1, 1, 1, 1],
+      ],
+      [
+        [2, 3],
+        [0, 2],
+      ], // empty output
+    ];
+    for (const [shape, reps] of cases) {
+      const x = input(shape);
+      await check(`tile [${shape}] by [${reps}]`, [tf.Tile], () => tf.tile(x(), reps), 0);
+    }
+  });
+
+  test('gradients through slice, pad and tile (PadV2, Slice) and the batch-norm gradient (Tile) equal cpu', async () => {
+    const x = input([3, 6, 5, 4]);
+    const w = (shape: number[]) => tf.reshape(tf.range(1, tf.util.sizeFromShape(shape) + 1), shape);
+    await check(
+      'gradient of a weighted slice sum',
+      [tf.PadV2],
+      () =>
+        tf.grad((t: tf.Tensor) =>
+          tf.sum(tf.mul(tf.slice(t, [1, 2, 0, 1], [2, 3, 5, 2]), w([2, 3, 5, 2]))),
+        )(x()),
+      0,
+    );
+    await check(
+      'gradient of a weighted pad sum',
+      [tf.Slice],
+      () =>
+        tf.grad((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.pad(
+                t,
+                [
+                  [0, 1],
+                  [2, 0],
+                  [1, 1],
+                  [0, 3],
+                ],
+                0.5,
+              ),
+              w([4, 8, 7, 7]),
+            ),
+          ),
+        )(x()),
+      0,
+    );
+    await check(
+      'gradient of a weighted tile sum',
+      [tf.Slice],
+      () =>
+        tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tile(t, [2, 1, 3, 2]), w([6, 6, 15, 8]))))(x()),
+      0,
+    );
+    const [mean, variance, offset, scale] = [
+      input([4]),
+      input([4], 0.5, 2),
+      input([4]),
+      input([4]),
+    ];
+    // Rsqrt and the products run natively too: equal to 1e-5, not bit for bit.
+    await check('batch-norm gradient', [tf.Tile], () =>
+      tf.grad((t: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.batchNorm(t as tf.Tensor4D, mean(), variance(), offset(), scale()),
+            w([3, 6, 5, 4]),
+          ),
+        ),
+      )(x()),
+    );
+  });
+
   test('Transpose of rank 2 and 4', async () => {
     const m = input([37, 53]);
     const t4 = input([2, 3, 4, 5]);
@@ -731,10 +990,12 @@ describe('native backend storage', { skip }, () => {
     tf.dispose([a2, b2]);
   });
 
-  test('training steps match the cpu backend and leak nothing (MLP and CNN)', async () => {
+  test('training steps match the cpu backend and leak nothing (MLP, CNN, ResNet)', async () => {
     for (const [spec, sampleShape] of [
       ['mlp:24,16', [20]],
       ['cnn', [8, 8, 2]],
+      // Option-A shortcuts (PadV2, Slice) and batch norms (Tile in their gradient).
+      ['resnet:8:width=0.25', [8, 8, 3]],
     ] as const) {
       const weights: Float32Array[][] = [];
       for (const backend of ['native', 'cpu']) {
