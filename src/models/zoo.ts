@@ -9,6 +9,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReglabError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
+import { parseSpec, type SpecSchema } from '../core/spec.js';
 import { buildResNet } from './resnet.js';
 import { buildLanguageModel } from './language.js';
 
@@ -122,45 +123,51 @@ class ModelBuilder {
   }
 }
 
-function parseWidths(spec: string, text: string): number[] {
-  const widths = text.split(',').map((part) => Number(part.trim()));
-  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w <= 0)) {
-    throw new ReglabError(
-      `model spec "${spec}" has bad layer widths "${text}"`,
-      'write positive integers, e.g. mlp:256,256',
-    );
-  }
-  return widths;
-}
+/**
+ * The zoo's own specs in the one grammar (core/spec.ts), like `resnet` and `lstm-lm`: `mlp` takes
+ * its hidden widths as the value, the fixed models take nothing, so `cnn:foo` or `mlp:8:tanh`
+ * is an error listing what the spec accepts, never a plain cnn or mlp:8.
+ */
+export const ZOO_SCHEMAS: Readonly<Record<'linear' | 'mlp' | 'cnn' | 'cnn-bn', SpecSchema>> = {
+  linear: { name: 'linear', summary: 'softmax regression: one dense layer' },
+  mlp: {
+    name: 'mlp',
+    summary: 'dense hidden layers of the given widths, then the softmax layer',
+    value: {
+      name: 'widths',
+      type: 'numbers',
+      integer: true,
+      min: 1,
+      required: false,
+      default: [256, 256],
+    },
+  },
+  cnn: { name: 'cnn', summary: 'conv 32 – pool – conv 64 – pool – dense' },
+  'cnn-bn': {
+    name: 'cnn-bn',
+    summary: 'the cnn with batch normalisation after each hidden weight layer',
+  },
+};
 
 /** Builds a zoo model from `spec` (see the file comment). */
 export function buildModel(spec: string, options: ModelOptions): tfl.LayersModel {
   checkActivation(options.activation);
-  const [kind, ...rest] = spec.split(':');
-  const argument = rest.length > 0 ? rest.join(':') : undefined;
-  // The fixed models take no argument and mlp one width list: anything more is refused, not
-  // dropped (`cnn:foo` once built a plain cnn).
-  const fixed = kind === 'linear' || kind === 'cnn' || kind === 'cnn-bn';
-  if ((fixed && rest.length > 0) || (kind === 'mlp' && rest.length > 1)) {
-    throw new ReglabError(
-      `model spec "${spec}" has an unknown part "${fixed ? argument : rest.slice(1).join(':')}"`,
-      fixed
-        ? `${kind} takes no options: write ${kind}`
-        : 'mlp takes one comma-separated width list, e.g. mlp:256,256',
-    );
-  }
+  const kind = spec.split(':')[0].trim();
   const builder = new ModelBuilder(options);
   switch (kind) {
     case 'linear':
+      parseSpec(spec, ZOO_SCHEMAS.linear);
       return builder.flatten().dense(options.numClasses, false).build();
     case 'mlp': {
-      const widths = parseWidths(spec, argument ?? '256,256');
+      const parsed = parseSpec(spec, ZOO_SCHEMAS.mlp);
+      const widths = (parsed.value ?? ZOO_SCHEMAS.mlp.value?.default) as readonly number[];
       builder.flatten();
       for (const width of widths) builder.dense(width, true);
       return builder.dense(options.numClasses, false).build();
     }
     case 'cnn':
     case 'cnn-bn': {
+      parseSpec(spec, ZOO_SCHEMAS[kind]);
       checkImageInput(spec, options.inputShape);
       const withBn = new ModelBuilder({
         ...options,
