@@ -14,7 +14,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { builtinRegistries, type Registries } from '../registry.js';
-import { canonicalRunConfig, loadRunData } from './run-config.js';
+import { canonicalRunConfig, loadRunData, runDataSpec } from './run-config.js';
 import { prepareRun } from './run.js';
 import type { DataSplit } from '../data/dataset.js';
 import { writeFileAtomic } from '../core/fs.js';
@@ -93,12 +93,9 @@ async function checkMethodsOnTheirModels(
   }
 }
 
-/** What a cell's data depends on, but its seed. */
+/** What a cell's data depends on, but its seed (JSON drops the undefined). */
 function dataKey(config: RunCell['config']): string {
-  const { dataset, dataDir, trainSize, testSize, testSet, sampling, rawPixels, transfer } = config;
-  const { batchSize, bptt } = config;
-  const fields = { dataset, dataDir, trainSize, testSize, testSet, sampling, rawPixels, transfer };
-  return JSON.stringify({ ...fields, batchSize, bptt });
+  return JSON.stringify({ ...runDataSpec(config), seed: undefined });
 }
 
 const workerFile = new URL(

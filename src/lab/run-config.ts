@@ -6,7 +6,7 @@ import path from 'node:path';
 import { check, ReglabError } from '../core/errors.js';
 import { readJson } from '../core/fs.js';
 import { numberRange, readNumber, specName, type OptionSchema } from '../core/spec.js';
-import { DATASET_NAMES, loadDataset } from '../data/registry.js';
+import { DATASET_NAMES, loadDataset, type DatasetSpec } from '../data/registry.js';
 import type { DataSplit } from '../data/dataset.js';
 import { SAMPLINGS, TEST_SETS, type Sampling, type TestSet } from '../data/raw.js';
 import { ACTIVATIONS, type ActivationName } from '../models/zoo.js';
@@ -272,7 +272,12 @@ export function canonicalRunConfig(
 
 /** Loads the data a config names. */
 export function loadRunData(config: RunConfig): DataSplit {
-  return loadDataset({
+  return loadDataset(runDataSpec(config));
+}
+
+/** What the data of a run depends on: the fields of its config that {@link loadRunData} reads. */
+export function runDataSpec(config: RunConfig): DatasetSpec {
+  return {
     dataset: config.dataset,
     dataDir: config.dataDir,
     trainSize: config.trainSize,
@@ -284,5 +289,5 @@ export function loadRunData(config: RunConfig): DataSplit {
     seed: config.seed,
     streams: config.batchSize,
     bptt: config.bptt,
-  });
+  };
 }
